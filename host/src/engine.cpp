@@ -1,0 +1,598 @@
+// engine.cpp: the discrete-event simulation of one cell (trace x policy x memory x seed).
+//
+// Data structures, chosen so that no step scans all containers and the hot path allocates
+// nothing once vectors have grown to the run's high-water mark:
+// - containers live in a slab indexed by slot; a handle is (generation << 32 | slot);
+// - each function keeps its idle containers in an intrusive doubly linked list, most recently
+//   idled at the tail (warm starts reuse the tail; evictions/expiries unlink in O(1));
+// - three binary heaps hold pending events: running containers' finish times, keep-alive
+//   deadlines (lazily invalidated by a per-container token), and timers/prewarms. At equal
+//   times finishes go first, then expiries, then timers and prewarms (in request order).
+#include "keepwarm/engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+namespace keepwarm {
+
+const char* compat_name(Compat c) noexcept { return c == Compat::faascache ? "faascache" : "none"; }
+
+namespace {
+
+constexpr uint32_t kNil = UINT32_MAX;
+
+enum class State : uint8_t { free, idle, running };
+
+struct Container {
+  uint32_t fn = 0;
+  uint32_t generation = 0;
+  State state = State::free;
+  bool prewarmed_unused = false;  // created by a prewarm and not yet used
+  uint32_t prev = kNil;           // idle list links (same function)
+  uint32_t next = kNil;
+  uint64_t keepalive_token = 0;  // bumped to invalidate a pending deadline
+};
+
+struct FunctionState {
+  uint32_t idle_head = kNil;  // least recently idled
+  uint32_t idle_tail = kNil;  // most recently idled
+  uint32_t idle = 0;
+  uint32_t running = 0;
+};
+
+struct FinishEvent {
+  double t;
+  uint64_t seq;
+  uint32_t slot;
+};
+struct ExpiryEvent {
+  double t;
+  uint64_t seq;
+  uint32_t slot;
+  uint64_t token;
+};
+struct TimedEvent {
+  double t;
+  uint64_t seq;
+  bool prewarm;
+  uint64_t payload;  // timer token or function index
+};
+
+// Min-heap ordering on (t, seq) for std::push_heap & co (which build max-heaps).
+template <class E>
+struct Later {
+  bool operator()(const E& a, const E& b) const noexcept {
+    return a.t > b.t || (a.t == b.t && a.seq > b.seq);
+  }
+};
+
+template <class E>
+class EventHeap {
+ public:
+  bool empty() const noexcept { return v_.empty(); }
+  double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().t; }
+  const E& top() const noexcept { return v_.front(); }
+  void push(const E& e) {
+    v_.push_back(e);
+    std::push_heap(v_.begin(), v_.end(), Later<E>{});
+  }
+  E pop() {
+    std::pop_heap(v_.begin(), v_.end(), Later<E>{});
+    E e = v_.back();
+    v_.pop_back();
+    return e;
+  }
+  void reserve(size_t n) { v_.reserve(n); }
+
+ private:
+  std::vector<E> v_;
+};
+
+// xoshiro256** seeded through splitmix64: small, fast, and identical on every platform.
+class Random {
+ public:
+  explicit Random(uint64_t seed) {
+    for (uint64_t& word : s_) {
+      seed += 0x9e3779b97f4a7c15ULL;
+      uint64_t z = seed;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      word = z ^ (z >> 31);
+    }
+  }
+  uint64_t next() noexcept {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+std::string format_time(double t) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", t);
+  return buf;
+}
+
+class Simulation {
+ public:
+  Simulation(const Trace& trace, const PluginPtr& plugin, const SimConfig& config,
+             const Lookahead* lookahead, EventObserver* observer)
+      : trace_(trace),
+        plugin_(plugin),
+        desc_(plugin->descriptor()),
+        config_(config),
+        lookahead_(lookahead),
+        observer_(observer),
+        random_(config.seed),
+        functions_(trace.functions.size()),
+        per_function_(trace.functions.size()) {
+    infos_.reserve(trace.functions.size());
+    for (const Function& f : trace.functions)
+      infos_.push_back(kw_function_info{f.id.c_str(), f.memory_mb, f.cold_ms, f.warm_ms});
+    cold_duration_.reserve(trace.functions.size());
+    for (const Function& f : trace.functions)
+      cold_duration_.push_back(f.cold_ms * (1.0 + config.overhead_frac) + config.overhead_ms);
+    if (plugin->needs_lookahead() && lookahead_ == nullptr) {
+      owned_lookahead_.arrivals = trace.arrivals_by_function();
+      lookahead_ = &owned_lookahead_;
+    }
+    for (const auto& [name, value] : config.params) params_.emplace(name, value);
+    // The clock starts at the first arrival (policies may read it in create()).
+    now_ = idle_since_ = trace.times.empty() ? 0.0 : trace.times.front();
+    init_host();
+  }
+
+  CellResult run() {
+    const auto started = std::chrono::steady_clock::now();
+    self_ = desc_.create(&host_);
+    if (self_ == nullptr) fail("create() failed" + (error_.empty() ? "" : ": " + error_));
+    check_error();
+    try {
+      replay();
+    } catch (...) {
+      desc_.destroy(self_);
+      throw;
+    }
+    desc_.destroy(self_);
+    result_.metrics.invocations = trace_.invocation_count();
+    result_.metrics.wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    result_.per_function = std::move(per_function_);
+    return std::move(result_);
+  }
+
+ private:
+  // ---- the replay loop -------------------------------------------------------------------
+  void replay() {
+    const size_t n = trace_.invocation_count();
+    const double* times = trace_.times.data();
+    const uint32_t* fns = trace_.function_of.data();
+    finishes_.reserve(1024);
+    for (size_t i = 0; i < n; ++i) {
+      const double t = times[i];
+      advance(t);
+      const uint32_t fn = fns[i];
+      if (desc_.on_arrival != nullptr) {
+        desc_.on_arrival(self_, fn);
+        check_error();
+        advance(t);  // deadlines, timers and prewarms the hook asked for at or before now
+      }
+      place(fn);
+      check_error();
+    }
+    // The run ends at the last arrival: nothing after it fires.
+    if (n > 0) account_idle(times[n - 1]);
+    if (desc_.on_end != nullptr) desc_.on_end(self_);
+    check_error();
+  }
+
+  // Handles, in time order, every pending event at or before t; then sets the clock to t.
+  void advance(double t) {
+    for (;;) {
+      const double tf = finishes_.top_time();
+      const double te = expiries_.top_time();
+      const double tt = timed_.top_time();
+      const double m = std::min(tf, std::min(te, tt));
+      if (!(m <= t)) break;
+      set_clock(m);
+      if (tf == m) {
+        finish(finishes_.pop().slot);
+      } else if (te == m) {
+        const ExpiryEvent e = expiries_.pop();
+        const Container& c = containers_[e.slot];
+        if (c.state == State::idle && c.keepalive_token == e.token)
+          remove(e.slot, KW_REMOVED_EXPIRED);
+      } else {
+        const TimedEvent e = timed_.pop();
+        if (e.prewarm)
+          prewarm(static_cast<uint32_t>(e.payload));
+        else if (desc_.on_timer != nullptr)
+          desc_.on_timer(self_, e.payload);
+      }
+      check_error();
+    }
+    set_clock(t);
+  }
+
+  void set_clock(double t) noexcept {
+    if (t > now_) {
+      account_idle(t);
+      now_ = t;
+    }
+  }
+  void account_idle(double t) noexcept {
+    if (t > idle_since_) {
+      idle_area_ += static_cast<double>(idle_mb_) * (t - idle_since_);
+      idle_since_ = t;
+    }
+    result_.metrics.idle_mb_s = idle_area_ / 1000.0;
+  }
+
+  // Serves one invocation of fn at now_.
+  void place(uint32_t fn) {
+    FunctionMetrics& pf = per_function_[fn];
+    ++pf.invocations;
+    FunctionState& fs = functions_[fn];
+    if (fs.idle > 0) {
+      uint32_t slot = fs.idle_tail;
+      if (desc_.choose_warm != nullptr) {
+        const kw_container_id chosen = desc_.choose_warm(self_, fn);
+        check_error();
+        if (chosen != KW_NO_CONTAINER) {
+          slot = checked_idle(chosen, "choose_warm");
+          if (containers_[slot].fn != fn)
+            fail("choose_warm returned container " + std::to_string(chosen) +
+                 " of another function");
+        }
+      }
+      Container& c = containers_[slot];
+      unlink_idle(slot);
+      idle_mb_ -= trace_.functions[fn].memory_mb;
+      c.state = State::running;
+      ++c.keepalive_token;
+      ++fs.running;
+      if (c.prewarmed_unused) {
+        c.prewarmed_unused = false;
+        ++result_.metrics.prewarm_hits;
+      }
+      ++result_.metrics.warm;
+      ++pf.warm;
+      finishes_.push(FinishEvent{now_ + trace_.functions[fn].warm_ms, seq_++, slot});
+      if (observer_ != nullptr) [[unlikely]]
+        observer_->arrival(now_, fn, Outcome::warm, handle(slot));
+      if (desc_.on_container_started != nullptr)
+        desc_.on_container_started(self_, handle(slot), fn, KW_START_WARM);
+      return;
+    }
+
+    const uint64_t need = trace_.functions[fn].memory_mb;
+    if (config_.memory_mb - used_mb_ < need) {
+      if (!make_room(fn, need)) {
+        ++result_.metrics.dropped;
+        ++pf.dropped;
+        if (observer_ != nullptr) [[unlikely]]
+          observer_->arrival(now_, fn, Outcome::dropped, KW_NO_CONTAINER);
+        return;
+      }
+    }
+    const uint32_t slot = allocate(fn);
+    Container& c = containers_[slot];
+    c.state = State::running;
+    ++fs.running;
+    ++result_.metrics.cold;
+    ++pf.cold;
+    const double duration = cold_duration_[fn];
+    result_.metrics.added_latency_ms += duration - trace_.functions[fn].warm_ms;
+    finishes_.push(FinishEvent{now_ + duration, seq_++, slot});
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->arrival(now_, fn, Outcome::cold, handle(slot));
+    if (desc_.on_container_started != nullptr)
+      desc_.on_container_started(self_, handle(slot), fn, KW_START_COLD);
+  }
+
+  // Evicts idle containers chosen by the policy so that `need` MB fit. Returns false when the
+  // invocation must be dropped.
+  bool make_room(uint32_t fn, uint64_t need) {
+    if (config_.compat == Compat::faascache) {
+      // The reference asks for victims until their memory alone covers the need, ignoring what
+      // is already free, and keeps what it evicted even if the invocation is then dropped.
+      uint64_t freed = 0;
+      while (freed < need && idle_count_ > 0) freed += evict_one(fn);
+      return config_.memory_mb - used_mb_ >= need;
+    }
+    if (config_.memory_mb - used_mb_ + idle_mb_ < need) return false;
+    while (config_.memory_mb - used_mb_ < need) evict_one(fn);
+    return true;
+  }
+
+  uint32_t evict_one(uint32_t for_fn) {
+    const kw_container_id victim = desc_.choose_victim(self_, for_fn);
+    check_error();
+    const uint32_t slot = checked_idle(victim, "choose_victim");
+    const uint32_t mb = trace_.functions[containers_[slot].fn].memory_mb;
+    remove(slot, KW_REMOVED_EVICTED);
+    return mb;
+  }
+
+  void finish(uint32_t slot) {
+    Container& c = containers_[slot];
+    const uint32_t fn = c.fn;
+    c.state = State::idle;
+    --functions_[fn].running;
+    link_idle(slot);
+    idle_mb_ += trace_.functions[fn].memory_mb;
+    if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
+  }
+
+  void prewarm(uint32_t fn) {
+    const uint32_t mb = trace_.functions[fn].memory_mb;
+    if (config_.memory_mb - used_mb_ < mb) {
+      if (observer_ != nullptr) [[unlikely]]
+        observer_->prewarm(now_, KW_NO_CONTAINER, fn, false);
+      return;
+    }
+    const uint32_t slot = allocate(fn);
+    Container& c = containers_[slot];
+    c.state = State::idle;
+    c.prewarmed_unused = true;
+    link_idle(slot);
+    idle_mb_ += mb;
+    ++result_.metrics.prewarms;
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->prewarm(now_, handle(slot), fn, true);
+    if (desc_.on_container_started != nullptr)
+      desc_.on_container_started(self_, handle(slot), fn, KW_START_PREWARM);
+    check_error();
+    if (containers_[slot].state == State::idle && desc_.on_container_idle != nullptr)
+      desc_.on_container_idle(self_, handle(slot), fn);
+  }
+
+  // Removes an idle container (eviction or expiry) and tells the policy.
+  void remove(uint32_t slot, kw_removal_reason reason) {
+    Container& c = containers_[slot];
+    const uint32_t fn = c.fn;
+    const uint32_t mb = trace_.functions[fn].memory_mb;
+    unlink_idle(slot);
+    idle_mb_ -= mb;
+    used_mb_ -= mb;
+    c.state = State::free;
+    c.prewarmed_unused = false;
+    ++c.keepalive_token;
+    const kw_container_id id = handle(slot);
+    ++c.generation;
+    free_slots_.push_back(slot);
+    if (reason == KW_REMOVED_EVICTED) {
+      ++result_.metrics.evictions;
+      ++per_function_[fn].evictions;
+    } else {
+      ++result_.metrics.expirations;
+      ++per_function_[fn].expirations;
+    }
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->removal(now_, id, fn, mb, reason);
+    if (desc_.on_container_removed != nullptr) desc_.on_container_removed(self_, id, fn, reason);
+  }
+
+  uint32_t allocate(uint32_t fn) {
+    uint32_t slot;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(containers_.size());
+      containers_.emplace_back();
+    }
+    Container& c = containers_[slot];
+    c.fn = fn;
+    c.prev = c.next = kNil;
+    used_mb_ += trace_.functions[fn].memory_mb;
+    result_.metrics.peak_memory_mb = std::max(result_.metrics.peak_memory_mb, used_mb_);
+    return slot;
+  }
+
+  void link_idle(uint32_t slot) noexcept {
+    Container& c = containers_[slot];
+    FunctionState& fs = functions_[c.fn];
+    c.prev = fs.idle_tail;
+    c.next = kNil;
+    if (fs.idle_tail != kNil)
+      containers_[fs.idle_tail].next = slot;
+    else
+      fs.idle_head = slot;
+    fs.idle_tail = slot;
+    ++fs.idle;
+    ++idle_count_;
+  }
+  void unlink_idle(uint32_t slot) noexcept {
+    Container& c = containers_[slot];
+    FunctionState& fs = functions_[c.fn];
+    if (c.prev != kNil)
+      containers_[c.prev].next = c.next;
+    else
+      fs.idle_head = c.next;
+    if (c.next != kNil)
+      containers_[c.next].prev = c.prev;
+    else
+      fs.idle_tail = c.prev;
+    c.prev = c.next = kNil;
+    --fs.idle;
+    --idle_count_;
+  }
+
+  kw_container_id handle(uint32_t slot) const noexcept {
+    return (static_cast<uint64_t>(containers_[slot].generation) << 32) | slot;
+  }
+  // Slot of a live container handle, or kNil.
+  uint32_t live_slot(kw_container_id id) const noexcept {
+    const uint32_t slot = KW_CONTAINER_SLOT(id);
+    if (slot >= containers_.size()) return kNil;
+    const Container& c = containers_[slot];
+    if (c.state == State::free || c.generation != static_cast<uint32_t>(id >> 32)) return kNil;
+    return slot;
+  }
+  uint32_t checked_idle(kw_container_id id, const char* hook) {
+    const uint32_t slot = live_slot(id);
+    if (slot == kNil) {
+      if (id == KW_NO_CONTAINER)
+        fail(std::string(hook) + " returned no container while " + std::to_string(idle_count_) +
+             " idle container(s) exist");
+      fail(std::string(hook) + " returned " + std::to_string(id) +
+           ", which is not a live container");
+    }
+    if (containers_[slot].state != State::idle)
+      fail(std::string(hook) + " returned container " + std::to_string(id) + " of function '" +
+           trace_.functions[containers_[slot].fn].id + "', which is running, not idle");
+    return slot;
+  }
+
+  void check_error() {
+    if (!error_.empty()) [[unlikely]]
+      fail(error_);
+  }
+  [[noreturn]] void fail(const std::string& what) {
+    throw PolicyError("policy " + plugin_->label() + " at t=" + format_time(now_) + " ms: " + what);
+  }
+  void soft_fail(std::string what) {
+    if (error_.empty()) error_ = std::move(what);
+  }
+
+  // ---- host callbacks --------------------------------------------------------------------
+  static Simulation& of(const kw_host* h) { return *static_cast<Simulation*>(h->host_data); }
+
+  void init_host() {
+    host_.struct_size = sizeof(kw_host);
+    host_.host_data = this;
+    host_.now = [](const kw_host* h) { return of(h).now_; };
+    host_.function_count = [](const kw_host* h) {
+      return static_cast<uint32_t>(of(h).infos_.size());
+    };
+    host_.function = [](const kw_host* h, kw_function_id fn) -> const kw_function_info* {
+      const Simulation& s = of(h);
+      return fn < s.infos_.size() ? &s.infos_[fn] : nullptr;
+    };
+    host_.capacity_mb = [](const kw_host* h) { return of(h).config_.memory_mb; };
+    host_.used_mb = [](const kw_host* h) { return of(h).used_mb_; };
+    host_.idle_count = [](const kw_host* h, kw_function_id fn) {
+      const Simulation& s = of(h);
+      return fn < s.functions_.size() ? s.functions_[fn].idle : 0u;
+    };
+    host_.running_count = [](const kw_host* h, kw_function_id fn) {
+      const Simulation& s = of(h);
+      return fn < s.functions_.size() ? s.functions_[fn].running : 0u;
+    };
+    host_.set_keepalive = [](const kw_host* h, kw_container_id c, double deadline) {
+      Simulation& s = of(h);
+      const uint32_t slot = s.live_slot(c);
+      if (slot == kNil || s.containers_[slot].state != State::idle) {
+        s.soft_fail("set_keepalive on container " + std::to_string(c) +
+                    ", which is not an idle container");
+        return;
+      }
+      if (std::isnan(deadline)) {
+        s.soft_fail("set_keepalive with a NaN deadline");
+        return;
+      }
+      Container& ct = s.containers_[slot];
+      ++ct.keepalive_token;  // replaces any previous deadline
+      if (deadline == INFINITY) return;
+      s.expiries_.push(ExpiryEvent{std::max(deadline, s.now_), s.seq_++, slot, ct.keepalive_token});
+    };
+    host_.request_prewarm = [](const kw_host* h, kw_function_id fn, double at) {
+      Simulation& s = of(h);
+      if (fn >= s.functions_.size() || std::isnan(at)) {
+        s.soft_fail("request_prewarm for function " + std::to_string(fn) +
+                    (std::isnan(at) ? " at NaN" : ", which does not exist"));
+        return;
+      }
+      s.timed_.push(TimedEvent{std::max(at, s.now_), s.seq_++, true, fn});
+    };
+    host_.set_timer = [](const kw_host* h, double at, uint64_t token) {
+      Simulation& s = of(h);
+      if (std::isnan(at)) {
+        s.soft_fail("set_timer at NaN");
+        return;
+      }
+      s.timed_.push(TimedEvent{std::max(at, s.now_), s.seq_++, false, token});
+    };
+    host_.random_u64 = [](const kw_host* h) { return of(h).random_.next(); };
+    host_.param = [](const kw_host* h, const char* name) -> const char* {
+      const Simulation& s = of(h);
+      if (name == nullptr) return nullptr;
+      const auto it = s.params_.find(name);
+      return it == s.params_.end() ? nullptr : it->second.c_str();
+    };
+    host_.log = [](const kw_host*, kw_log_level, const char*) {};
+    host_.report_error = [](const kw_host* h, const char* message) {
+      of(h).soft_fail(message != nullptr ? message : "error reported without a message");
+    };
+    host_.compat_mode = [](const kw_host* h) {
+      return of(h).config_.compat == Compat::faascache ? KW_COMPAT_FAASCACHE : KW_COMPAT_NONE;
+    };
+    host_.arrivals = [](const kw_host* h, kw_function_id fn, const double** times,
+                        uint64_t* count) {
+      const Simulation& s = of(h);
+      if (s.lookahead_ == nullptr || fn >= s.lookahead_->arrivals.size() || times == nullptr ||
+          count == nullptr)
+        return false;
+      *times = s.lookahead_->arrivals[fn].data();
+      *count = s.lookahead_->arrivals[fn].size();
+      return true;
+    };
+  }
+
+  const Trace& trace_;
+  PluginPtr plugin_;
+  const kw_policy_descriptor& desc_;
+  const SimConfig& config_;
+  const Lookahead* lookahead_;
+  Lookahead owned_lookahead_;
+  EventObserver* observer_;
+  Random random_;
+  kw_host host_{};
+  void* self_ = nullptr;
+  std::string error_;
+
+  std::vector<kw_function_info> infos_;
+  std::vector<double> cold_duration_;
+  std::map<std::string, std::string, std::less<>> params_;
+
+  std::vector<Container> containers_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<FunctionState> functions_;
+  EventHeap<FinishEvent> finishes_;
+  EventHeap<ExpiryEvent> expiries_;
+  EventHeap<TimedEvent> timed_;
+  uint64_t seq_ = 0;
+
+  double now_ = -INFINITY;
+  uint64_t used_mb_ = 0;
+  uint64_t idle_mb_ = 0;
+  uint32_t idle_count_ = 0;
+  double idle_since_ = -INFINITY;
+  double idle_area_ = 0;  // MB*ms
+
+  CellResult result_;
+  std::vector<FunctionMetrics> per_function_;
+};
+
+}  // namespace
+
+CellResult simulate(const Trace& trace, const PluginPtr& plugin, const SimConfig& config,
+                    const Lookahead* lookahead, EventObserver* observer) {
+  Simulation sim(trace, plugin, config, lookahead, observer);
+  return sim.run();
+}
+
+}  // namespace keepwarm

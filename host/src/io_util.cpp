@@ -1,0 +1,58 @@
+// io_util.cpp: see io_util.hpp.
+#include "io_util.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+namespace keepwarm {
+
+std::string read_file(const std::filesystem::path& file) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (f == nullptr)
+    throw std::runtime_error(file.string() + ": cannot open: " + std::strerror(errno));
+  std::string out;
+  std::array<char, 1 << 16> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) throw std::runtime_error(file.string() + ": read error");
+  return out;
+}
+
+void write_file_atomic(const std::filesystem::path& file, const std::string& content) {
+  const std::filesystem::path tmp =
+      file.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+  {
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (f == nullptr)
+      throw std::runtime_error(tmp.string() + ": cannot create: " + std::strerror(errno));
+    const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
+    const bool closed = std::fclose(f) == 0;
+    if (!ok || !closed) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error(tmp.string() + ": write failed");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(file.string() + ": cannot rename into place: " + ec.message());
+  }
+}
+
+std::string format_number(double v) {
+  std::array<char, 64> buf;
+  const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return std::string(buf.data(), ec == std::errc() ? ptr : buf.data());
+}
+
+}  // namespace keepwarm

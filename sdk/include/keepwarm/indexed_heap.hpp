@@ -1,0 +1,124 @@
+// keepwarm/indexed_heap.hpp: an optional header-only helper for policy
+// authors: a binary min-heap of container slots with O(log n) push, erase and
+// key update, and O(1) lookup of the minimum. Ties break by insertion order
+// (first pushed first), so policies built on it are deterministic.
+//
+// Slots are KW_CONTAINER_SLOT(c) values (dense, small), so the position index
+// is a plain vector.
+#ifndef KEEPWARM_INDEXED_HEAP_HPP
+#define KEEPWARM_INDEXED_HEAP_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace keepwarm {
+
+template <class Key>
+class IndexedHeap {
+ public:
+  static constexpr uint32_t kAbsent = UINT32_MAX;
+
+  bool empty() const noexcept { return heap_.empty(); }
+  size_t size() const noexcept { return heap_.size(); }
+  bool contains(uint32_t slot) const noexcept {
+    return slot < pos_.size() && pos_[slot] != kAbsent;
+  }
+  // The slot with the smallest key (heap must not be empty).
+  uint32_t top() const noexcept { return heap_.front().slot; }
+  const Key& top_key() const noexcept { return heap_.front().key; }
+  const Key& key(uint32_t slot) const noexcept { return heap_[pos_[slot]].key; }
+
+  // Inserts slot (which must not be present) with key.
+  void push(uint32_t slot, Key key) {
+    if (slot >= pos_.size()) pos_.resize(static_cast<size_t>(slot) + 1, kAbsent);
+    heap_.push_back(Entry{std::move(key), seq_++, slot});
+    pos_[slot] = static_cast<uint32_t>(heap_.size() - 1);
+    sift_up(heap_.size() - 1);
+  }
+  // Removes slot if present.
+  void erase(uint32_t slot) noexcept {
+    if (!contains(slot)) return;
+    const size_t i = pos_[slot];
+    pos_[slot] = kAbsent;
+    const size_t last = heap_.size() - 1;
+    if (i != last) {
+      heap_[i] = std::move(heap_[last]);
+      pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+      heap_.pop_back();
+      sift_down(sift_up(i));
+    } else {
+      heap_.pop_back();
+    }
+  }
+  // Removes and returns the minimum.
+  uint32_t pop() noexcept {
+    const uint32_t slot = top();
+    erase(slot);
+    return slot;
+  }
+  // Changes the key of a present slot (keeps its tie-break order).
+  void update(uint32_t slot, Key key) noexcept {
+    const size_t i = pos_[slot];
+    heap_[i].key = std::move(key);
+    sift_down(sift_up(i));
+  }
+  void clear() noexcept {
+    for (const Entry& e : heap_) pos_[e.slot] = kAbsent;
+    heap_.clear();
+  }
+  // Read-only view of the entries in heap order (for scans in tests/debug).
+  template <class F>
+  void for_each(F&& f) const {
+    for (const Entry& e : heap_) f(e.slot, e.key);
+  }
+
+ private:
+  struct Entry {
+    Key key;
+    uint64_t seq;
+    uint32_t slot;
+  };
+  static bool less(const Entry& a, const Entry& b) noexcept {
+    if (a.key < b.key) return true;
+    if (b.key < a.key) return false;
+    return a.seq < b.seq;
+  }
+  size_t sift_up(size_t i) noexcept {
+    Entry e = std::move(heap_[i]);
+    while (i > 0) {
+      const size_t parent = (i - 1) / 2;
+      if (!less(e, heap_[parent])) break;
+      heap_[i] = std::move(heap_[parent]);
+      pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+      i = parent;
+    }
+    heap_[i] = std::move(e);
+    pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+    return i;
+  }
+  void sift_down(size_t i) noexcept {
+    const size_t n = heap_.size();
+    Entry e = std::move(heap_[i]);
+    for (;;) {
+      size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && less(heap_[child + 1], heap_[child])) ++child;
+      if (!less(heap_[child], e)) break;
+      heap_[i] = std::move(heap_[child]);
+      pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+      i = child;
+    }
+    heap_[i] = std::move(e);
+    pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+  }
+
+  std::vector<Entry> heap_;
+  std::vector<uint32_t> pos_;
+  uint64_t seq_ = 0;
+};
+
+}  // namespace keepwarm
+
+#endif  // KEEPWARM_INDEXED_HEAP_HPP
