@@ -1,0 +1,12 @@
+// cli.hpp: the keepwarm command line. main.cpp builds the CLI11 app; each subcommand lives in
+// its own cli_<name>.cpp and registers itself through one of these functions.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace keepwarm::cli {
+
+void add_run_command(CLI::App& app);      // keepwarm run (cli_run.cpp)
+void add_plugins_command(CLI::App& app);  // keepwarm plugins (cli_plugins.cpp)
+
+}  // namespace keepwarm::cli

@@ -1,0 +1,97 @@
+// test_support.cpp: see test_support.hpp.
+#include "test_support.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace keepwarm::test {
+
+namespace fs = std::filesystem;
+
+Trace make_trace(std::vector<Function> functions,
+                 const std::vector<std::pair<double, std::string>>& invocations) {
+  Trace t;
+  t.name = "test";
+  std::map<std::string, uint32_t> index;
+  for (size_t i = 0; i < functions.size(); ++i) index[functions[i].id] = static_cast<uint32_t>(i);
+  t.functions = std::move(functions);
+  for (const auto& [time, fn] : invocations) {
+    t.times.push_back(time);
+    t.function_of.push_back(index.at(fn));
+  }
+  t.validate();
+  return t;
+}
+
+PluginPtr builtin(const std::string& name) {
+  static PluginRegistry registry({fs::path(KEEPWARM_PLUGIN_DIR)});
+  return registry.find(name);
+}
+
+fs::path test_plugin_file(const std::string& file) {
+  return fs::path(KEEPWARM_TEST_PLUGIN_DIR) / file;
+}
+
+CellResult run(const Trace& trace, const PluginPtr& plugin, uint64_t memory_mb, Compat compat,
+               uint64_t seed) {
+  SimConfig config;
+  config.memory_mb = memory_mb;
+  config.compat = compat;
+  config.seed = seed;
+  config.params = plugin->resolve_params({});
+  return simulate(trace, plugin, config);
+}
+
+TempDir::TempDir() {
+  static int counter = 0;
+  path_ = fs::temp_directory_path() /
+          ("keepwarm-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  fs::remove_all(path_);
+  fs::create_directories(path_);
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_text(const fs::path& file, const std::string& text) {
+  if (file.has_parent_path()) fs::create_directories(file.parent_path());
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + file.string());
+}
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + file.string());
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CommandResult run_keepwarm(const std::string& args) {
+  const std::string cmd = std::string("'") + KEEPWARM_EXE + "' " + args + " 2>&1";
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) throw std::runtime_error("popen failed");
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  return CommandResult{WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+fs::path shared_reference_dir() {
+  const fs::path dir = fs::path(KEEPWARM_SOURCE_DIR) / ".." / "shared" / "reference";
+  std::error_code ec;
+  return fs::is_directory(dir, ec) ? dir.lexically_normal() : fs::path();
+}
+
+}  // namespace keepwarm::test

@@ -1,0 +1,57 @@
+// test_support.hpp: helpers shared by the tests: tiny hand-made traces, the built-in plugins,
+// temporary directories, running the keepwarm executable, and the optional ../shared data.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "keepwarm/engine.hpp"
+#include "keepwarm/plugin.hpp"
+#include "keepwarm/trace.hpp"
+
+namespace keepwarm::test {
+
+// A trace from functions and (time_ms, function id) pairs.
+Trace make_trace(std::vector<Function> functions,
+                 const std::vector<std::pair<double, std::string>>& invocations);
+
+// A built-in plugin (from the build tree's plugin directory) by policy name.
+PluginPtr builtin(const std::string& name);
+// A test-only plugin file from tests/plugins in the build tree, e.g. "test-wrong-major.so".
+std::filesystem::path test_plugin_file(const std::string& file);
+
+// Runs one cell with default settings and the given memory.
+CellResult run(const Trace& trace, const PluginPtr& plugin, uint64_t memory_mb,
+               Compat compat = Compat::none, uint64_t seed = 1);
+
+// A fresh directory removed at scope exit.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& p) const { return path_ / p; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Writes text to a file (creating parent directories).
+void write_text(const std::filesystem::path& file, const std::string& text);
+std::string read_text(const std::filesystem::path& file);
+
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together
+};
+// Runs the keepwarm executable with a shell-quoted argument string.
+CommandResult run_keepwarm(const std::string& args);
+
+// ../shared/reference next to the source tree, or empty when absent (tests then GTEST_SKIP).
+std::filesystem::path shared_reference_dir();
+
+}  // namespace keepwarm::test
