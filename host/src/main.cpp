@@ -1,1 +1,30 @@
-int main() { return 0; }
+// main.cpp: the keepwarm executable: builds the command line and dispatches to subcommands.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include "cli.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "keepwarm " KEEPWARM_VERSION
+      ": a workbench for serverless keep-alive and container-eviction policies.\n"
+      "Replays invocation traces against policy plugins at several server memory sizes and "
+      "ranks them by cold starts, dropped invocations and evictions.",
+      "keepwarm"};
+  app.set_version_flag("--version", KEEPWARM_VERSION);
+  app.require_subcommand(1);
+  app.footer(
+      "Run 'keepwarm COMMAND --help' for a command's options. Docs: docs/ in the source tree.");
+  keepwarm::cli::add_run_command(app);
+  keepwarm::cli::add_plugins_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::cerr << "keepwarm: " << e.what() << "\n";
+    return 1;
+  }
+  return keepwarm::cli::exit_code();
+}

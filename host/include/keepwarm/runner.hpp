@@ -1,0 +1,73 @@
+// keepwarm/runner.hpp: running an experiment's grid of cells on a thread pool, and writing what
+// came out: results.csv, results.json and the ranking shown on the terminal.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "keepwarm/engine.hpp"
+#include "keepwarm/experiment.hpp"
+#include "keepwarm/plugin.hpp"
+#include "keepwarm/trace.hpp"
+
+namespace keepwarm {
+
+struct Cell {
+  size_t trace = 0;   // index into RunResults::traces
+  size_t policy = 0;  // index into RunResults::plugins
+  uint64_t memory_mb = 0;
+  uint64_t seed = 0;
+};
+
+struct CellOutcome {
+  Cell cell;
+  bool ok = false;
+  std::string error;  // when !ok: why the cell failed (names the plugin)
+  CellResult result;
+};
+
+struct RunResults {
+  Experiment experiment;
+  std::vector<std::shared_ptr<const Trace>> traces;
+  std::vector<PluginPtr> plugins;  // one per experiment policy, same order
+  std::vector<CellOutcome> cells;  // grid order: trace, policy, memory, seed
+  size_t failed() const;
+};
+
+// Resolves the experiment's policies (with their parameters) against the registry. Throws
+// PluginError / ConfigError pointing at the experiment file's line where it can.
+std::vector<PluginPtr> resolve_policies(const Experiment& ex, PluginRegistry& registry);
+
+// The grid in canonical order. Deterministic policies run once, with the first seed.
+std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& plugins,
+                            size_t trace_count);
+
+// Called after each finished cell with (done, total); from worker threads, serialised.
+using ProgressFn = std::function<void(size_t done, size_t total)>;
+
+// Runs every cell; a failing cell (policy error) is recorded and the others go on. Results are
+// identical for any number of jobs.
+RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
+                    std::vector<PluginPtr> plugins, const ProgressFn& progress = {});
+
+struct WriteOptions {
+  bool reproducible = false;  // write wall_s as 0 so that files compare byte for byte
+};
+
+// results.csv: one row per successful cell (columns in docs/results.md).
+std::string results_csv(const RunResults& results, const WriteOptions& options = {});
+// results.json: settings, keepwarm version, plugins, cells and failed cells.
+std::string results_json(const RunResults& results, const WriteOptions& options = {});
+// Writes both files atomically into dir (created if missing).
+void write_results(const RunResults& results, const std::filesystem::path& dir,
+                   const WriteOptions& options = {});
+
+// The terminal ranking: per trace and memory size, then overall.
+std::string format_ranking(const RunResults& results);
+
+}  // namespace keepwarm

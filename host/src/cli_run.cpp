@@ -1,0 +1,204 @@
+// cli_run.cpp: `keepwarm run`: build an experiment from a TOML file and/or flags, run its grid,
+// write results.csv/results.json, and print the ranking.
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli.hpp"
+#include "keepwarm/experiment.hpp"
+#include "keepwarm/runner.hpp"
+
+namespace keepwarm::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int g_exit_code = 0;
+
+struct RunOptions {
+  std::string experiment_file;
+  std::vector<std::string> traces;
+  std::vector<std::string> policies;
+  std::string memory;
+  std::string seeds;
+  std::string compat;
+  int jobs = -1;
+  double overhead_ms = -1;
+  double overhead_pct = -1;
+  std::vector<std::string> params;
+  std::vector<std::string> plugin_paths;
+  std::string out;
+  bool reproducible = false;
+  bool quiet = false;
+};
+
+std::vector<uint64_t> parse_seeds(const std::string& text) {
+  std::vector<uint64_t> out;
+  if (text.find(',') == std::string::npos) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || n == 0)
+      throw ConfigError("--seeds takes a count > 0 (e.g. 3) or a list (e.g. 1,7,9), not '" + text +
+                        "'");
+    for (uint64_t s = 1; s <= n; ++s) out.push_back(s);
+    return out;
+  }
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0') throw ConfigError("bad seed '" + item + "' in --seeds");
+    out.push_back(v);
+  }
+  return out;
+}
+
+Experiment build_experiment(const RunOptions& o) {
+  Experiment ex;
+  if (!o.experiment_file.empty()) {
+    ex = load_experiment(o.experiment_file);
+  } else {
+    ex.name = "run";
+  }
+  // Flags override the file.
+  if (!o.traces.empty()) {
+    ex.traces.clear();
+    for (const std::string& t : o.traces) ex.traces.emplace_back(t);
+  }
+  if (!o.policies.empty()) {
+    ex.policies.clear();
+    for (const std::string& p : o.policies) {
+      // --policy a,b is the same as --policy a --policy b.
+      std::stringstream ss(p);
+      std::string item;
+      while (std::getline(ss, item, ','))
+        if (!item.empty()) ex.policies.push_back(item);
+    }
+  }
+  if (!o.memory.empty()) ex.memory_mb = parse_memory_list(o.memory);
+  if (!o.seeds.empty()) ex.seeds = parse_seeds(o.seeds);
+  if (!o.compat.empty()) ex.compat = o.compat == "faascache" ? Compat::faascache : Compat::none;
+  if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
+  if (o.overhead_ms >= 0) ex.overhead_ms = o.overhead_ms;
+  if (o.overhead_pct >= 0) ex.overhead_frac = o.overhead_pct;
+  for (const std::string& p : o.params) {
+    const size_t dot = p.find('.');
+    const size_t eq = p.find('=');
+    if (dot == std::string::npos || eq == std::string::npos || dot > eq || dot == 0 ||
+        eq == dot + 1)
+      throw ConfigError("--param takes POLICY.NAME=VALUE (e.g. ttl.keepalive_min=20), not '" + p +
+                        "'");
+    ex.params[p.substr(0, dot)][p.substr(dot + 1, eq - dot - 1)] = p.substr(eq + 1);
+  }
+  for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
+  if (!o.out.empty()) ex.out_dir = o.out;
+  if (ex.out_dir.empty()) ex.out_dir = fs::path("results") / ex.name;
+
+  if (ex.traces.empty())
+    throw ConfigError("no traces given: pass an experiment file or --trace PATH");
+  if (ex.memory_mb.empty())
+    throw ConfigError("no memory sizes given: use --memory 500,1000,2000 or memory_mb = [...]");
+  return ex;
+}
+
+int run(const RunOptions& o) {
+  const Experiment ex = build_experiment(o);
+  PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
+  std::vector<PluginPtr> plugins = resolve_policies(ex, registry);
+
+  std::vector<std::shared_ptr<const Trace>> traces;
+  for (const fs::path& p : ex.traces) traces.push_back(std::make_shared<Trace>(load_trace(p)));
+
+  const bool tty = ::isatty(STDERR_FILENO) != 0 && !o.quiet;
+  const auto started = std::chrono::steady_clock::now();
+  ProgressFn progress;
+  if (tty) {
+    progress = [&](size_t done, size_t total) {
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (elapsed < 1.0 && done < total) return;
+      const double eta = done == 0 ? 0 : elapsed * static_cast<double>(total - done) / done;
+      std::fprintf(stderr, "\r  %zu/%zu cells, %.1f s elapsed, ~%.1f s left   ", done, total,
+                   elapsed, eta);
+      if (done == total) std::fprintf(stderr, "\n");
+    };
+  }
+  const RunResults results = run_grid(ex, std::move(traces), std::move(plugins), progress);
+  WriteOptions wo;
+  wo.reproducible = o.reproducible;
+  write_results(results, ex.out_dir, wo);
+  if (!o.quiet) std::cout << format_ranking(results);
+  std::cout << "\nwrote " << (ex.out_dir / "results.csv").string() << " and "
+            << (ex.out_dir / "results.json").string() << " ("
+            << results.cells.size() - results.failed() << " cells)\n";
+  if (results.failed() > 0) {
+    std::cerr << "keepwarm: " << results.failed() << " of " << results.cells.size()
+              << " cells failed (see above and failed_cells in results.json)\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void set_exit_code(int code) { g_exit_code = code; }
+int exit_code() { return g_exit_code; }
+
+void add_run_command(CLI::App& app) {
+  auto opts = std::make_shared<RunOptions>();
+  CLI::App* run_cmd = app.add_subcommand(
+      "run",
+      "Run an experiment: every trace x policy x memory size (x seed, for randomised policies).\n"
+      "Writes results.csv and results.json to the output directory and prints a ranking.\n"
+      "Flags override the experiment file.");
+  run_cmd
+      ->add_option("experiment", opts->experiment_file,
+                   "experiment TOML file (docs/experiments.md)")
+      ->check(CLI::ExistingFile);
+  run_cmd->add_option("-t,--trace", opts->traces, "trace to replay (repeatable)");
+  run_cmd->add_option("-p,--policy", opts->policies,
+                      "policy name or plugin file (repeatable, or comma-separated)");
+  run_cmd->add_option("-m,--memory", opts->memory,
+                      "server memory sizes in MB, comma-separated (e.g. 500,1000,2000; 4g = 4096)");
+  run_cmd->add_option(
+      "--seeds", opts->seeds,
+      "seeds for randomised policies: a count N (seeds 1..N) or a list (default 1)");
+  run_cmd
+      ->add_option("--compat", opts->compat,
+                   "simulation mode: none (exact model) or faascache (reproduce FaasCache)")
+      ->check(CLI::IsMember({"none", "faascache"}));
+  run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd
+      ->add_option("--overhead-ms", opts->overhead_ms,
+                   "fixed time added to every cold start, ms (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd
+      ->add_option("--overhead-pct", opts->overhead_pct,
+                   "cold start overhead as a fraction of the cold time (0.2 = +20%; default 0)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--param", opts->params,
+                      "policy parameter POLICY.NAME=VALUE (repeatable), e.g. ttl.keepalive_min=20");
+  run_cmd->add_option("--plugin-path", opts->plugin_paths,
+                      "extra directory to search for policy plugins (repeatable; also "
+                      "KEEPWARM_PLUGIN_PATH)");
+  run_cmd->add_option("-o,--out", opts->out,
+                      "output directory (default results/<experiment name>)");
+  run_cmd->add_flag("--reproducible", opts->reproducible,
+                    "write wall_s as 0 so that result files compare byte for byte");
+  run_cmd->add_flag("-q,--quiet", opts->quiet, "do not print the ranking or progress");
+  run_cmd->callback([opts] {
+    try {
+      set_exit_code(run(*opts));
+    } catch (const std::exception& e) {
+      std::cerr << "keepwarm run: " << e.what() << "\n";
+      set_exit_code(1);
+    }
+  });
+}
+
+}  // namespace keepwarm::cli
