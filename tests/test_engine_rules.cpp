@@ -1,0 +1,343 @@
+// test_engine_rules.cpp: each rule of the simulation model (docs/model.md) on a tiny trace,
+// driven by a scriptable in-process policy that records what the engine told it.
+#include <gtest/gtest.h>
+#include <keepwarm/policy.hpp>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+using namespace keepwarm;
+using keepwarm::test::make_trace;
+
+namespace {
+
+// What a Scripted policy does; tests set these before a run (one run at a time).
+struct Script {
+  std::vector<std::string> log;  // "t:event" lines in the order the engine called hooks
+  // Deadline given to every container that goes idle (relative), or none.
+  double keepalive_ms = INFINITY;
+  // Called on each arrival with the host (for prewarms, timers, ...).
+  std::function<void(const Host&, kw_function_id, const std::vector<kw_container_id>&)> on_arrival;
+  std::function<kw_container_id(const Host&, const std::vector<kw_container_id>&)> victim;
+  bool throw_in_arrival = false;
+};
+Script g_script;
+
+std::string fmt(double t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", t);
+  return buf;
+}
+
+class Scripted final : public Policy {
+ public:
+  static constexpr const char* kName = "scripted";
+  static constexpr const char* kVersion = "0";
+  static constexpr const char* kDescription = "test policy driven by g_script";
+  using Policy::Policy;
+
+  void on_arrival(kw_function_id fn) override {
+    log("arrival f" + std::to_string(fn));
+    if (g_script.throw_in_arrival) throw std::runtime_error("boom from the policy");
+    if (g_script.on_arrival) g_script.on_arrival(host(), fn, idle_);
+  }
+  void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
+    static const char* kinds[] = {"cold", "warm", "prewarm"};
+    log(std::string("started ") + kinds[kind] + " f" + std::to_string(fn) + " c" + id(c));
+    erase(c);
+  }
+  void on_container_idle(kw_container_id c, kw_function_id fn) override {
+    log("idle f" + std::to_string(fn) + " c" + id(c));
+    idle_.push_back(c);
+    if (std::isfinite(g_script.keepalive_ms))
+      host().set_keepalive(c, host().now() + g_script.keepalive_ms);
+  }
+  kw_container_id choose_victim(kw_function_id) override {
+    log("victim?");
+    if (g_script.victim) return g_script.victim(host(), idle_);
+    return idle_.empty() ? KW_NO_CONTAINER : idle_.front();  // oldest idle first
+  }
+  void on_container_removed(kw_container_id c, kw_function_id fn,
+                            kw_removal_reason reason) override {
+    log(std::string(reason == KW_REMOVED_EVICTED ? "evicted" : "expired") + " f" +
+        std::to_string(fn) + " c" + id(c));
+    erase(c);
+  }
+  void on_timer(uint64_t token) override { log("timer " + std::to_string(token)); }
+  void on_end() override { log("end"); }
+
+ private:
+  // Containers are named by their slot so that logs stay readable.
+  static std::string id(kw_container_id c) { return std::to_string(KW_CONTAINER_SLOT(c)); }
+  void log(const std::string& what) { g_script.log.push_back(fmt(host().now()) + ":" + what); }
+  void erase(kw_container_id c) { std::erase(idle_, c); }
+  std::vector<kw_container_id> idle_;
+};
+
+PluginPtr scripted() {
+  static PluginPtr p = Plugin::from_descriptor(descriptor_for<Scripted>(), "test");
+  return p;
+}
+
+CellResult run_scripted(const Trace& t, uint64_t memory, Compat compat = Compat::none,
+                        double overhead_ms = 0, double overhead_frac = 0) {
+  SimConfig c;
+  c.memory_mb = memory;
+  c.compat = compat;
+  c.overhead_ms = overhead_ms;
+  c.overhead_frac = overhead_frac;
+  return simulate(t, scripted(), c);
+}
+
+class EngineRules : public ::testing::Test {
+ protected:
+  void SetUp() override { g_script = Script{}; }
+  static bool logged(const std::string& line) {
+    return std::find(g_script.log.begin(), g_script.log.end(), line) != g_script.log.end();
+  }
+  static size_t position(const std::string& line) {
+    const auto it = std::find(g_script.log.begin(), g_script.log.end(), line);
+    return static_cast<size_t>(it - g_script.log.begin());
+  }
+};
+
+TEST_F(EngineRules, WarmStartReusesTheMostRecentlyIdledContainer) {
+  // Two containers of x: c0 (cold at 0, idle at 100) and c1 (cold at 50, idle at 150). At 200
+  // the most recently idled one, c1, must serve the warm start.
+  const Trace t = make_trace({{"x", 10, 100, 10}}, {{0, "x"}, {50, "x"}, {200, "x"}});
+  const CellResult r = run_scripted(t, 100);
+  EXPECT_EQ(r.metrics.cold, 2u);
+  EXPECT_EQ(r.metrics.warm, 1u);
+  EXPECT_TRUE(logged("200:started warm f0 c1"));
+}
+
+TEST_F(EngineRules, ContainerFinishingExactlyAtTIsReusableAtT) {
+  const Trace t = make_trace({{"x", 10, 1000, 10}}, {{0, "x"}, {1000, "x"}});
+  const CellResult r = run_scripted(t, 100);
+  EXPECT_EQ(r.metrics.warm, 1u);
+  EXPECT_EQ(r.metrics.cold, 1u);
+  // Just before the finish the container is still running: a second container starts cold.
+  const Trace u = make_trace({{"x", 10, 1000, 10}}, {{0, "x"}, {999.5, "x"}});
+  EXPECT_EQ(run_scripted(u, 100).metrics.cold, 2u);
+}
+
+TEST_F(EngineRules, DropsWithoutEvictingWhenEvenAllIdleMemoryCannotFit) {
+  // 300 MB: a runs (100 MB, long), b idle (100 MB). z needs 250 MB: free 100 + idle 100 < 250.
+  const Trace t = make_trace({{"a", 100, 100000, 100000}, {"b", 100, 10, 10}, {"z", 250, 10, 10}},
+                             {{0, "a"}, {1, "b"}, {100, "z"}});
+  const CellResult r = run_scripted(t, 300);
+  EXPECT_EQ(r.metrics.dropped, 1u);
+  EXPECT_EQ(r.metrics.evictions, 0u);
+  EXPECT_FALSE(logged("100:victim?"));
+  EXPECT_EQ(r.per_function[2].dropped, 1u);
+}
+
+TEST_F(EngineRules, CompatModeEvictsEvenWhenTheInvocationIsThenDropped) {
+  const Trace t = make_trace({{"a", 100, 100000, 100000}, {"b", 100, 10, 10}, {"z", 250, 10, 10}},
+                             {{0, "a"}, {1, "b"}, {100, "z"}});
+  const CellResult r = run_scripted(t, 300, Compat::faascache);
+  EXPECT_EQ(r.metrics.dropped, 1u);
+  EXPECT_EQ(r.metrics.evictions, 1u);
+}
+
+TEST_F(EngineRules, EvictsJustEnough) {
+  // 400 MB: a, b, c idle (100 MB each), 100 MB free. z needs 250: two victims suffice.
+  const Trace t =
+      make_trace({{"a", 100, 10, 10}, {"b", 100, 10, 10}, {"c", 100, 10, 10}, {"z", 250, 10, 10}},
+                 {{0, "a"}, {1, "b"}, {2, "c"}, {100, "z"}});
+  const CellResult r = run_scripted(t, 400);
+  EXPECT_EQ(r.metrics.evictions, 2u);
+  EXPECT_EQ(r.metrics.cold, 4u);
+  EXPECT_TRUE(logged("100:evicted f0 c0"));
+  EXPECT_TRUE(logged("100:evicted f1 c1"));
+  EXPECT_EQ(r.metrics.peak_memory_mb, 350u);
+}
+
+TEST_F(EngineRules, CompatModeEvictsAFullContainersWorthIgnoringFreeMemory) {
+  const Trace t =
+      make_trace({{"a", 100, 10, 10}, {"b", 100, 10, 10}, {"c", 100, 10, 10}, {"z", 250, 10, 10}},
+                 {{0, "a"}, {1, "b"}, {2, "c"}, {100, "z"}});
+  const CellResult r = run_scripted(t, 400, Compat::faascache);
+  EXPECT_EQ(r.metrics.evictions, 3u);  // victims until their own memory reaches 250
+  EXPECT_EQ(r.metrics.cold, 4u);
+}
+
+TEST_F(EngineRules, VictimsAreRequestedOneAtATimeUntilEnoughIsFree) {
+  const Trace t = make_trace({{"a", 100, 10, 10}, {"b", 100, 10, 10}, {"z", 200, 10, 10}},
+                             {{0, "a"}, {1, "b"}, {100, "z"}});
+  run_scripted(t, 200);
+  // victim?, evicted, victim?, evicted, then the cold start.
+  EXPECT_LT(position("100:evicted f0 c0"), position("100:evicted f1 c1"));
+  EXPECT_LT(position("100:evicted f1 c1"), position("100:started cold f2 c0"));
+}
+
+TEST_F(EngineRules, KeepAliveExpiry) {
+  g_script.keepalive_ms = 500;  // idle at 10, deadline 510
+  const Trace warm = make_trace({{"x", 10, 10, 10}}, {{0, "x"}, {509, "x"}});
+  CellResult r = run_scripted(warm, 100);
+  EXPECT_EQ(r.metrics.warm, 1u);
+  EXPECT_EQ(r.metrics.expirations, 0u);
+
+  g_script = Script{};
+  g_script.keepalive_ms = 500;
+  // A deadline exactly at the arrival's time fires first: the arrival is cold.
+  const Trace cold = make_trace({{"x", 10, 10, 10}}, {{0, "x"}, {510, "x"}});
+  r = run_scripted(cold, 100);
+  EXPECT_EQ(r.metrics.cold, 2u);
+  EXPECT_EQ(r.metrics.expirations, 1u);
+  EXPECT_TRUE(logged("510:expired f0 c0"));
+  EXPECT_EQ(r.per_function[0].expirations, 1u);
+}
+
+TEST_F(EngineRules, ReuseCancelsTheKeepAliveDeadline) {
+  // Idle at 10 (deadline 510), reused at 100 (runs to 110, new deadline 610), arrival at 600
+  // must still be warm: the first deadline was cancelled by the reuse.
+  g_script.keepalive_ms = 500;
+  const Trace t = make_trace({{"x", 10, 10, 10}}, {{0, "x"}, {100, "x"}, {600, "x"}});
+  const CellResult r = run_scripted(t, 100);
+  EXPECT_EQ(r.metrics.warm, 2u);
+  EXPECT_EQ(r.metrics.expirations, 0u);
+}
+
+TEST_F(EngineRules, DeadlineNowInArrivalRemovesBeforePlacement) {
+  // The policy expires every idle container of the arriving function at once (FaasCache TTL
+  // style), so the arrival is cold.
+  g_script.on_arrival = [](const Host& h, kw_function_id,
+                           const std::vector<kw_container_id>& idle) {
+    for (const kw_container_id c : std::vector<kw_container_id>(idle)) h.set_keepalive(c, h.now());
+  };
+  const Trace t = make_trace({{"x", 10, 10, 10}}, {{0, "x"}, {10, "x"}});
+  const CellResult r = run_scripted(t, 100);
+  EXPECT_EQ(r.metrics.expirations, 1u);
+  EXPECT_EQ(r.metrics.cold, 2u);
+  EXPECT_LT(position("10:expired f0 c0"), position("10:started cold f0 c0"));
+}
+
+TEST_F(EngineRules, PrewarmOnlyIntoFreeMemory) {
+  // x asks for a prewarm of y at t=50. With 100 MB y (100 MB) cannot fit next to running x.
+  g_script.on_arrival = [](const Host& h, kw_function_id fn, const auto&) {
+    if (fn == 0) h.request_prewarm(1, 50);
+  };
+  const Trace t = make_trace({{"x", 100, 1000, 1000}, {"y", 100, 10, 10}}, {{0, "x"}, {60, "y"}});
+  CellResult r = run_scripted(t, 100);
+  EXPECT_EQ(r.metrics.prewarms, 0u);
+  EXPECT_EQ(r.metrics.evictions, 0u);  // a prewarm never evicts
+  EXPECT_EQ(r.metrics.dropped, 1u);
+
+  g_script.log.clear();
+  r = run_scripted(t, 200);
+  EXPECT_EQ(r.metrics.prewarms, 1u);
+  EXPECT_EQ(r.metrics.prewarm_hits, 1u);
+  EXPECT_EQ(r.metrics.warm, 1u);
+  EXPECT_TRUE(logged("50:started prewarm f1 c1"));
+  EXPECT_TRUE(logged("50:idle f1 c1"));
+}
+
+TEST_F(EngineRules, EventOrderAtEqualTimes) {
+  // At t=100: x's container finishes (cold 100), y's container expires (idle at 20, deadline
+  // 80 after), a timer fires and a prewarm comes due; then the arrival at 100.
+  g_script.keepalive_ms = 80;
+  g_script.on_arrival = [](const Host& h, kw_function_id fn, const auto&) {
+    if (fn == 1) {
+      h.set_timer(100, 7);
+      h.request_prewarm(2, 100);
+    }
+  };
+  const Trace t = make_trace({{"x", 10, 100, 100}, {"y", 10, 10, 10}, {"z", 10, 5, 5}},
+                             {{0, "x"}, {10, "y"}, {100, "z"}});
+  run_scripted(t, 100);
+  const size_t finish = position("100:idle f0 c0");
+  const size_t expiry = position("100:expired f1 c1");
+  const size_t timer = position("100:timer 7");
+  const size_t prewarm = position("100:started prewarm f2 c1");
+  const size_t arrival = position("100:arrival f2");
+  ASSERT_LT(arrival, g_script.log.size());
+  EXPECT_LT(finish, expiry);
+  EXPECT_LT(expiry, timer);
+  EXPECT_LT(timer, prewarm);  // timers and prewarms in request order
+  EXPECT_LT(prewarm, arrival);
+}
+
+TEST_F(EngineRules, ColdStartOverhead) {
+  // cold 1000 ms * 1.2 + 3000 ms = 4200 ms.
+  const Trace busy = make_trace({{"x", 10, 1000, 100}}, {{0, "x"}, {4199, "x"}});
+  CellResult r = run_scripted(busy, 100, Compat::none, 3000, 0.2);
+  EXPECT_EQ(r.metrics.cold, 2u);
+  EXPECT_DOUBLE_EQ(r.metrics.added_latency_ms, 2 * (4200.0 - 100.0));
+  const Trace done = make_trace({{"x", 10, 1000, 100}}, {{0, "x"}, {4200, "x"}});
+  r = run_scripted(done, 100, Compat::none, 3000, 0.2);
+  EXPECT_EQ(r.metrics.cold, 1u);
+  EXPECT_EQ(r.metrics.warm, 1u);
+}
+
+TEST_F(EngineRules, IdleMemoryTimeIsCountedUpToTheLastArrival) {
+  // x (100 MB) idles from 1000 to the last arrival at 5000: 100 MB * 4 s = 400 MB*s.
+  const Trace t = make_trace({{"x", 100, 1000, 10}, {"y", 50, 10000, 10}}, {{0, "x"}, {5000, "y"}});
+  const CellResult r = run_scripted(t, 1000);
+  EXPECT_DOUBLE_EQ(r.metrics.idle_mb_s, 400.0);
+}
+
+TEST_F(EngineRules, NothingFiresAfterTheLastArrival) {
+  g_script.on_arrival = [](const Host& h, kw_function_id, const auto&) {
+    h.set_timer(h.now() + 1, 1);
+  };
+  const Trace t = make_trace({{"x", 10, 10, 10}}, {{0, "x"}, {100, "x"}});
+  run_scripted(t, 100);
+  EXPECT_TRUE(logged("1:timer 1"));
+  EXPECT_FALSE(logged("101:timer 1"));
+  EXPECT_EQ(g_script.log.back(), "100:end");
+}
+
+TEST_F(EngineRules, VictimThatIsRunningIsAPolicyError) {
+  g_script.victim = [](const Host&, const std::vector<kw_container_id>&) {
+    return static_cast<kw_container_id>(0);  // slot 0 is x's running container
+  };
+  const Trace t = make_trace({{"x", 100, 100000, 10}, {"y", 100, 10, 10}, {"z", 100, 10, 10}},
+                             {{0, "x"}, {1, "y"}, {100, "z"}});
+  try {
+    run_scripted(t, 200);
+    FAIL() << "expected a PolicyError";
+  } catch (const PolicyError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("'scripted'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("running, not idle"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("t=100.000"), std::string::npos) << msg;
+  }
+}
+
+TEST_F(EngineRules, ExceptionInAHookBecomesAPolicyError) {
+  g_script.throw_in_arrival = true;
+  const Trace t = make_trace({{"x", 10, 10, 10}}, {{0, "x"}});
+  try {
+    run_scripted(t, 100);
+    FAIL() << "expected a PolicyError";
+  } catch (const PolicyError& e) {
+    EXPECT_NE(std::string(e.what()).find("boom from the policy"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(EngineRules, PerFunctionCountsSumToTheCellTotals) {
+  const Trace t = make_trace({{"a", 100, 10, 10}, {"b", 100, 10, 10}, {"c", 150, 10, 10}},
+                             {{0, "a"}, {1, "b"}, {20, "a"}, {30, "c"}, {40, "b"}, {50, "a"}});
+  const CellResult r = run_scripted(t, 250);
+  FunctionMetrics sum;
+  for (const FunctionMetrics& f : r.per_function) {
+    sum.invocations += f.invocations;
+    sum.warm += f.warm;
+    sum.cold += f.cold;
+    sum.dropped += f.dropped;
+    sum.evictions += f.evictions;
+  }
+  EXPECT_EQ(sum.invocations, r.metrics.invocations);
+  EXPECT_EQ(sum.warm, r.metrics.warm);
+  EXPECT_EQ(sum.cold, r.metrics.cold);
+  EXPECT_EQ(sum.dropped, r.metrics.dropped);
+  EXPECT_EQ(sum.evictions, r.metrics.evictions);
+  EXPECT_EQ(r.metrics.warm + r.metrics.cold + r.metrics.dropped, r.metrics.invocations);
+}
+
+}  // namespace
