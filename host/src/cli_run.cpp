@@ -136,8 +136,13 @@ int run(const RunOptions& o) {
             << (ex.out_dir / "results.json").string() << " ("
             << results.cells.size() - results.failed() << " cells)\n";
   if (results.failed() > 0) {
+    for (const CellOutcome& c : results.cells)
+      if (!c.ok)
+        std::cerr << "keepwarm: cell " << results.traces[c.cell.trace]->name << " / "
+                  << results.plugins[c.cell.policy]->name() << " / " << c.cell.memory_mb
+                  << " MB / seed " << c.cell.seed << " failed: " << c.error << "\n";
     std::cerr << "keepwarm: " << results.failed() << " of " << results.cells.size()
-              << " cells failed (see above and failed_cells in results.json)\n";
+              << " cells failed (failed_cells in results.json lists them)\n";
     return 2;
   }
   return 0;

@@ -419,13 +419,6 @@ std::string format_ranking(const RunResults& r) {
           << "\n";
     }
   }
-  if (r.failed() > 0) {
-    out << "\n" << r.failed() << " cell(s) failed:\n";
-    for (const CellOutcome& c : r.cells)
-      if (!c.ok)
-        out << "  " << r.traces[c.cell.trace]->name << " / " << r.plugins[c.cell.policy]->name()
-            << " / " << c.cell.memory_mb << " MB / seed " << c.cell.seed << ": " << c.error << "\n";
-  }
   return out.str();
 }
 

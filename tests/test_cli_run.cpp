@@ -1,0 +1,180 @@
+// test_cli_run.cpp: `keepwarm run` and `keepwarm plugins` end to end: results files, experiment
+// files, flag overrides, determinism across --jobs, and failing cells that lose nothing else.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace keepwarm;
+
+namespace {
+
+// A deterministic trace with enough pressure for evictions at small memory sizes.
+void write_trace(const fs::path& dir) {
+  std::ostringstream f, inv;
+  f << "function,memory_mb,cold_ms,warm_ms\n";
+  for (int i = 0; i < 30; ++i)
+    f << "fn" << i << "," << 64 * (1 + i % 5) << "," << 500 + 37 * i << "," << 20 + 3 * i << "\n";
+  inv << "time_ms,function\n";
+  uint64_t x = 12345;
+  double t = 0;
+  for (int i = 0; i < 6000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    t += static_cast<double>((x >> 33) % 200);
+    const int fn = static_cast<int>((x >> 20) % 30) % (1 + static_cast<int>((x >> 40) % 30));
+    inv << t << ",fn" << fn << "\n";
+  }
+  test::write_text(dir / "functions.csv", f.str());
+  test::write_text(dir / "invocations.csv", inv.str());
+}
+
+std::vector<std::string> lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string l; std::getline(in, l);) out.push_back(l);
+  return out;
+}
+
+TEST(CliRun, WritesResultsWithTheDocumentedColumns) {
+  test::TempDir dir;
+  write_trace(dir / "t");
+  const auto r = test::run_keepwarm("run --trace " + (dir / "t").string() +
+                                    " --policy rand --policy lru --memory 300,600,5000 --seeds 2 "
+                                    "--out " +
+                                    (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto csv = lines(test::read_text(dir / "out/results.csv"));
+  ASSERT_FALSE(csv.empty());
+  EXPECT_EQ(csv[0],
+            "trace,policy,memory_mb,seed,invocations,warm,cold,dropped,evictions,expirations,"
+            "prewarms,prewarm_hits,cold_pct,dropped_pct,added_latency_ms,idle_mb_s,"
+            "peak_memory_mb,wall_s");
+  // rand: 3 sizes x 2 seeds, lru (deterministic): 3 sizes x 1.
+  EXPECT_EQ(csv.size(), 1u + 6u + 3u);
+  EXPECT_EQ(csv[1].rfind("t,rand,300,1,6000,", 0), 0u) << csv[1];
+  const std::string json = test::read_text(dir / "out/results.json");
+  EXPECT_NE(json.find("\"keepwarm_version\""), std::string::npos);
+  EXPECT_NE(json.find("\"name\": \"lru\", \"version\": \"1.0.0\""), std::string::npos) << json;
+  // The terminal ranking names every memory size and the overall ranking.
+  EXPECT_NE(r.output.find("memory 300 MB"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("overall"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rand (2 seeds)"), std::string::npos) << r.output;
+}
+
+TEST(CliRun, JobsDoNotChangeResults) {
+  test::TempDir dir;
+  write_trace(dir / "t");
+  const std::string common = "run -q --reproducible --trace " + (dir / "t").string() +
+                             " --policy rand,lru --memory 200,400,800,1600 --seeds 3 ";
+  const auto a = test::run_keepwarm(common + "--jobs 1 --out " + (dir / "a").string());
+  const auto b = test::run_keepwarm(common + "--jobs 4 --out " + (dir / "b").string());
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  const std::string csv_a = test::read_text(dir / "a/results.csv");
+  EXPECT_EQ(csv_a, test::read_text(dir / "b/results.csv"));
+  EXPECT_EQ(lines(csv_a).size(), 1u + 12u + 4u);
+  // And a different seed changes rand's numbers (the seed reaches the policy).
+  const auto c =
+      test::run_keepwarm("run -q --reproducible --trace " + (dir / "t").string() +
+                         " --policy rand --memory 200 --seeds 9,10 --out " + (dir / "c").string());
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  const auto rows = lines(test::read_text(dir / "c/results.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_NE(rows[1].substr(rows[1].find(",6000,")), rows[2].substr(rows[2].find(",6000,")));
+}
+
+TEST(CliRun, ExperimentFileWithFlagOverrides) {
+  test::TempDir dir;
+  write_trace(dir / "traces/t");
+  test::write_text(dir / "e.toml", R"([experiment]
+name = "mine"
+traces = ["traces/t"]
+memory_mb = [500, 1000]
+policies = ["rand", "lru"]
+seeds = 2
+out = "res"
+)");
+  auto r = test::run_keepwarm("run -q " + (dir / "e.toml").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(lines(test::read_text(dir / "res/results.csv")).size(), 1u + 4u + 2u);
+  // --memory and --policy override the file.
+  r = test::run_keepwarm("run -q " + (dir / "e.toml").string() + " --memory 700 --policy lru");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto rows = lines(test::read_text(dir / "res/results.csv"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].rfind("t,lru,700,", 0), 0u) << rows[1];
+}
+
+TEST(CliRun, FailingCellsAreReportedAndTheRestIsKept) {
+  test::TempDir dir;
+  write_trace(dir / "t");
+  const auto r =
+      test::run_keepwarm("run -q --trace " + (dir / "t").string() + " --policy lru --policy " +
+                         test::test_plugin_file("test-faulty.so").string() +
+                         " --memory 200,100000 --out " + (dir / "out").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("faulty policy cannot choose"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 of 4 cells failed"), std::string::npos) << r.output;
+  const auto rows = lines(test::read_text(dir / "out/results.csv"));
+  EXPECT_EQ(rows.size(), 1u + 3u);  // both lru cells and faulty at 100000 MB (no evictions)
+  const std::string json = test::read_text(dir / "out/results.json");
+  EXPECT_NE(json.find("\"failed_cells\": [\n    {\"trace\": \"t\", \"policy\": \"faulty\", "
+                      "\"memory_mb\": 200"),
+            std::string::npos)
+      << json;
+}
+
+TEST(CliRun, BadInputGetsClearErrors) {
+  test::TempDir dir;
+  write_trace(dir / "t");
+  auto r =
+      test::run_keepwarm("run --trace " + (dir / "t").string() + " --policy nosuch --memory 100");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("unknown policy 'nosuch'"), std::string::npos) << r.output;
+  r = test::run_keepwarm("run --trace " + (dir / "missing").string() +
+                         " --policy lru --memory 100");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("missing"), std::string::npos) << r.output;
+  r = test::run_keepwarm("run --trace " + (dir / "t").string() + " --policy lru");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("no memory sizes"), std::string::npos) << r.output;
+  r = test::run_keepwarm("run --trace " + (dir / "t").string() +
+                         " --policy lru --memory 100 --param lru.nope=1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("has no parameter 'nope'"), std::string::npos) << r.output;
+}
+
+TEST(CliPlugins, ListsBuiltinsAndPluginPathAdditions) {
+  const auto r = test::run_keepwarm("plugins --details --plugin-path " +
+                                    std::string(KEEPWARM_TEST_PLUGIN_DIR));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("lru  1.0.0  (ABI 1.0)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rand  1.0.0  (ABI 1.0)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("c-first-idle"), std::string::npos) << r.output;
+  // Broken plugins on the path are listed with their reason, not silently skipped.
+  EXPECT_NE(r.output.find("99.0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("flags: randomised"), std::string::npos) << r.output;
+}
+
+TEST(CliRun, PluginPathEnvironmentAndDirectFile) {
+  test::TempDir dir;
+  write_trace(dir / "t");
+  const auto r =
+      test::run_keepwarm("run -q --trace " + (dir / "t").string() +
+                         " --policy c-first-idle --memory 400 --plugin-path " +
+                         std::string(KEEPWARM_TEST_PLUGIN_DIR) + " --out " + (dir / "o").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto env =
+      test::run_keepwarm("run -q --trace " + (dir / "t").string() +
+                         " --policy c-first-idle --memory 400 --out " + (dir / "o2").string());
+  EXPECT_EQ(env.exit_code, 1);  // not on the default path
+  const std::string cmd = "KEEPWARM_PLUGIN_PATH=" + std::string(KEEPWARM_TEST_PLUGIN_DIR) + " '" +
+                          KEEPWARM_EXE + "' run -q --trace " + (dir / "t").string() +
+                          " --policy c-first-idle --memory 400 --out " + (dir / "o3").string() +
+                          " > /dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+}  // namespace
