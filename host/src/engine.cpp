@@ -60,14 +60,8 @@ struct TimedEvent {
   uint64_t payload;  // timer token or function index
 };
 
-// Min-heap ordering on (t, seq) for std::push_heap & co (which build max-heaps).
-template <class E>
-struct Later {
-  bool operator()(const E& a, const E& b) const noexcept {
-    return a.t > b.t || (a.t == b.t && a.seq > b.seq);
-  }
-};
-
+// A 4-ary min-heap on (t, seq): half the depth of a binary heap, and sifts move a hole instead
+// of swapping. Equal times pop in push order (seq), which makes runs deterministic.
 template <class E>
 class EventHeap {
  public:
@@ -75,18 +69,44 @@ class EventHeap {
   double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().t; }
   const E& top() const noexcept { return v_.front(); }
   void push(const E& e) {
+    size_t i = v_.size();
     v_.push_back(e);
-    std::push_heap(v_.begin(), v_.end(), Later<E>{});
+    while (i > 0) {
+      const size_t parent = (i - 1) / 4;
+      if (!before(e, v_[parent])) break;
+      v_[i] = v_[parent];
+      i = parent;
+    }
+    v_[i] = e;
   }
   E pop() {
-    std::pop_heap(v_.begin(), v_.end(), Later<E>{});
-    E e = v_.back();
+    const E top = v_.front();
+    const E last = v_.back();
     v_.pop_back();
-    return e;
+    const size_t n = v_.size();
+    if (n > 0) {
+      size_t i = 0;
+      for (;;) {
+        const size_t first = 4 * i + 1;
+        if (first >= n) break;
+        size_t best = first;
+        const size_t end = std::min(first + 4, n);
+        for (size_t c = first + 1; c < end; ++c)
+          if (before(v_[c], v_[best])) best = c;
+        if (!before(v_[best], last)) break;
+        v_[i] = v_[best];
+        i = best;
+      }
+      v_[i] = last;
+    }
+    return top;
   }
   void reserve(size_t n) { v_.reserve(n); }
 
  private:
+  static bool before(const E& a, const E& b) noexcept {
+    return a.t < b.t || (a.t == b.t && a.seq < b.seq);
+  }
   std::vector<E> v_;
 };
 

@@ -286,6 +286,11 @@ constexpr uint32_t param_count_of() {
 }  // namespace detail
 
 // The static descriptor of policy class P.
+// A hook that P does not override is left NULL in the descriptor, so the host skips the call
+// altogether (the pointer-to-member type names the class that declares the hook).
+#define KEEPWARM_DETAIL_HOOK(P, hook) \
+  (std::is_same_v<decltype(&P::hook), decltype(&::keepwarm::Policy::hook)> ? nullptr : &T::hook)
+
 template <class P>
 const kw_policy_descriptor* descriptor_for() noexcept {
   static_assert(std::is_base_of_v<Policy, P>, "a keepwarm policy derives from keepwarm::Policy");
@@ -303,14 +308,14 @@ const kw_policy_descriptor* descriptor_for() noexcept {
       detail::param_count_of<P>(),
       &T::create,
       &T::destroy,
-      &T::on_arrival,
-      &T::on_container_started,
-      &T::on_container_idle,
+      KEEPWARM_DETAIL_HOOK(P, on_arrival),
+      KEEPWARM_DETAIL_HOOK(P, on_container_started),
+      KEEPWARM_DETAIL_HOOK(P, on_container_idle),
       &T::choose_victim,
-      &T::on_container_removed,
-      &T::on_timer,
-      &T::on_end,
-      &T::choose_warm,
+      KEEPWARM_DETAIL_HOOK(P, on_container_removed),
+      KEEPWARM_DETAIL_HOOK(P, on_timer),
+      KEEPWARM_DETAIL_HOOK(P, on_end),
+      KEEPWARM_DETAIL_HOOK(P, choose_warm),
   };
   return &descriptor;
 }
