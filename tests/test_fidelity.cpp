@@ -194,3 +194,29 @@ TEST_F(Fidelity, RandAssignmentVariantMatchesReferenceMean) {
 }
 
 }  // namespace
+
+namespace {
+
+// Default mode on 20-c: every built-in policy at the reference's memory sizes (printed for the
+// record), and the oracle clearly ahead of lru and rand on cold + dropped summed over sizes.
+TEST_F(Fidelity, DefaultModeOracleBeatsLruAndRand) {
+  const std::vector<std::string> policies = {
+      "oracle", "gd", "lru", "freq", "size", "landlord", "ttl", "hybrid-histogram", "rand"};
+  std::map<std::string, double> total;
+  for (const std::string& p : policies) {
+    std::printf("default %-16s", p.c_str());
+    for (const uint64_t memory : {500u, 800u, 1000u, 2000u, 4000u}) {
+      const CellMetrics m = run_cell(*trace_, p, memory, Compat::none).metrics;
+      std::printf(" | %4llu MB c%5llu d%5llu e%5llu", static_cast<unsigned long long>(memory),
+                  static_cast<unsigned long long>(m.cold),
+                  static_cast<unsigned long long>(m.dropped),
+                  static_cast<unsigned long long>(m.evictions));
+      total[p] += static_cast<double>(m.cold + m.dropped);
+    }
+    std::printf(" | sum %6.0f\n", total[p]);
+  }
+  EXPECT_LT(total["oracle"], 0.9 * total["lru"]);
+  EXPECT_LT(total["oracle"], 0.9 * total["rand"]);
+}
+
+}  // namespace
