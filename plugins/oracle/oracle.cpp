@@ -12,8 +12,9 @@
 //
 // Cost: create() precomputes per function the concurrency of every arrival and a max segment
 // tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is a descent
-// in that tree, O(log n). A victim choice scores each function that has idle containers:
-// O(F_idle log n) per eviction; arrivals, starts and finishes are O(1).
+// in that tree, O(log n), asked only when the function's state (arrivals seen, containers
+// alive) changed since the last time. A victim choice scores each function that has idle
+// containers: O(F_idle) per eviction plus those queries; arrivals, starts and finishes O(1).
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
@@ -38,6 +39,10 @@ class Oracle final : public keepwarm::Policy {
     seen_.assign(n, 0);
     idle_of_.resize(n);
     where_in_active_.assign(n, kAbsent);
+    running_.assign(n, 0);
+    cache_.assign(n, Cached{});
+    memory_.resize(n);
+    for (uint32_t f = 0; f < n; ++f) memory_[f] = host().function(f).memory_mb;
     for (uint32_t f = 0; f < n; ++f) build(f);
   }
 
@@ -45,8 +50,10 @@ class Oracle final : public keepwarm::Policy {
 
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     if (kind == KW_START_WARM) take_idle(c, fn);
+    if (kind != KW_START_PREWARM) ++running_[fn];
   }
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
+    if (running_[fn] > 0) --running_[fn];  // 0 for a prewarmed container
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (slot >= pos_.size()) pos_.resize(slot + 1, kAbsent);
     pos_[slot] = static_cast<uint32_t>(idle_of_[fn].size());
@@ -65,9 +72,13 @@ class Oracle final : public keepwarm::Policy {
     uint32_t best = kAbsent;
     double best_score = -1, best_mb = 0;
     for (const uint32_t f : active_) {
-      const double mb = host().function(f).memory_mb;
-      const uint32_t need = host().running_count(f) + host().idle_count(f);
-      const double t = next_cold(f, need);
+      const double mb = memory_[f];
+      const uint32_t need = running_[f] + static_cast<uint32_t>(idle_of_[f].size());
+      Cached& cache = cache_[f];
+      if (cache.seen != seen_[f] || cache.need != need) {
+        cache = Cached{seen_[f], need, next_cold(f, need)};
+      }
+      const double t = cache.time;
       const double score = std::isinf(t) ? INFINITY : (t - now) * mb;
       if (best == kAbsent || score > best_score ||
           (score == best_score && (mb > best_mb || (mb == best_mb && f < best)))) {
@@ -144,7 +155,18 @@ class Oracle final : public keepwarm::Policy {
     }
   }
 
+  // The answer of next_cold for a function's state (arrivals seen, containers alive), reused
+  // while that state does not change.
+  struct Cached {
+    uint64_t seen = UINT64_MAX;
+    uint32_t need = 0;
+    double time = 0;
+  };
+
   std::vector<Profile> profiles_;
+  std::vector<uint32_t> running_;
+  std::vector<Cached> cache_;
+  std::vector<double> memory_;
   std::vector<uint64_t> seen_;  // arrivals of each function so far
   std::vector<std::vector<kw_container_id>> idle_of_;
   std::vector<uint32_t> pos_;     // slot -> index in idle_of_[fn]

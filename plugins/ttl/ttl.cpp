@@ -2,6 +2,13 @@
 // (host set_keepalive) and then removed unless reused first; under memory pressure the least
 // recently used idle container is evicted. O(log n) per event.
 //
+// Deadlines are now + keepalive_min at each idle event, so they come in idle order: the policy
+// keeps them in a FIFO queue and holds a single host timer at the queue's head, instead of one
+// host keep-alive deadline per idle event (which the host keeps in a heap until it passes,
+// reused or not). When the timer fires, due containers are removed with set_keepalive(c, now),
+// which the host carries out right after the hook, before any arrival at that time: the same
+// outcome as a host deadline, at O(1) amortised per event.
+//
 // faascache compat mode reproduces the reference's TTL: a container's time to live counts from
 // the start of the last invocation it served, and expired containers of f are purged only when
 // f is next invoked (inside on_arrival, by set_keepalive(c, now)); so expired containers of
@@ -11,6 +18,8 @@
 #include <keepwarm/priority_policy.hpp>
 
 #include <array>
+#include <cmath>
+#include <deque>
 #include <vector>
 
 namespace {
@@ -46,7 +55,34 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
 
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
     PriorityPolicy::on_container_idle(c, fn);
-    if (!compat()) host().set_keepalive(c, host().now() + ttl_ms_);
+    if (compat()) return;
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    if (slot >= idle_epoch_.size()) idle_epoch_.resize(slot + 1, 0);
+    ++idle_epoch_[slot];
+    queue_.push_back(Pending{host().now() + ttl_ms_, c, idle_epoch_[slot]});
+    if (!timer_pending_) arm();
+  }
+  void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
+    PriorityPolicy::on_container_started(c, fn, kind);
+    invalidate(c);
+  }
+  void on_container_removed(kw_container_id c, kw_function_id fn,
+                            kw_removal_reason reason) override {
+    PriorityPolicy::on_container_removed(c, fn, reason);
+    invalidate(c);
+  }
+  void on_timer(uint64_t) override {
+    timer_pending_ = false;
+    const double now = host().now();
+    while (!queue_.empty() && (stale(queue_.front()) || queue_.front().deadline <= now)) {
+      const Pending p = queue_.front();
+      queue_.pop_front();
+      if (!stale(p)) {
+        host().set_keepalive(p.c, now);
+        invalidate(p.c);
+      }
+    }
+    arm();
   }
 
   kw_container_id choose_warm(kw_function_id fn) override {
@@ -58,8 +94,31 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   }
 
  private:
+  struct Pending {
+    double deadline;
+    kw_container_id c;
+    uint64_t epoch;  // idle_epoch_ of c's slot when queued
+  };
+  bool stale(const Pending& p) const noexcept {
+    return idle_epoch_[KW_CONTAINER_SLOT(p.c)] != p.epoch;
+  }
+  void invalidate(kw_container_id c) {
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    if (slot < idle_epoch_.size()) ++idle_epoch_[slot];
+  }
+  // Sets the timer for the first live deadline in the queue (dropping stale entries).
+  void arm() {
+    while (!queue_.empty() && stale(queue_.front())) queue_.pop_front();
+    if (queue_.empty()) return;
+    host().set_timer(queue_.front().deadline, 0);
+    timer_pending_ = true;
+  }
+
   double ttl_ms_;
   std::vector<kw_container_id> expired_;
+  std::deque<Pending> queue_;
+  std::vector<uint64_t> idle_epoch_;
+  bool timer_pending_ = false;
 };
 
 }  // namespace
