@@ -1,6 +1,7 @@
 // bench_policies.cpp: throughput of every built-in policy (items_per_second = invocations
-// replayed per second, engine included) on a deterministic generated trace of about 1.2
-// million invocations of 300 functions, at a memory size where evictions are frequent.
+// replayed per CPU second, engine included; CPU time because the machines are shared) on a
+// deterministic generated trace of about 1.3 million invocations of 300 functions, at a memory
+// size where evictions are frequent.
 //
 //   cmake -B build/rel -DCMAKE_BUILD_TYPE=Release
 //   cmake --build build/rel -j2 --target bench_policies
@@ -54,7 +55,7 @@ const Trace& bench_trace() {
       t.functions.push_back(Function{"f" + std::to_string(f),
                                      static_cast<uint32_t>(16 * std::pow(32.0, rng.uniform())),
                                      warm * (1.2 + 4 * rng.uniform()), warm});
-      // Mean gap 0.37 s .. 3700 s: about 1.2 million invocations in all.
+      // Mean gap 0.37 s .. 3700 s: about 1.3 million invocations in all.
       const double gap = 370 * std::pow(10000.0, rng.uniform());
       for (double time = gap * rng.uniform(); time < kSpan;
            time += -gap * std::log(1 - rng.uniform()))
