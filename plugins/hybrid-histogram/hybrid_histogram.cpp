@@ -22,7 +22,10 @@
 // never triggers an unload or prewarm. Under memory pressure the least recently used idle
 // container is evicted (keepwarm/priority_policy.hpp).
 //
-// Cost per event: O(log B) for B bins (a Fenwick tree gives the percentiles), O(log n) heap.
+// Keep-alive deadlines are kept by the policy in an indexed heap of idle containers (erased on
+// reuse) with one host timer at the earliest, instead of one host deadline per idle event.
+//
+// Cost per event: O(log B) for B bins (a Fenwick tree gives the percentiles), O(log n) heaps.
 #include <keepwarm/priority_policy.hpp>
 
 #include <array>
@@ -83,6 +86,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     const uint32_t n = host().function_count();
     fn_.resize(n);
     fenwick_.assign(static_cast<size_t>(n) * (bins_ + 1), 0);
+    counts_.assign(static_cast<size_t>(n) * bins_, 0);
   }
 
   double priority(kw_function_id, double, double) const noexcept { return host().now(); }
@@ -97,9 +101,24 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     s.seen = true;
   }
 
+  void on_container_removed(kw_container_id c, kw_function_id fn,
+                            kw_removal_reason reason) override {
+    PriorityPolicy::on_container_removed(c, fn, reason);
+    deadlines_.erase(KW_CONTAINER_SLOT(c));
+  }
+
+  void on_timer(uint64_t token) override {
+    if (token == token_) armed_ = false;
+    const double now = host().now();
+    while (!deadlines_.empty() && deadlines_.top_key() <= now)
+      host().set_keepalive(id_of_slot(deadlines_.pop()), now);
+    if (!deadlines_.empty()) arm(deadlines_.top_key());
+  }
+
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     PriorityPolicy::on_container_started(c, fn, kind);
     const uint32_t slot = KW_CONTAINER_SLOT(c);
+    deadlines_.erase(slot);
     if (slot >= fresh_prewarm_.size()) fresh_prewarm_.resize(slot + 1, 0);
     fresh_prewarm_[slot] = kind == KW_START_PREWARM;
   }
@@ -111,7 +130,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     const double now = host().now();
     if (fresh_prewarm_[slot]) {  // a prewarmed container: alive until the planned deadline
       fresh_prewarm_[slot] = 0;
-      host().set_keepalive(c, std::max(now, s.prewarm_deadline));
+      keep_until(c, s.prewarm_deadline);
       return;
     }
     s.last_end = now;
@@ -122,11 +141,33 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       s.prewarm_deadline = now + w.keepalive_end_ms;
       host().request_prewarm(fn, now + w.prewarm_ms);
     } else {
-      host().set_keepalive(c, now + w.keepalive_end_ms);
+      keep_until(c, now + w.keepalive_end_ms);
     }
   }
 
  private:
+  // Removes idle container c at time t unless it is reused first.
+  void keep_until(kw_container_id c, double t) {
+    if (!(t > host().now())) {
+      host().set_keepalive(c, host().now());
+      return;
+    }
+    if (std::isinf(t)) return;
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    if (deadlines_.contains(slot))
+      deadlines_.update(slot, t);
+    else
+      deadlines_.push(slot, t);
+    arm(t);
+  }
+  // Makes sure a host timer fires at or before t.
+  void arm(double t) {
+    if (armed_ && armed_at_ <= t) return;
+    host().set_timer(t, ++token_);
+    armed_ = true;
+    armed_at_ = t;
+  }
+
   struct State {
     bool seen = false;
     double last_end = 0;
@@ -149,22 +190,14 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       return;
     }
     const uint32_t bin = static_cast<uint32_t>(b);
-    const double before = count(fn, bin);
-    s.sum_sq += 2 * before + 1;
+    uint32_t& cnt = counts_[static_cast<size_t>(fn) * bins_ + bin];
+    s.sum_sq += 2.0 * cnt + 1;
+    ++cnt;
     ++s.in_range;
     uint32_t* tree = &fenwick_[static_cast<size_t>(fn) * (bins_ + 1)];
     for (uint32_t i = bin + 1; i <= bins_; i += i & (~i + 1)) ++tree[i];
   }
 
-  double prefix(kw_function_id fn, uint32_t bins) const {  // count in bins [0, bins)
-    const uint32_t* tree = &fenwick_[static_cast<size_t>(fn) * (bins_ + 1)];
-    double total = 0;
-    for (uint32_t i = bins; i > 0; i -= i & (~i + 1)) total += tree[i];
-    return total;
-  }
-  double count(kw_function_id fn, uint32_t bin) const {
-    return prefix(fn, bin + 1) - prefix(fn, bin);
-  }
   // Smallest bin whose cumulative count reaches fraction q of the samples.
   uint32_t percentile_bin(kw_function_id fn, double q) const {
     const uint32_t* tree = &fenwick_[static_cast<size_t>(fn) * (bins_ + 1)];
@@ -205,7 +238,12 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   uint32_t bins_ = 1;
   std::vector<State> fn_;
   std::vector<uint32_t> fenwick_;  // per function, bins_ + 1 entries (1-based)
+  std::vector<uint32_t> counts_;   // per function, bins_ entries
   std::vector<uint8_t> fresh_prewarm_;
+  keepwarm::IndexedHeap<double> deadlines_;  // idle containers by keep-alive deadline
+  bool armed_ = false;
+  double armed_at_ = 0;
+  uint64_t token_ = 0;
 };
 
 }  // namespace
