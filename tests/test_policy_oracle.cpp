@@ -77,10 +77,12 @@ Trace generated() {
   return test::make_trace(fns, all);
 }
 
+// Memory sizes where the server is not simply overloaded (below ~5 GB most invocations of this
+// trace are dropped whatever the policy).
 TEST(PolicyOracle, BeatsLruAndRandOnGeneratedTrace) {
   const Trace t = generated();
   double oracle = 0, lru = 0, rnd = 0;
-  for (const uint64_t memory : {1000u, 2000u, 3000u, 5000u}) {
+  for (const uint64_t memory : {5000u, 8000u, 12000u}) {
     auto total = [&](const char* p) {
       const CellMetrics m = test::run_with(t, p, memory).metrics;
       return static_cast<double>(m.cold + m.dropped);
@@ -90,8 +92,8 @@ TEST(PolicyOracle, BeatsLruAndRandOnGeneratedTrace) {
     rnd += total("rand");
   }
   std::printf("generated: oracle %.0f lru %.0f rand %.0f\n", oracle, lru, rnd);
-  EXPECT_LT(oracle, 0.9 * lru);
-  EXPECT_LT(oracle, 0.9 * rnd);
+  EXPECT_LT(oracle, 0.75 * lru);
+  EXPECT_LT(oracle, 0.75 * rnd);
 }
 
 }  // namespace
