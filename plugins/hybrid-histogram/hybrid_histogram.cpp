@@ -1,0 +1,251 @@
+// hybrid-histogram: the hybrid histogram keep-alive policy of "Serverless in the Wild"
+// (Shahrad et al., USENIX ATC 2020, section 4.2).
+//
+// Idle time (IT) of a function: from the end of its last execution (the moment its last busy
+// container went idle) to its next invocation; 0 when an invocation arrives while another one
+// of the function is still running. ITs go into a per-function histogram of range_min minutes
+// in bin_min-minute bins; longer ITs are counted as out of bound (OOB).
+//
+// When a container of f goes idle and it is f's only container:
+// - fewer than min_samples ITs seen: fixed keep-alive (fixed_keepalive_min, default the
+//   histogram range, 4 hours, as the paper's standard keep-alive fallback), no prewarm;
+// - OOB ratio > oob_threshold: time-series prediction. The paper fits ARIMA to the ITs; this
+//   plugin forecasts the next IT with exponential smoothing (alpha = ewma_alpha), O(1) per
+//   event and no model fitting, then, like the paper, prewarms at (1 - arima_margin) x forecast
+//   and keeps alive until (1 + arima_margin) x forecast;
+// - histogram representative (coefficient of variation of the bin counts > cv_threshold):
+//   prewarm window = head_pct percentile x (1 - margin), keep-alive until tail_pct percentile x
+//   (1 + margin), both measured from now. A prewarm window of 0 keeps this container alive;
+//   otherwise the container is unloaded now and a new one prewarmed at the window's start;
+// - otherwise (not representative): the fixed keep-alive.
+// A container of f that goes idle while f has others gets the same keep-alive deadline but
+// never triggers an unload or prewarm. Under memory pressure the least recently used idle
+// container is evicted (keepwarm/priority_policy.hpp).
+//
+// Keep-alive deadlines are kept by the policy in an indexed heap of idle containers (erased on
+// reuse) with one host timer at the earliest, instead of one host deadline per idle event.
+//
+// Cost per event: O(log B) for B bins (a Fenwick tree gives the percentiles), O(log n) heaps.
+#include <keepwarm/priority_policy.hpp>
+
+#include <array>
+#include <cmath>
+#include <vector>
+
+namespace {
+
+class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
+ public:
+  static constexpr const char* kName = "hybrid-histogram";
+  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kDescription =
+      "hybrid histogram keep-alive and prewarming (Serverless in the Wild, ATC 2020)";
+  static constexpr const char* kAuthor = "keepwarm developers";
+  static constexpr const char* kUrl =
+      "Shahrad et al., Serverless in the Wild: characterizing and optimizing the serverless "
+      "workload at a large cloud provider, USENIX ATC 2020";
+  static constexpr std::array<kw_param_decl, 12> kParams{{
+      {"range_min", KW_PARAM_DOUBLE, "240", "histogram range, minutes"},
+      {"bin_min", KW_PARAM_DOUBLE, "1", "histogram bin width, minutes"},
+      {"cv_threshold", KW_PARAM_DOUBLE, "2",
+       "the histogram is representative when the CV of its bin counts exceeds this"},
+      {"min_samples", KW_PARAM_INT, "10", "idle times needed before the histogram is used"},
+      {"head_pct", KW_PARAM_DOUBLE, "5", "percentile of the prewarm window"},
+      {"tail_pct", KW_PARAM_DOUBLE, "99", "percentile of the keep-alive window's end"},
+      {"margin", KW_PARAM_DOUBLE, "0.1", "margin on head (minus) and tail (plus), fraction"},
+      {"oob_threshold", KW_PARAM_DOUBLE, "0.5",
+       "out-of-bound idle-time ratio above which the time-series forecast is used"},
+      {"fixed_keepalive_min", KW_PARAM_DOUBLE, "240",
+       "fixed keep-alive when the histogram is not usable, minutes"},
+      {"ewma_alpha", KW_PARAM_DOUBLE, "0.5", "smoothing factor of the idle-time forecast"},
+      {"arima_margin", KW_PARAM_DOUBLE, "0.15",
+       "forecast mode: prewarm at (1 - m) x forecast, keep alive to (1 + m) x forecast"},
+      {"prewarm", KW_PARAM_BOOL, "true", "false: never unload/prewarm, keep-alive only"},
+  }};
+
+  explicit HybridHistogram(const kw_host* h)
+      : PriorityPolicy(h),
+        bin_ms_(host().param_double("bin_min") * 60'000.0),
+        cv_threshold_(host().param_double("cv_threshold")),
+        min_samples_(static_cast<uint64_t>(std::max<int64_t>(0, host().param_int("min_samples")))),
+        head_(host().param_double("head_pct") / 100.0),
+        tail_(host().param_double("tail_pct") / 100.0),
+        margin_(host().param_double("margin")),
+        oob_threshold_(host().param_double("oob_threshold")),
+        fixed_ms_(host().param_double("fixed_keepalive_min") * 60'000.0),
+        alpha_(host().param_double("ewma_alpha")),
+        arima_margin_(host().param_double("arima_margin")),
+        prewarm_(host().param_bool("prewarm")) {
+    const double range_ms = host().param_double("range_min") * 60'000.0;
+    if (!(bin_ms_ > 0) || !(range_ms >= bin_ms_))
+      throw std::invalid_argument("need bin_min > 0 and range_min >= bin_min");
+    if (!(head_ >= 0 && head_ <= tail_ && tail_ <= 1))
+      throw std::invalid_argument("need 0 <= head_pct <= tail_pct <= 100");
+    if (!(alpha_ > 0 && alpha_ <= 1)) throw std::invalid_argument("need 0 < ewma_alpha <= 1");
+    bins_ = static_cast<uint32_t>(std::ceil(range_ms / bin_ms_));
+    const uint32_t n = host().function_count();
+    fn_.resize(n);
+    fenwick_.assign(static_cast<size_t>(n) * (bins_ + 1), 0);
+    counts_.assign(static_cast<size_t>(n) * bins_, 0);
+  }
+
+  double priority(kw_function_id, double, double) const noexcept { return host().now(); }
+
+  void on_arrival(kw_function_id fn) override {
+    State& s = fn_[fn];
+    const double now = host().now();
+    if (s.seen) {
+      const double it = host().running_count(fn) > 0 ? 0.0 : std::max(0.0, now - s.last_end);
+      record(fn, it);
+    }
+    s.seen = true;
+  }
+
+  void on_container_removed(kw_container_id c, kw_function_id fn,
+                            kw_removal_reason reason) override {
+    PriorityPolicy::on_container_removed(c, fn, reason);
+    deadlines_.erase(KW_CONTAINER_SLOT(c));
+  }
+
+  void on_timer(uint64_t token) override {
+    if (token == token_) armed_ = false;
+    const double now = host().now();
+    while (!deadlines_.empty() && deadlines_.top_key() <= now)
+      host().set_keepalive(id_of_slot(deadlines_.pop()), now);
+    if (!deadlines_.empty()) arm(deadlines_.top_key());
+  }
+
+  void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
+    PriorityPolicy::on_container_started(c, fn, kind);
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    deadlines_.erase(slot);
+    if (slot >= fresh_prewarm_.size()) fresh_prewarm_.resize(slot + 1, 0);
+    fresh_prewarm_[slot] = kind == KW_START_PREWARM;
+  }
+
+  void on_container_idle(kw_container_id c, kw_function_id fn) override {
+    PriorityPolicy::on_container_idle(c, fn);
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    State& s = fn_[fn];
+    const double now = host().now();
+    if (fresh_prewarm_[slot]) {  // a prewarmed container: alive until the planned deadline
+      fresh_prewarm_[slot] = 0;
+      keep_until(c, s.prewarm_deadline);
+      return;
+    }
+    s.last_end = now;
+    const Window w = window(fn);
+    const bool alone = host().running_count(fn) == 0 && host().idle_count(fn) == 1;
+    if (prewarm_ && alone && w.prewarm_ms > 0) {
+      host().set_keepalive(c, now);  // unload now, come back just before the next invocation
+      s.prewarm_deadline = now + w.keepalive_end_ms;
+      host().request_prewarm(fn, now + w.prewarm_ms);
+    } else {
+      keep_until(c, now + w.keepalive_end_ms);
+    }
+  }
+
+ private:
+  // Removes idle container c at time t unless it is reused first.
+  void keep_until(kw_container_id c, double t) {
+    if (!(t > host().now())) {
+      host().set_keepalive(c, host().now());
+      return;
+    }
+    if (std::isinf(t)) return;
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    if (deadlines_.contains(slot))
+      deadlines_.update(slot, t);
+    else
+      deadlines_.push(slot, t);
+    arm(t);
+  }
+  // Makes sure a host timer fires at or before t.
+  void arm(double t) {
+    if (armed_ && armed_at_ <= t) return;
+    host().set_timer(t, ++token_);
+    armed_ = true;
+    armed_at_ = t;
+  }
+
+  struct State {
+    bool seen = false;
+    double last_end = 0;
+    uint64_t in_range = 0, oob = 0;
+    double sum_sq = 0;  // sum of squared bin counts
+    double forecast = -1;
+    double prewarm_deadline = 0;
+  };
+  struct Window {
+    double prewarm_ms;        // from the end of the execution
+    double keepalive_end_ms;  // from the end of the execution
+  };
+
+  void record(kw_function_id fn, double it) {
+    State& s = fn_[fn];
+    s.forecast = s.forecast < 0 ? it : alpha_ * it + (1 - alpha_) * s.forecast;
+    const double b = std::floor(it / bin_ms_);
+    if (b >= bins_) {
+      ++s.oob;
+      return;
+    }
+    const uint32_t bin = static_cast<uint32_t>(b);
+    uint32_t& cnt = counts_[static_cast<size_t>(fn) * bins_ + bin];
+    s.sum_sq += 2.0 * cnt + 1;
+    ++cnt;
+    ++s.in_range;
+    uint32_t* tree = &fenwick_[static_cast<size_t>(fn) * (bins_ + 1)];
+    for (uint32_t i = bin + 1; i <= bins_; i += i & (~i + 1)) ++tree[i];
+  }
+
+  // Smallest bin whose cumulative count reaches fraction q of the samples.
+  uint32_t percentile_bin(kw_function_id fn, double q) const {
+    const uint32_t* tree = &fenwick_[static_cast<size_t>(fn) * (bins_ + 1)];
+    const double target = std::max(1.0, std::ceil(q * static_cast<double>(fn_[fn].in_range)));
+    uint32_t pos = 0;
+    double acc = 0;
+    uint32_t step = 1;
+    while (step * 2 <= bins_) step *= 2;
+    for (; step > 0; step /= 2)
+      if (pos + step <= bins_ && acc + tree[pos + step] < target) {
+        pos += step;
+        acc += tree[pos];
+      }
+    return pos;  // 0-based bin index
+  }
+
+  Window window(kw_function_id fn) const {
+    const State& s = fn_[fn];
+    const uint64_t total = s.in_range + s.oob;
+    const Window fixed{0, fixed_ms_};
+    if (total < std::max<uint64_t>(min_samples_, 1)) return fixed;
+    if (static_cast<double>(s.oob) / static_cast<double>(total) > oob_threshold_)
+      return Window{(1 - arima_margin_) * s.forecast, (1 + arima_margin_) * s.forecast};
+    if (s.in_range == 0) return fixed;
+    const double mean = static_cast<double>(s.in_range) / bins_;
+    const double var = std::max(0.0, s.sum_sq / bins_ - mean * mean);
+    const double cv = std::sqrt(var) / mean;
+    if (!(cv > cv_threshold_)) return fixed;
+    const double head = percentile_bin(fn, head_) * bin_ms_ * (1 - margin_);
+    const double tail = (percentile_bin(fn, tail_) + 1) * bin_ms_ * (1 + margin_);
+    return Window{head, tail};
+  }
+
+  double bin_ms_, cv_threshold_;
+  uint64_t min_samples_;
+  double head_, tail_, margin_, oob_threshold_, fixed_ms_, alpha_, arima_margin_;
+  bool prewarm_;
+  uint32_t bins_ = 1;
+  std::vector<State> fn_;
+  std::vector<uint32_t> fenwick_;  // per function, bins_ + 1 entries (1-based)
+  std::vector<uint32_t> counts_;   // per function, bins_ entries
+  std::vector<uint8_t> fresh_prewarm_;
+  keepwarm::IndexedHeap<double> deadlines_;  // idle containers by keep-alive deadline
+  bool armed_ = false;
+  double armed_at_ = 0;
+  uint64_t token_ = 0;
+};
+
+}  // namespace
+
+KEEPWARM_EXPORT_POLICY(HybridHistogram)

@@ -1,0 +1,72 @@
+// test_policy_hybrid_histogram.cpp: fixed fallback, histogram windows and prewarm timing.
+#include <gtest/gtest.h>
+
+#include "policy_test_util.hpp"
+
+using namespace keepwarm;
+
+namespace {
+
+constexpr double kMin = 60'000.0;
+
+TEST(PolicyHybridHistogram, FallsBackToFourHourKeepAlive) {
+  // Too few idle times: fixed keep-alive of 240 minutes after the execution ends at 1000.
+  const Trace t = test::make_trace(
+      {{"a", 100, 1000, 1000}},
+      {{0, "a"}, {1000 + 239 * kMin, "a"}, {1000 + 240 * kMin + 1000 + 240 * kMin, "a"}});
+  const CellResult r = test::run_with(t, "hybrid-histogram", 1000);
+  EXPECT_EQ(r.metrics.warm, 1u);
+  EXPECT_EQ(r.metrics.cold, 2u);  // the second gap is exactly 240 minutes: expired first
+}
+
+TEST(PolicyHybridHistogram, PrewarmsAtHeadAndKeepsAliveToTail) {
+  // a runs 1000 ms every 30 minutes: every idle time is 29 min 59 s (bin 29). From the tenth
+  // sample on (arrival 10) the histogram is representative (all in one bin, CV = sqrt(239)):
+  // when that execution ends at 10 x 30 min + 1000, the container is unloaded and one is
+  // prewarmed 29 x 0.9 = 26.1 minutes later, kept until 30 x 1.1 = 33 minutes after the end.
+  std::vector<std::pair<double, std::string>> inv;
+  for (int k = 0; k < 15; ++k) inv.push_back({k * 30 * kMin, "a"});
+  const Trace t = test::make_trace({{"a", 100, 1000, 1000}}, inv);
+  test::Recorder rec;
+  const CellResult r = test::run_with(t, "hybrid-histogram", 1000, {}, Compat::none, &rec);
+  ASSERT_FALSE(rec.prewarms.empty());
+  EXPECT_DOUBLE_EQ(rec.prewarms.front().first, 10 * 30 * kMin + 1000 + 26.1 * kMin);
+  EXPECT_EQ(rec.prewarms.size(), 4u);  // after arrivals 10..13 (14 is the last)
+  EXPECT_EQ(r.metrics.prewarm_hits, 4u);
+  EXPECT_EQ(r.metrics.cold, 1u);
+  // The unload at the end of execution 10 is an expiry at exactly that time.
+  ASSERT_FALSE(rec.removals.empty());
+  EXPECT_DOUBLE_EQ(rec.removals.front().t, 10 * 30 * kMin + 1000);
+}
+
+TEST(PolicyHybridHistogram, NotRepresentativeUsesFixedKeepAlive) {
+  // Idle times 1, 4, 7, ... 178 minutes, four times over: 60 bins of 4 each, CV of the 240
+  // bin counts = sqrt(3) < 2, so the histogram is not representative and the last gap, 200
+  // minutes (beyond the histogram's 99th percentile + 10%), is bridged by the fixed 4-hour
+  // keep-alive. (Early on, with few samples in many empty bins, the CV is high and the
+  // policy does use the histogram: a property of the paper's rule.)
+  std::vector<std::pair<double, std::string>> inv;
+  double t = 0;
+  for (int k = 0; k < 240; ++k) {
+    inv.push_back({t, "a"});
+    t += 1000 + ((k % 60) * 3 + 1) * kMin;
+  }
+  t += 200 * kMin - ((239 % 60) * 3 + 1) * kMin;
+  inv.push_back({t, "a"});
+  const Trace trace = test::make_trace({{"a", 100, 1000, 1000}}, inv);
+  test::Recorder rec;
+  test::run_with(trace, "hybrid-histogram", 1000, {}, Compat::none, &rec);
+  EXPECT_EQ(rec.outcomes.back(), Outcome::warm);
+  // With the histogram forced (threshold 0), the 200-minute gap exceeds the keep-alive.
+  test::Recorder forced;
+  test::run_with(trace, "hybrid-histogram", 1000, {{"cv_threshold", "0"}}, Compat::none, &forced);
+  EXPECT_EQ(forced.outcomes.back(), Outcome::cold);
+}
+
+TEST(PolicyHybridHistogram, RejectsBadParameters) {
+  const Trace t = test::make_trace({{"a", 100, 1000, 1000}}, {{0, "a"}});
+  EXPECT_THROW(test::run_with(t, "hybrid-histogram", 1000, {{"bin_min", "0"}}), std::exception);
+  EXPECT_THROW(test::run_with(t, "hybrid-histogram", 1000, {{"cv", "3"}}), std::exception);
+}
+
+}  // namespace
