@@ -32,7 +32,6 @@ struct Container {
   bool prewarmed_unused = false;  // created by a prewarm and not yet used
   uint32_t prev = kNil;           // idle list links (same function)
   uint32_t next = kNil;
-  uint64_t keepalive_token = 0;  // bumped to invalidate a pending deadline
 };
 
 struct FunctionState {
@@ -51,7 +50,6 @@ struct ExpiryEvent {
   double t;
   uint64_t seq;
   uint32_t slot;
-  uint64_t token;
 };
 struct TimedEvent {
   double t;
@@ -108,6 +106,77 @@ class EventHeap {
     return a.t < b.t || (a.t == b.t && a.seq < b.seq);
   }
   std::vector<E> v_;
+};
+
+// Keep-alive deadlines: at most one per container, so the heap is indexed by container slot and
+// a deadline leaves it as soon as it is cancelled (reuse, removal, or a new deadline). The heap
+// then only ever holds live deadlines, whatever the policy does.
+class DeadlineHeap {
+ public:
+  double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().t; }
+  bool contains(uint32_t slot) const noexcept { return slot < pos_.size() && pos_[slot] != kNil; }
+  // Sets (or replaces) the deadline of slot.
+  void set(const ExpiryEvent& e) {
+    erase(e.slot);
+    if (e.slot >= pos_.size()) pos_.resize(static_cast<size_t>(e.slot) + 1, kNil);
+    v_.push_back(e);
+    sift_up(v_.size() - 1);
+  }
+  void erase(uint32_t slot) noexcept {
+    if (!contains(slot)) return;
+    const size_t i = pos_[slot];
+    pos_[slot] = kNil;
+    const ExpiryEvent last = v_.back();
+    v_.pop_back();
+    if (i == v_.size()) return;
+    v_[i] = last;
+    pos_[last.slot] = static_cast<uint32_t>(i);
+    sift_down(sift_up(i));
+  }
+  uint32_t pop() noexcept {
+    const uint32_t slot = v_.front().slot;
+    erase(slot);
+    return slot;
+  }
+
+ private:
+  static bool before(const ExpiryEvent& a, const ExpiryEvent& b) noexcept {
+    return a.t < b.t || (a.t == b.t && a.seq < b.seq);
+  }
+  void place(size_t i, const ExpiryEvent& e) noexcept {
+    v_[i] = e;
+    pos_[e.slot] = static_cast<uint32_t>(i);
+  }
+  size_t sift_up(size_t i) noexcept {
+    const ExpiryEvent e = v_[i];
+    while (i > 0) {
+      const size_t parent = (i - 1) / 4;
+      if (!before(e, v_[parent])) break;
+      place(i, v_[parent]);
+      i = parent;
+    }
+    place(i, e);
+    return i;
+  }
+  void sift_down(size_t i) noexcept {
+    const ExpiryEvent e = v_[i];
+    const size_t n = v_.size();
+    for (;;) {
+      const size_t first = 4 * i + 1;
+      if (first >= n) break;
+      size_t best = first;
+      const size_t end = std::min(first + 4, n);
+      for (size_t c = first + 1; c < end; ++c)
+        if (before(v_[c], v_[best])) best = c;
+      if (!before(v_[best], e)) break;
+      place(i, v_[best]);
+      i = best;
+    }
+    place(i, e);
+  }
+
+  std::vector<ExpiryEvent> v_;
+  std::vector<uint32_t> pos_;
 };
 
 // xoshiro256** seeded through splitmix64: small, fast, and identical on every platform.
@@ -230,10 +299,7 @@ class Simulation {
       if (tf == m) {
         finish(finishes_.pop().slot);
       } else if (te == m) {
-        const ExpiryEvent e = expiries_.pop();
-        const Container& c = containers_[e.slot];
-        if (c.state == State::idle && c.keepalive_token == e.token)
-          remove(e.slot, KW_REMOVED_EXPIRED);
+        remove(expiries_.pop(), KW_REMOVED_EXPIRED);
       } else {
         const TimedEvent e = timed_.pop();
         if (e.prewarm)
@@ -281,7 +347,7 @@ class Simulation {
       unlink_idle(slot);
       idle_mb_ -= trace_.functions[fn].memory_mb;
       c.state = State::running;
-      ++c.keepalive_token;
+      expiries_.erase(slot);  // reuse cancels the keep-alive deadline
       ++fs.running;
       if (c.prewarmed_unused) {
         c.prewarmed_unused = false;
@@ -389,7 +455,7 @@ class Simulation {
     used_mb_ -= mb;
     c.state = State::free;
     c.prewarmed_unused = false;
-    ++c.keepalive_token;
+    expiries_.erase(slot);
     const kw_container_id id = handle(slot);
     ++c.generation;
     free_slots_.push_back(slot);
@@ -524,10 +590,11 @@ class Simulation {
         s.soft_fail("set_keepalive with a NaN deadline");
         return;
       }
-      Container& ct = s.containers_[slot];
-      ++ct.keepalive_token;  // replaces any previous deadline
-      if (deadline == INFINITY) return;
-      s.expiries_.push(ExpiryEvent{std::max(deadline, s.now_), s.seq_++, slot, ct.keepalive_token});
+      if (deadline == INFINITY) {
+        s.expiries_.erase(slot);
+        return;
+      }
+      s.expiries_.set(ExpiryEvent{std::max(deadline, s.now_), s.seq_++, slot});
     };
     host_.request_prewarm = [](const kw_host* h, kw_function_id fn, double at) {
       Simulation& s = of(h);
@@ -592,7 +659,7 @@ class Simulation {
   std::vector<uint32_t> free_slots_;
   std::vector<FunctionState> functions_;
   EventHeap<FinishEvent> finishes_;
-  EventHeap<ExpiryEvent> expiries_;
+  DeadlineHeap expiries_;
   EventHeap<TimedEvent> timed_;
   uint64_t seq_ = 0;
 
