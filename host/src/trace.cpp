@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "io_util.hpp"
+#include "keepwarm/trace_formats.hpp"
 
 namespace keepwarm {
 
@@ -229,7 +230,16 @@ Trace load_trace(const fs::path& path) {
                      "not a trace directory: expected functions.csv and invocations.csv in it");
   }
   if (!fs::exists(path, ec)) throw TraceError(path, 0, 0, "no such file or directory");
-  throw TraceError(path, 0, 0, "unrecognised trace format");
+  // A single file: recognised by its first bytes, whatever its name.
+  const std::string bytes = read_trace_bytes(path);
+  const std::string_view view(bytes);
+  if (view.substr(0, kBinaryTraceMagic.size()) == kBinaryTraceMagic)
+    return decode_binary_trace(view, path);
+  if (!view.empty() && static_cast<unsigned char>(view[0]) == 0x80)
+    return decode_pickle_trace(view, path);
+  throw TraceError(path, 0, 0,
+                   "unrecognised trace format (expected a native trace directory, a keepwarm "
+                   "binary trace or a FaasCache pickle)");
 }
 
 }  // namespace keepwarm
