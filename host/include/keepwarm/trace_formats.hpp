@@ -123,6 +123,22 @@ struct AzureLikeSpec {
 
 Trace generate_azure_like(const AzureLikeSpec& spec);
 
+// Parameters of `keepwarm trace generate mix`: explicit functions, or `functions` defaults.
+struct MixConfig {
+  size_t functions = 20;
+  double duration_ms = 3 * 3600000.0;
+  uint64_t seed = 1;
+  std::vector<MixFunction> explicit_functions;  // [[function]] tables; empty = default_mix
+  MixSpec spec() const;
+};
+
+// Reads generator parameters from a TOML file into *mix or *azure (exactly one non-null); keys
+// absent from the file keep their current values. Keys: seed, duration_ms or duration_h, and for
+// mix: functions (count) or [[function]] {id, memory_mb, cold_ms, warm_ms, iat_ms}; for azure:
+// every AzureLikeSpec field by name. Unknown keys and wrong types are errors (TraceError naming
+// the file and line).
+void read_generator_config(const std::filesystem::path& file, MixConfig* mix, AzureLikeSpec* azure);
+
 // ---- Summary (trace_info) -------------------------------------------------------------------
 struct TraceSummary {
   size_t functions = 0;
