@@ -8,5 +8,6 @@ namespace keepwarm::cli {
 
 void add_run_command(CLI::App& app);      // keepwarm run (cli_run.cpp)
 void add_plugins_command(CLI::App& app);  // keepwarm plugins (cli_plugins.cpp)
+void add_trace_commands(CLI::App& app);   // keepwarm trace info|convert|import-azure|generate
 
 }  // namespace keepwarm::cli
