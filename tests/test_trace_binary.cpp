@@ -96,9 +96,32 @@ TEST(TraceBinary, ChecksumValidButInconsistentContentIsRefused) {
   std::string bytes = encode_binary_trace(t);
   // Patch the last function_of entry to 99 and fix the checksum.
   bytes[bytes.size() - 4] = 99;
-  const uint64_t sum = fnv1a64(std::string_view(bytes).substr(48));
+  const uint64_t sum = trace_checksum(std::string_view(bytes).substr(48));
   std::memcpy(bytes.data() + 40, &sum, 8);
   EXPECT_THROW(decode_binary_trace(bytes, "x.kwt"), TraceError);
+}
+
+TEST(TraceBinary, ChecksumIsPinned) {
+  // FNV-1a 64 test vectors, and the lane variant on a fixed input: the format must not drift.
+  EXPECT_EQ(fnv1a64(""), 0xcbf29ce484222325ull);
+  EXPECT_EQ(fnv1a64("a"), 0xaf63dc4c8601ec8cull);
+  std::string data;
+  for (int i = 0; i < 100; ++i) data += static_cast<char>(i * 7);
+  const uint64_t sum = trace_checksum(data);
+  for (size_t i = 0; i < data.size(); ++i) {
+    std::string flipped = data;
+    flipped[i] ^= 1;
+    EXPECT_NE(trace_checksum(flipped), sum) << i;
+  }
+}
+
+TEST(TraceBinary, TruncatedFileOnDiskIsAnError) {
+  test::TempDir dir;
+  const std::string good = encode_binary_trace(sample());
+  test::write_text(dir / "cut.kwt", good.substr(0, good.size() - 3));
+  EXPECT_THROW(load_trace(dir / "cut.kwt"), TraceError);
+  test::write_text(dir / "empty.kwt", "");
+  EXPECT_THROW(load_trace(dir / "empty.kwt"), TraceError);
 }
 
 TEST(TraceBinary, UnrecognisedFileIsAnError) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string_view>
@@ -231,12 +232,17 @@ Trace load_trace(const fs::path& path) {
   }
   if (!fs::exists(path, ec)) throw TraceError(path, 0, 0, "no such file or directory");
   // A single file: recognised by its first bytes, whatever its name.
-  const std::string bytes = read_trace_bytes(path);
-  const std::string_view view(bytes);
-  if (view.substr(0, kBinaryTraceMagic.size()) == kBinaryTraceMagic)
-    return decode_binary_trace(view, path);
-  if (!view.empty() && static_cast<unsigned char>(view[0]) == 0x80)
-    return decode_pickle_trace(view, path);
+  char head[8] = {};
+  size_t got = 0;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+  } else {
+    throw TraceError(path, 0, 0, "cannot open");
+  }
+  const std::string_view view(head, got);
+  if (view == kBinaryTraceMagic) return load_binary_trace(path);
+  if (got > 0 && static_cast<unsigned char>(head[0]) == 0x80) return load_pickle_trace(path);
   throw TraceError(path, 0, 0,
                    "unrecognised trace format (expected a native trace directory, a keepwarm "
                    "binary trace or a FaasCache pickle)");

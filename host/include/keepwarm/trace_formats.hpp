@@ -15,7 +15,7 @@ namespace keepwarm {
 
 // ---- Binary form (trace_binary.cpp) -------------------------------------------------------
 // Little-endian. Header (48 bytes): magic "KWTRACE\0", u32 version (1), u32 flags (0),
-// u64 function count, u64 invocation count, u64 payload bytes, u64 FNV-1a 64 of the payload.
+// u64 function count, u64 invocation count, u64 payload bytes, u64 trace_checksum(payload).
 // Payload: per function {u32 memory_mb, f64 cold_ms, f64 warm_ms, u32 id length, id bytes},
 // padding to 8 bytes, f64 times[invocations], u32 function_of[invocations].
 inline constexpr std::string_view kBinaryTraceMagic{"KWTRACE\0", 8};
@@ -28,6 +28,8 @@ void write_binary_trace(const Trace& trace, const std::filesystem::path& file);
 Trace load_binary_trace(const std::filesystem::path& file);
 // FNV-1a 64 over bytes.
 uint64_t fnv1a64(std::string_view bytes) noexcept;
+// The binary form's checksum: FNV-1a 64 run in four lanes over 64-bit words (see the .cpp).
+uint64_t trace_checksum(std::string_view bytes) noexcept;
 
 // ---- FaasCache pickle (trace_pickle.cpp) ---------------------------------------------------
 // A pickled (lambdas, trace) tuple as written by FaasCache's TraceGen (protocol 2-5). Only the
