@@ -193,7 +193,7 @@ void add_trace_commands(CLI::App& app) {
         "mix", "FaasCache TraceGen-style mix: per function exponential inter-arrival times");
     mix->footer(
         "Without a --config listing functions, a default mix of --functions functions (memory\n"
-        "64-2048 MB, lognormal warm times, cold > warm, mean inter-arrival 2 s - 30 min) is\n"
+        "32-512 MB, lognormal warm times, cold > warm, mean inter-arrival 2 s - 30 min) is\n"
         "drawn from the seed. Config (TOML): seed, duration_h or duration_ms, functions, and\n"
         "[[function]] tables with id, memory_mb, cold_ms, warm_ms, iat_ms.");
     static GenerateFlags mf;

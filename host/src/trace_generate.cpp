@@ -134,7 +134,7 @@ MixSpec default_mix(size_t n, double duration_ms, uint64_t seed) {
   spec.duration_ms = duration_ms;
   spec.seed = seed;
   Rng rng(seed ^ 0xa0761d6478bd642full);
-  static const uint32_t memories[] = {64, 128, 128, 256, 256, 512, 1024, 2048};
+  static const uint32_t memories[] = {32, 64, 128, 128, 256, 256, 384, 512};
   for (size_t i = 0; i < n; ++i) {
     MixFunction f;
     f.id = function_name("f", i, n);
