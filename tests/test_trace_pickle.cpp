@@ -252,6 +252,27 @@ TEST(TracePickle, WrongStructure) {
   expect_error(newobj.bytes(), "NEWOBJ of a int");
 }
 
+TEST(TracePickle, EveryMutationLoadsOrFailsCleanly) {
+  // Each byte replaced by a few values, each prefix: a valid trace or a TraceError, nothing else.
+  const std::string good = small_valid();
+  size_t errors = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    for (int v : {0x00, 0x01, 0x7f, 0x80, 0xff, int{'h'}, int{'e'}, int{'u'}, int{'('}, int{'.'}}) {
+      std::string bad = good;
+      bad[i] = static_cast<char>(v);
+      try {
+        decode_pickle_trace(bad, "m.pckl").validate();
+      } catch (const TraceError&) {
+        ++errors;
+      }
+    }
+  }
+  EXPECT_GT(errors, good.size());
+  Pickle huge_memo;
+  huge_memo.proto().integer(1).op('r').raw(std::string("\xff\xff\xff\x0f", 4)).op('.');
+  expect_error(huge_memo.bytes(), "too large");
+}
+
 TEST(TracePickle, DeepNestingDoesNotOverflow) {
   Pickle p;
   p.proto();

@@ -404,7 +404,10 @@ class Machine {
     tuple_from(stack_.size() - n);
   }
   void memo_put(uint64_t index) {
-    if (index >= kMaxMemo) fail("memo index " + std::to_string(index) + " too large");
+    // Python numbers memo slots 0, 1, 2, ...; a slot beyond the file's size cannot be honest
+    // and would only make us allocate.
+    if (index >= kMaxMemo || index > in_.size() + 1024)
+      fail("memo index " + std::to_string(index) + " too large");
     if (index >= memo_.size()) {
       memo_.resize(index + 1);
       present_.resize(index + 1, false);
