@@ -191,3 +191,19 @@ TEST(TraceAzure, MemoryDayFallback) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TraceAzure, LoadTraceSendsDatasetsToTheImporter) {
+  test::TempDir dir;
+  write_dataset(dir.path(), 1, population(3), apps());
+  try {
+    load_trace(dir.path());
+    FAIL();
+  } catch (const TraceError& e) {
+    EXPECT_NE(std::string(e.what()).find("keepwarm trace import-azure"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace

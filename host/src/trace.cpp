@@ -227,6 +227,12 @@ Trace load_trace(const fs::path& path) {
   if (fs::is_directory(path, ec)) {
     if (fs::exists(path / "functions.csv") && fs::exists(path / "invocations.csv"))
       return load_native_trace(path);
+    for (const auto& entry : fs::directory_iterator(path, ec))
+      if (entry.path().filename().string().rfind("invocations_per_function_md.", 0) == 0)
+        throw TraceError(path, 0, 0,
+                         "this is an Azure Functions 2019 dataset, not a trace: make one with "
+                         "'keepwarm trace import-azure " +
+                             path.string() + " -o OUT'");
     throw TraceError(path, 0, 0,
                      "not a trace directory: expected functions.csv and invocations.csv in it");
   }
