@@ -92,8 +92,10 @@ std::string encode_binary_trace(const Trace& trace) {
     payload += f.id;
   }
   payload.append((8 - payload.size() % 8) % 8, '\0');
-  payload.append(reinterpret_cast<const char*>(trace.times.data()), n * sizeof(double));
-  payload.append(reinterpret_cast<const char*>(trace.function_of.data()), n * sizeof(uint32_t));
+  if (n > 0) {
+    payload.append(reinterpret_cast<const char*>(trace.times.data()), n * sizeof(double));
+    payload.append(reinterpret_cast<const char*>(trace.function_of.data()), n * sizeof(uint32_t));
+  }
 
   std::string out;
   out.reserve(kHeaderSize + payload.size());
@@ -163,8 +165,10 @@ Trace decode_binary_trace(std::string_view bytes, const fs::path& file) {
          "invocation arrays do not match the invocation count");
   trace.times.resize(ninv);
   trace.function_of.resize(ninv);
-  std::memcpy(trace.times.data(), payload.data() + pos, ninv * sizeof(double));
-  std::memcpy(trace.function_of.data(), payload.data() + pos + ninv * 8, ninv * sizeof(uint32_t));
+  if (ninv > 0) {
+    std::memcpy(trace.times.data(), payload.data() + pos, ninv * sizeof(double));
+    std::memcpy(trace.function_of.data(), payload.data() + pos + ninv * 8, ninv * sizeof(uint32_t));
+  }
   double last = -INFINITY;
   for (size_t i = 0; i < ninv; ++i) {
     const double t = trace.times[i];
