@@ -1,6 +1,8 @@
 // io_util.cpp: see io_util.hpp.
 #include "io_util.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -10,6 +12,8 @@
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
+
+#include "keepwarm/trace.hpp"
 
 namespace keepwarm {
 
@@ -53,6 +57,33 @@ std::string format_number(double v) {
   std::array<char, 64> buf;
   const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   return std::string(buf.data(), ec == std::errc() ? ptr : buf.data());
+}
+
+}  // namespace keepwarm
+
+namespace keepwarm {
+
+std::string read_trace_bytes(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw TraceError(file, 0, 0, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw TraceError(file, 0, 0, "not a regular file");
+  }
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      throw TraceError(file, 0, 0, n == 0 ? "file shrank while reading" : "read error");
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return out;
 }
 
 }  // namespace keepwarm

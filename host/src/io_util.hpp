@@ -16,4 +16,7 @@ void write_file_atomic(const std::filesystem::path& file, const std::string& con
 // Shortest text that reads back as the same double ("1", "0.5", "1e+20").
 std::string format_number(double v);
 
+// Reads a whole trace file with one read (sized by fstat); throws TraceError naming the file.
+std::string read_trace_bytes(const std::filesystem::path& file);
+
 }  // namespace keepwarm

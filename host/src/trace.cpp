@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string_view>
 #include <unordered_map>
 
 #include "io_util.hpp"
+#include "keepwarm/trace_formats.hpp"
 
 namespace keepwarm {
 
@@ -225,11 +227,31 @@ Trace load_trace(const fs::path& path) {
   if (fs::is_directory(path, ec)) {
     if (fs::exists(path / "functions.csv") && fs::exists(path / "invocations.csv"))
       return load_native_trace(path);
+    for (const auto& entry : fs::directory_iterator(path, ec))
+      if (entry.path().filename().string().rfind("invocations_per_function_md.", 0) == 0)
+        throw TraceError(path, 0, 0,
+                         "this is an Azure Functions 2019 dataset, not a trace: make one with "
+                         "'keepwarm trace import-azure " +
+                             path.string() + " -o OUT'");
     throw TraceError(path, 0, 0,
                      "not a trace directory: expected functions.csv and invocations.csv in it");
   }
   if (!fs::exists(path, ec)) throw TraceError(path, 0, 0, "no such file or directory");
-  throw TraceError(path, 0, 0, "unrecognised trace format");
+  // A single file: recognised by its first bytes, whatever its name.
+  char head[8] = {};
+  size_t got = 0;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+  } else {
+    throw TraceError(path, 0, 0, "cannot open");
+  }
+  const std::string_view view(head, got);
+  if (view == kBinaryTraceMagic) return load_binary_trace(path);
+  if (got > 0 && static_cast<unsigned char>(head[0]) == 0x80) return load_pickle_trace(path);
+  throw TraceError(path, 0, 0,
+                   "unrecognised trace format (expected a native trace directory, a keepwarm "
+                   "binary trace or a FaasCache pickle)");
 }
 
 }  // namespace keepwarm

@@ -1,0 +1,58 @@
+// test_trace_cli.cpp: `keepwarm trace ...` end to end: generate, convert, info, and errors.
+#include <gtest/gtest.h>
+
+#include "keepwarm/trace_formats.hpp"
+#include "test_support.hpp"
+
+using namespace keepwarm;
+
+namespace {
+
+TEST(TraceCli, GenerateIsDeterministicAndConvertsToBinary) {
+  test::TempDir dir;
+  const std::string a = (dir / "a").string(), b = (dir / "b").string();
+  auto r =
+      test::run_keepwarm("trace generate mix --functions 5 --duration-h 1 --seed 4 -o '" + a + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = test::run_keepwarm("trace generate mix --functions 5 --duration-h 1 --seed 4 -o '" + b + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(test::read_text(dir / "a" / "invocations.csv"),
+            test::read_text(dir / "b" / "invocations.csv"));
+  r = test::run_keepwarm("trace convert '" + a + "' '" + (dir / "a.kwt").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Trace native = load_trace(dir / "a"), binary = load_trace(dir / "a.kwt");
+  EXPECT_EQ(native.times, binary.times);
+  r = test::run_keepwarm("trace info '" + (dir / "a.kwt").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("invocations  " + std::to_string(native.invocation_count())),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("peak concurrency"), std::string::npos);
+}
+
+TEST(TraceCli, GenerateAzureWithConfigAndFlagOverride) {
+  test::TempDir dir;
+  test::write_text(dir / "gen.toml", "functions = 7\nduration_h = 2\nmax_per_day = 1000\n");
+  const auto r =
+      test::run_keepwarm("trace generate azure --config '" + (dir / "gen.toml").string() +
+                         "' --functions 9 --format binary -o '" + (dir / "az.kwt").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Trace t = load_trace(dir / "az.kwt");
+  EXPECT_EQ(t.functions.size(), 9u);
+  EXPECT_LT(t.times.back(), 2 * 3600000.0);
+}
+
+TEST(TraceCli, ErrorsNameTheFileAndLine) {
+  test::TempDir dir;
+  test::write_text(dir / "t" / "functions.csv", "function,memory_mb,cold_ms,warm_ms\nf,1,1,1\n");
+  test::write_text(dir / "t" / "invocations.csv", "time_ms,function\n0,f\n1,g\n");
+  const auto r = test::run_keepwarm("trace info '" + (dir / "t").string() + "'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("invocations.csv:3:3: unknown function 'g'"), std::string::npos)
+      << r.output;
+  const auto h = test::run_keepwarm("trace --help");
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.output.find("import-azure"), std::string::npos) << h.output;
+}
+
+}  // namespace

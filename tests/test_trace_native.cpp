@@ -1,0 +1,89 @@
+// test_trace_native.cpp: the native text form's error positions (file:line:column) and its
+// round trip through write_native_trace.
+#include <gtest/gtest.h>
+
+#include "keepwarm/trace_formats.hpp"
+#include "test_support.hpp"
+
+using namespace keepwarm;
+
+namespace {
+
+const char* kFunctions = "function,memory_mb,cold_ms,warm_ms\nf,128,1000,100\ng,256,2000,200\n";
+
+// Loads a trace made of the given files and returns the error message ("" if it loaded).
+std::string load_error(const std::string& functions, const std::string& invocations,
+                       TraceError* out = nullptr) {
+  test::TempDir dir;
+  test::write_text(dir / "t" / "functions.csv", functions);
+  test::write_text(dir / "t" / "invocations.csv", invocations);
+  try {
+    load_trace(dir / "t");
+  } catch (const TraceError& e) {
+    if (out) *out = e;
+    std::string what = e.what();
+    // Keep the part after the temporary directory.
+    const size_t t = what.find("/t/");
+    return t == std::string::npos ? what : what.substr(t + 3);
+  }
+  return "";
+}
+
+TEST(TraceNative, UnknownFunction) {
+  EXPECT_EQ(load_error(kFunctions, "time_ms,function\n0,f\n5,nope\n"),
+            "invocations.csv:3:3: unknown function 'nope'");
+}
+
+TEST(TraceNative, BadNumber) {
+  EXPECT_EQ(load_error(kFunctions, "time_ms,function\n0,f\n1x5,g\n"),
+            "invocations.csv:3:1: bad number for time_ms: '1x5'");
+  EXPECT_EQ(load_error("function,memory_mb,cold_ms,warm_ms\nf,128,abc,100\n", "time_ms,function\n"),
+            "functions.csv:2:7: bad number for cold_ms: 'abc'");
+}
+
+TEST(TraceNative, TimeGoingBackwards) {
+  const std::string e = load_error(kFunctions, "time_ms,function\n10,f\n5,g\n");
+  EXPECT_EQ(e.rfind("invocations.csv:3:1: time goes backwards", 0), 0u) << e;
+}
+
+TEST(TraceNative, MemoryNotPositive) {
+  const std::string e = load_error("function,memory_mb,cold_ms,warm_ms\nf,128,1,1\ngee,0,1,1\n",
+                                   "time_ms,function\n");
+  EXPECT_EQ(e.rfind("functions.csv:3:5: memory_mb must be a whole number > 0", 0), 0u) << e;
+  const std::string n =
+      load_error("function,memory_mb,cold_ms,warm_ms\nf,-4,1,1\n", "time_ms,function\n");
+  EXPECT_EQ(n.rfind("functions.csv:2:3: memory_mb", 0), 0u) << n;
+}
+
+TEST(TraceNative, DuplicateFunction) {
+  TraceError err("", 0, 0, "");
+  const std::string e =
+      load_error("function,memory_mb,cold_ms,warm_ms\nf,1,1,1\ng,1,1,1\nf,2,2,2\n",
+                 "time_ms,function\n", &err);
+  EXPECT_EQ(e, "functions.csv:4:1: duplicate function 'f' (first defined as function #1)");
+  EXPECT_EQ(err.line(), 4u);
+  EXPECT_EQ(err.column(), 1u);
+}
+
+TEST(TraceNative, ExtraFieldAndBadHeader) {
+  EXPECT_EQ(load_error(kFunctions, "time_ms,function\n0,f,zzz\n"),
+            "invocations.csv:2:5: unexpected extra field 'zzz'");
+  const std::string h = load_error(kFunctions, "time,function\n");
+  EXPECT_EQ(h.rfind("invocations.csv:1:1: expected header", 0), 0u) << h;
+}
+
+TEST(TraceNative, RoundTripIsExact) {
+  test::TempDir dir;
+  const Trace t = generate_mix(default_mix(5, 600000, 3));
+  write_native_trace(t, dir / "n");
+  const Trace back = load_trace(dir / "n");
+  EXPECT_EQ(back.times, t.times);
+  EXPECT_EQ(back.function_of, t.function_of);
+  ASSERT_EQ(back.functions.size(), t.functions.size());
+  for (size_t i = 0; i < t.functions.size(); ++i) {
+    EXPECT_EQ(back.functions[i].id, t.functions[i].id);
+    EXPECT_EQ(back.functions[i].cold_ms, t.functions[i].cold_ms);
+  }
+}
+
+}  // namespace
