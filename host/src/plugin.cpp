@@ -51,7 +51,7 @@ void Plugin::adopt(const kw_policy_descriptor* raw, const std::string& where) {
   const std::string why =
       abi_incompatibility(raw->abi, kw_abi_version{KW_ABI_VERSION_MAJOR, KW_ABI_VERSION_MINOR});
   if (!why.empty()) throw PluginError(where + ": " + why);
-  // Fields up to choose_victim exist since ABI 1.0.
+  // Every field before choose_warm exists since ABI 1.0.
   if (raw->struct_size < offsetof(kw_policy_descriptor, choose_warm))
     throw PluginError(where + ": descriptor is too small (" + std::to_string(raw->struct_size) +
                       " bytes); corrupt or not a keepwarm plugin");
