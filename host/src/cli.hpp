@@ -6,8 +6,8 @@
 
 namespace keepwarm::cli {
 
-void add_run_command(CLI::App& app);      // keepwarm run (cli_run.cpp)
-void add_plugins_command(CLI::App& app);  // keepwarm plugins (cli_plugins.cpp)
+void add_run_command(CLI::App& app);         // keepwarm run (cli_run.cpp)
+void add_plugins_command(CLI::App& app);     // keepwarm plugins (cli_plugins.cpp)
 void add_new_policy_command(CLI::App& app);  // keepwarm new-policy (cli_new_policy.cpp)
 
 // Subcommands run from their callbacks and record their exit status here.
