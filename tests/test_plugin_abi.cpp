@@ -4,7 +4,9 @@
 #include <keepwarm/policy.hpp>
 
 #include <array>
+#include <cstddef>
 
+#include "keepwarm/sha256.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;
@@ -123,6 +125,59 @@ TEST(PluginRegistry, FindsBuiltinsByNameAndListsAlternativesForUnknownNames) {
   // A path works too.
   EXPECT_EQ(registry.find(test::test_plugin_file("test-c-policy.so").string())->name(),
             "c-first-idle");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(PluginAbi, CompatibilityRuleAcrossSimulatedHostVersions) {
+  // A plugin built against SDK 1.0 keeps loading in every host 1.x ...
+  EXPECT_EQ(abi_incompatibility({1, 0}, {1, 0}), "");
+  EXPECT_EQ(abi_incompatibility({1, 0}, {1, 7}), "");
+  EXPECT_EQ(abi_incompatibility({1, 3}, {1, 3}), "");
+  // ... a newer minor or another major is refused, naming both versions.
+  const std::string newer = abi_incompatibility({1, 4}, {1, 3});
+  EXPECT_NE(newer.find("ABI 1.4"), std::string::npos) << newer;
+  EXPECT_NE(newer.find("ABI 1.3"), std::string::npos) << newer;
+  EXPECT_NE(newer.find("newer host"), std::string::npos) << newer;
+  const std::string older_major = abi_incompatibility({1, 0}, {2, 0});
+  EXPECT_NE(older_major.find("ABI 1.0"), std::string::npos) << older_major;
+  EXPECT_NE(older_major.find("ABI 2.0"), std::string::npos) << older_major;
+  EXPECT_NE(older_major.find("major version must match"), std::string::npos) << older_major;
+  EXPECT_NE(abi_incompatibility({2, 0}, {1, 9}), "");
+}
+
+TEST(PluginAbi, OlderSdkDescriptorLoadsAndIsReadOnlyUpToItsSize) {
+  const PluginPtr p = Plugin::load(test::test_plugin_file("test-older-sdk.so"));
+  EXPECT_LT(p->descriptor().struct_size, sizeof(kw_policy_descriptor));
+  // The field past struct_size holds a function in the plugin's memory; the host ignores it.
+  EXPECT_EQ(p->descriptor().choose_warm, nullptr);
+  const Trace t =
+      test::make_trace({{"x", 100, 1000, 100}, {"y", 100, 1500, 100}, {"z", 250, 1000, 100}},
+                       {{0, "x"}, {10, "y"}, {2000, "z"}, {3000, "y"}, {4000, "x"}});
+  const CellResult r = test::run(t, p, 400);  // has a warm start, which would ask choose_warm
+  EXPECT_EQ(r.metrics.warm, 1u);
+  EXPECT_EQ(r.metrics.evictions, 2u);
+}
+
+TEST(PluginAbi, InProcessDescriptorWithOlderSizeIsZeroExtended) {
+  const PluginPtr c_policy = Plugin::load(test::test_plugin_file("test-c-policy.so"));
+  kw_policy_descriptor d = c_policy->descriptor();
+  d.struct_size = static_cast<uint32_t>(offsetof(kw_policy_descriptor, choose_warm));
+  d.choose_warm = [](void*, kw_function_id) -> kw_container_id { return 42; };
+  const PluginPtr p = Plugin::from_descriptor(&d, "test");
+  EXPECT_EQ(p->descriptor().choose_warm, nullptr);
+  d.struct_size = static_cast<uint32_t>(offsetof(kw_policy_descriptor, choose_victim));
+  EXPECT_THROW(Plugin::from_descriptor(&d, "test"), PluginError);
+}
+
+TEST(PluginAbi, LoadedPluginCarriesTheSha256OfItsFile) {
+  const auto file = test::test_plugin_file("test-c-policy.so");
+  const PluginPtr p = Plugin::load(file);
+  EXPECT_EQ(p->sha256().size(), 64u);
+  EXPECT_EQ(p->sha256(), sha256_file_hex(file));
+  EXPECT_NE(p->sha256(), Plugin::load(test::test_plugin_file("test-older-sdk.so"))->sha256());
 }
 
 }  // namespace

@@ -6,9 +6,10 @@
 
 namespace keepwarm::cli {
 
-void add_run_command(CLI::App& app);      // keepwarm run (cli_run.cpp)
-void add_plugins_command(CLI::App& app);  // keepwarm plugins (cli_plugins.cpp)
-void add_trace_commands(CLI::App& app);   // keepwarm trace info|convert|import-azure|generate
+void add_run_command(CLI::App& app);         // keepwarm run (cli_run.cpp)
+void add_plugins_command(CLI::App& app);     // keepwarm plugins (cli_plugins.cpp)
+void add_trace_commands(CLI::App& app);      // keepwarm trace info|convert|import-azure|generate
+void add_new_policy_command(CLI::App& app);  // keepwarm new-policy (cli_new_policy.cpp)
 
 // Subcommands run from their callbacks and record their exit status here.
 void set_exit_code(int code);

@@ -49,6 +49,7 @@ int list(const PluginsOptions& o) {
     if (o.details) {
       if (d.author) std::cout << "    author: " << d.author << "\n";
       if (d.url) std::cout << "    url: " << d.url << "\n";
+      std::cout << "    sha256: " << e.plugin->sha256() << "\n";
       std::cout << "    flags:" << (e.plugin->randomised() ? " randomised" : "")
                 << (e.plugin->needs_lookahead() ? " needs-lookahead" : "")
                 << (d.flags == 0 ? " none" : "") << "\n";

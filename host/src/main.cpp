@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   keepwarm::cli::add_run_command(app);
   keepwarm::cli::add_plugins_command(app);
   keepwarm::cli::add_trace_commands(app);
+  keepwarm::cli::add_new_policy_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

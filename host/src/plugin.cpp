@@ -2,6 +2,8 @@
 // the plugin search path.
 #include "keepwarm/plugin.hpp"
 
+#include "keepwarm/sha256.hpp"
+
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
@@ -30,24 +32,37 @@ std::string Plugin::label() const {
 
 static std::string describe(const fs::path& file) { return file.string(); }
 
+std::string abi_incompatibility(kw_abi_version plugin, kw_abi_version host) {
+  if (plugin.major == host.major && plugin.minor <= host.minor) return "";
+  std::ostringstream msg;
+  msg << "plugin built against keepwarm SDK ABI " << plugin.major << "." << plugin.minor
+      << ", but this keepwarm provides ABI " << host.major << "." << host.minor << " (";
+  if (plugin.major != host.major)
+    msg << "the major version must match; rebuild the plugin against this SDK)";
+  else
+    msg << "the plugin needs a newer host; upgrade keepwarm or rebuild the plugin)";
+  return msg.str();
+}
+
+// Checks the raw descriptor's version and size, then copies it into normalized_: a plugin built
+// against an older SDK has a shorter descriptor, and the host must not read past its end; the
+// fields it lacks stay zero (NULL hooks, which the host skips).
+void Plugin::adopt(const kw_policy_descriptor* raw, const std::string& where) {
+  const std::string why =
+      abi_incompatibility(raw->abi, kw_abi_version{KW_ABI_VERSION_MAJOR, KW_ABI_VERSION_MINOR});
+  if (!why.empty()) throw PluginError(where + ": " + why);
+  // Every field before choose_warm exists since ABI 1.0.
+  if (raw->struct_size < offsetof(kw_policy_descriptor, choose_warm))
+    throw PluginError(where + ": descriptor is too small (" + std::to_string(raw->struct_size) +
+                      " bytes); corrupt or not a keepwarm plugin");
+  normalized_ = kw_policy_descriptor{};
+  std::memcpy(&normalized_, raw, std::min<size_t>(raw->struct_size, sizeof normalized_));
+  check_descriptor();
+}
+
 void Plugin::check_descriptor() const {
   const kw_policy_descriptor& d = *descriptor_;
   const std::string where = file_.empty() ? std::string("in-process policy") : describe(file_);
-  if (d.abi.major != KW_ABI_VERSION_MAJOR || d.abi.minor > KW_ABI_VERSION_MINOR) {
-    std::ostringstream msg;
-    msg << where << ": plugin built against keepwarm SDK ABI " << d.abi.major << "." << d.abi.minor
-        << ", but this keepwarm provides ABI " << KW_ABI_VERSION_MAJOR << "."
-        << KW_ABI_VERSION_MINOR << " (";
-    if (d.abi.major != KW_ABI_VERSION_MAJOR)
-      msg << "the major version must match; rebuild the plugin against this SDK)";
-    else
-      msg << "the plugin needs a newer host; upgrade keepwarm or rebuild the plugin)";
-    throw PluginError(msg.str());
-  }
-  // Fields up to choose_victim exist since ABI 1.0.
-  if (d.struct_size < offsetof(kw_policy_descriptor, choose_warm))
-    throw PluginError(where + ": descriptor is too small (" + std::to_string(d.struct_size) +
-                      " bytes); corrupt or not a keepwarm plugin");
   if (d.name == nullptr || d.name[0] == '\0')
     throw PluginError(where + ": descriptor has no policy name");
   if (d.create == nullptr || d.destroy == nullptr || d.choose_victim == nullptr)
@@ -83,20 +98,24 @@ std::shared_ptr<const Plugin> Plugin::load(const fs::path& file) {
     throw PluginError(describe(file) + ": not a keepwarm policy plugin (it does not export " +
                       KW_ENTRY_SYMBOL + ")");
   const auto entry = plugin->library_->lib.get<const kw_policy_descriptor*()>(KW_ENTRY_SYMBOL);
-  plugin->descriptor_ = entry();
-  if (plugin->descriptor_ == nullptr)
+  const kw_policy_descriptor* raw = entry();
+  if (raw == nullptr)
     throw PluginError(describe(file) + ": " + KW_ENTRY_SYMBOL + "() returned no descriptor");
-  plugin->check_descriptor();
+  plugin->adopt(raw, describe(file));
   plugin->name_ = plugin->descriptor_->name;
+  try {
+    plugin->sha256_ = sha256_file_hex(file);
+  } catch (const std::exception& e) {
+    throw PluginError(e.what());
+  }
   return plugin;
 }
 
 std::shared_ptr<const Plugin> Plugin::from_descriptor(const kw_policy_descriptor* descriptor,
                                                       std::string origin) {
   auto plugin = std::shared_ptr<Plugin>(new Plugin());
-  plugin->descriptor_ = descriptor;
   if (descriptor == nullptr) throw PluginError(origin + ": null descriptor");
-  plugin->check_descriptor();
+  plugin->adopt(descriptor, origin);
   plugin->name_ = descriptor->name;
   return plugin;
 }

@@ -261,6 +261,7 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
     out << "    {\"name\": " << json_string(p.name())
         << ", \"version\": " << json_string(p.version()) << ", \"abi\": \"" << d.abi.major << '.'
         << d.abi.minor << "\", \"file\": " << json_string(p.file().string())
+        << ", \"sha256\": " << json_string(p.sha256())
         << ", \"randomised\": " << (p.randomised() ? "true" : "false") << "}"
         << (i + 1 < r.plugins.size() ? "," : "") << "\n";
   }

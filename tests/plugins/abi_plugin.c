@@ -1,5 +1,7 @@
 /* abi_plugin.c: a minimal policy in plain C (evicts the first idle container it knows of),
- * compiled with TEST_ABI_MAJOR/TEST_ABI_MINOR to test the host's ABI version check. */
+ * compiled with TEST_ABI_MAJOR/TEST_ABI_MINOR to test the host's ABI version check, and with
+ * TEST_OLDER_SDK to play a plugin built against an older SDK whose descriptor ends before
+ * choose_warm: the host must read no further than struct_size. */
 #include <keepwarm/policy.h>
 #include <stdlib.h>
 
@@ -41,9 +43,24 @@ static void removed(void* self, kw_container_id c, kw_function_id fn, kw_removal
   drop((state*)self, c);
 }
 
+#ifdef TEST_OLDER_SDK
+/* Lies beyond the declared struct_size: a host that read it would fail the run, since it never
+ * returns a container. */
+static kw_container_id poisoned_choose_warm(void* self, kw_function_id fn) {
+  (void)self;
+  (void)fn;
+  return (kw_container_id)0xdeadbeefu;
+}
+#define TEST_STRUCT_SIZE offsetof(kw_policy_descriptor, choose_warm)
+#define TEST_CHOOSE_WARM poisoned_choose_warm
+#else
+#define TEST_STRUCT_SIZE sizeof(kw_policy_descriptor)
+#define TEST_CHOOSE_WARM NULL
+#endif
+
 static const kw_policy_descriptor descriptor = {
     {TEST_ABI_MAJOR, TEST_ABI_MINOR},
-    sizeof(kw_policy_descriptor),
+    (uint32_t)TEST_STRUCT_SIZE,
     "c-first-idle",
     "0.1.0",
     "test policy in C: evicts the oldest-known idle container",
@@ -61,7 +78,7 @@ static const kw_policy_descriptor descriptor = {
     removed,
     NULL,
     NULL,
-    NULL,
+    TEST_CHOOSE_WARM,
 };
 
 KW_EXPORT const kw_policy_descriptor* keepwarm_policy_entry(void) { return &descriptor; }

@@ -19,6 +19,11 @@ class PluginError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Whether a plugin built against SDK ABI `plugin` can run in a host providing ABI `host`: the
+// majors must match and the plugin's minor must not be newer. Returns "" when compatible,
+// otherwise why not, naming both versions.
+std::string abi_incompatibility(kw_abi_version plugin, kw_abi_version host);
+
 // A loaded policy plugin. The shared library stays loaded as long as any Plugin (or any policy
 // instance, which holds a shared_ptr to its Plugin) refers to it.
 class Plugin {
@@ -33,10 +38,14 @@ class Plugin {
   Plugin(const Plugin&) = delete;
   Plugin& operator=(const Plugin&) = delete;
 
+  // The descriptor as this host knows it: fields a plugin built against an older SDK does not
+  // have (beyond its struct_size) read as zero/NULL.
   const kw_policy_descriptor& descriptor() const noexcept { return *descriptor_; }
   const std::string& name() const noexcept { return name_; }
   std::string version() const;
   const std::filesystem::path& file() const noexcept { return file_; }
+  // Lower-case hex SHA-256 of the plugin file, computed at load ("" for in-process policies).
+  const std::string& sha256() const noexcept { return sha256_; }
   bool randomised() const noexcept { return (descriptor_->flags & KW_POLICY_RANDOMISED) != 0; }
   bool needs_lookahead() const noexcept {
     return (descriptor_->flags & KW_POLICY_NEEDS_LOOKAHEAD) != 0;
@@ -54,10 +63,14 @@ class Plugin {
   Plugin() = default;
   void check_descriptor() const;
 
+  void adopt(const kw_policy_descriptor* raw, const std::string& where);
+
   struct Library;
-  std::unique_ptr<Library> library_;  // null for in-process descriptors
-  const kw_policy_descriptor* descriptor_ = nullptr;
+  std::unique_ptr<Library> library_;   // null for in-process descriptors
+  kw_policy_descriptor normalized_{};  // the plugin's descriptor, zero-extended to this ABI
+  const kw_policy_descriptor* descriptor_ = &normalized_;
   std::filesystem::path file_;
+  std::string sha256_;
   std::string name_;
 };
 
