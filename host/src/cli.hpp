@@ -8,6 +8,7 @@ namespace keepwarm::cli {
 
 void add_run_command(CLI::App& app);      // keepwarm run (cli_run.cpp)
 void add_plugins_command(CLI::App& app);  // keepwarm plugins (cli_plugins.cpp)
+void add_report_command(CLI::App& app);   // keepwarm report (cli_report.cpp)
 
 // Subcommands run from their callbacks and record their exit status here.
 void set_exit_code(int code);
