@@ -288,7 +288,7 @@ TEST_F(Report, PlotsAreWellFormedSvg) {
                                                        : "server memory (MB)"),
               std::string::npos);
     EXPECT_NE(svg.find(">lru</text>"), std::string::npos);
-    EXPECT_NE(svg.find(">rand (baseline) (mean of 2 seeds)</text>"), std::string::npos);
+    EXPECT_NE(svg.find(">rand (baseline, 2-seed mean)</text>"), std::string::npos);
     EXPECT_NE(svg.find("stroke=\"#000000\" stroke-width=\"2\" stroke-dasharray"),
               std::string::npos);
   }
@@ -328,7 +328,7 @@ TEST_F(Report, PlotsDrawTheNumbersOfResultsCsv) {
     }
     EXPECT_TRUE(found) << mem;
   }
-  const auto rand_points = points_of(cold, "rand (baseline) (mean of 2 seeds)");
+  const auto rand_points = points_of(cold, "rand (baseline, 2-seed mean)");
   ASSERT_EQ(rand_points.size(), 4u);
   for (const auto& [x, y] : rand_points) {
     ASSERT_TRUE(rand_cold.count(x));

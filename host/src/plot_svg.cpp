@@ -13,8 +13,8 @@ namespace keepwarm::plot {
 
 namespace {
 
-constexpr double kWidth = 680, kHeight = 420;
-constexpr double kLeft = 78, kRight = 170, kTop = 42, kBottom = 62;
+constexpr double kWidth = 760, kHeight = 420;
+constexpr double kLeft = 78, kRight = 220, kTop = 42, kBottom = 62;
 constexpr double kPlotW = kWidth - kLeft - kRight, kPlotH = kHeight - kTop - kBottom;
 
 std::string fmt(double v) {  // coordinates: two decimals are plenty
@@ -232,7 +232,7 @@ std::string render_svg(const Plot& p) {
 
   // Legend.
   const double lx = kLeft + kPlotW + 16;
-  o << "<g class=\"legend\">\n";
+  o << "<g class=\"legend\" font-size=\"11\">\n";
   for (size_t i = 0; i < p.series.size(); ++i) {
     const Series& s = p.series[i];
     const double ly = kTop + 10 + 20 * static_cast<double>(i);

@@ -109,10 +109,12 @@ std::vector<TraceView> build_views(const ReportData& d) {
 
 std::string series_name(const TraceView& v, const std::string& policy) {
   const size_t n = v.seeds.at(policy);
+  std::vector<std::string> notes;
+  if (policy == kBaseline) notes.push_back("baseline");
+  if (n > 1) notes.push_back(std::to_string(n) + "-seed mean");
   std::string name = policy;
-  if (policy == kBaseline) name += " (baseline)";
-  if (n > 1) name += " (mean of " + std::to_string(n) + " seeds)";
-  return name;
+  for (size_t i = 0; i < notes.size(); ++i) name += (i ? ", " : " (") + notes[i];
+  return notes.empty() ? name : name + ")";
 }
 
 // One series per policy; RAND black and dashed. value picks the plotted numbers.
