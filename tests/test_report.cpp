@@ -5,6 +5,7 @@
 #include <keepwarm/policy.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <regex>
 #include <set>
@@ -393,6 +394,36 @@ TEST(ReportCommand, MissingOrBrokenFilesGiveClearErrors) {
   r = test::run_keepwarm("report " + dir.path().string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("results.json: 1:"), std::string::npos) << r.output;
+}
+
+TEST(ReportNames, TraceNamesAreEscapedAndFileNamesSafe) {
+  test::TempDir dir;
+  write_trace(dir / "a&b<c>", 5, 200);
+  run_ok("run -q --trace '" + (dir / "a&b<c>").string() + "' --policy lru --memory 100,200 --out " +
+         (dir / "o").string());
+  ASSERT_TRUE(fs::exists(dir / "o/plots/a_b_c_-cold.svg"));
+  const std::string svg = test::read_text(dir / "o/plots/a_b_c_-cold.svg");
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_NE(svg.find("a&amp;b&lt;c&gt;: cold starts vs memory"), std::string::npos);
+  const std::string html = test::read_text(dir / "o/report.html");
+  EXPECT_NE(html.find("<h2>Trace a&amp;b&lt;c&gt;</h2>"), std::string::npos);
+  EXPECT_EQ(html.find("a&b<c>"), std::string::npos);
+}
+
+// The progress line appears only for runs longer than about a second; `script` gives the
+// command a terminal.
+TEST(Progress, NoLineForShortRunsOnATerminal) {
+  if (std::system("command -v script > /dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  test::TempDir dir;
+  write_trace(dir / "t", 10, 500);
+  const std::string cmd = "script -qec \"'" + std::string(KEEPWARM_EXE) + "' run --trace " +
+                          (dir / "t").string() + " --policy lru --memory 100,200 --out " +
+                          (dir / "o").string() + "\" /dev/null > " + (dir / "tty.txt").string() +
+                          " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string out = test::read_text(dir / "tty.txt");
+  EXPECT_NE(out.find("overall"), std::string::npos) << out;  // it did run, on a terminal
+  EXPECT_EQ(out.find("cells,"), std::string::npos) << out;
 }
 
 // ---- rendering units -----------------------------------------------------------------------
