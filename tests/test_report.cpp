@@ -394,6 +394,25 @@ TEST(ReportCommand, MissingOrBrokenFilesGiveClearErrors) {
   r = test::run_keepwarm("report " + dir.path().string());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("results.json: 1:"), std::string::npos) << r.output;
+  // A good results.json with a broken results.csv: the error names file and line.
+  test::TempDir ok;
+  write_trace(ok / "t", 5, 100);
+  run_ok("run -q --trace " + (ok / "t").string() + " --policy lru --memory 100,200 --out " +
+         (ok / "o").string());
+  std::string csv = test::read_text(ok / "o/results.csv");
+  csv.insert(csv.rfind("t,lru,200,"), "t,lru,150,1,oops\n");
+  test::write_text(ok / "o/results.csv", csv);
+  r = test::run_keepwarm("report " + (ok / "o").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("results.csv:3: expected 18 fields, found 5"), std::string::npos)
+      << r.output;
+  csv = test::read_text(ok / "o/results.csv");
+  csv.replace(csv.find("t,lru,150,1,oops"), 16, "t,lru,1x0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1");
+  test::write_text(ok / "o/results.csv", csv);
+  r = test::run_keepwarm("report " + (ok / "o").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("results.csv:3: memory_mb '1x0' is not an integer"), std::string::npos)
+      << r.output;
 }
 
 TEST(ReportNames, TraceNamesAreEscapedAndFileNamesSafe) {

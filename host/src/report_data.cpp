@@ -1,9 +1,11 @@
 // report_data.cpp: functions.csv, reading an output directory back into ReportData, and the
 // event log observer.
 #include <charconv>
+#include <fstream>
 #include <map>
 #include <ostream>
 #include <sstream>
+#include <string_view>
 
 #include "io_util.hpp"
 #include "json_read.hpp"
@@ -55,66 +57,78 @@ std::vector<std::string> split(const std::string& line) {
   return out;
 }
 
-// A CSV file with a header; fields are looked up by column name.
+// A CSV file with a header, read one row at a time (results files can be large); fields of
+// the current row are looked up by column name.
 class CsvReader {
  public:
-  CsvReader(const fs::path& file, const std::vector<std::string>& required) : file_(file) {
-    std::string text;
-    try {
-      text = read_file(file);
-    } catch (const std::exception& e) {
-      throw ReportError(e.what());
-    }
-    std::istringstream in(text);
+  CsvReader(const fs::path& file, const std::vector<std::string>& required)
+      : file_(file), in_(file, std::ios::binary) {
+    if (!in_) throw ReportError(file.string() + ": cannot open");
     std::string line;
-    if (!std::getline(in, line)) throw ReportError(file.string() + ": empty file");
+    if (!std::getline(in_, line)) throw ReportError(file.string() + ": empty file");
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    const auto header = split(line);
-    for (size_t i = 0; i < header.size(); ++i) column_[header[i]] = i;
+    header_ = split(line);
+    for (size_t i = 0; i < header_.size(); ++i) column_[header_[i]] = i;
     for (const std::string& name : required)
       if (!column_.count(name))
         throw ReportError(file.string() + ":1: missing column '" + name + "'");
-    size_t n = 1;
-    while (std::getline(in, line)) {
-      ++n;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.empty()) continue;
-      rows_.push_back(split(line));
-      lines_.push_back(n);
-      if (rows_.back().size() != header.size())
-        throw ReportError(file.string() + ":" + std::to_string(n) + ": expected " +
-                          std::to_string(header.size()) + " fields, found " +
-                          std::to_string(rows_.back().size()));
+  }
+
+  // Reads the next non-empty row; false at the end of the file.
+  bool next() {
+    while (std::getline(in_, line_)) {
+      ++line_number_;
+      if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+      if (line_.empty()) continue;
+      fields_.clear();
+      size_t start = 0;
+      for (;;) {
+        const size_t comma = line_.find(',', start);
+        fields_.emplace_back(line_.data() + start,
+                             (comma == std::string::npos ? line_.size() : comma) - start);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      if (fields_.size() != header_.size())
+        throw ReportError(file_.string() + ":" + std::to_string(line_number_) + ": expected " +
+                          std::to_string(header_.size()) + " fields, found " +
+                          std::to_string(fields_.size()));
+      return true;
     }
+    if (in_.bad()) throw ReportError(file_.string() + ": read error");
+    return false;
   }
-  size_t size() const { return rows_.size(); }
-  const std::string& text(size_t row, const std::string& col) const {
-    return rows_[row][column_.at(col)];
-  }
-  uint64_t u64(size_t row, const std::string& col) const {
-    const std::string& s = text(row, col);
+
+  size_t column(const std::string& name) const { return column_.at(name); }
+  std::string_view text(size_t col) const { return fields_[col]; }
+  std::string str(size_t col) const { return std::string(fields_[col]); }
+  uint64_t u64(size_t col) const {
+    const std::string_view s = fields_[col];
     uint64_t v = 0;
     const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) bad(row, col, "an integer");
+    if (ec != std::errc() || p != s.data() + s.size()) bad(col, "an integer");
     return v;
   }
-  double num(size_t row, const std::string& col) const {
-    const std::string& s = text(row, col);
+  double num(size_t col) const {
+    const std::string_view s = fields_[col];
     double v = 0;
     const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size()) bad(row, col, "a number");
+    if (ec != std::errc() || p != s.data() + s.size()) bad(col, "a number");
     return v;
   }
 
  private:
-  [[noreturn]] void bad(size_t row, const std::string& col, const char* what) const {
-    throw ReportError(file_.string() + ":" + std::to_string(lines_[row]) + ": " + col + " '" +
-                      text(row, col) + "' is not " + what);
+  [[noreturn]] void bad(size_t col, const char* what) const {
+    throw ReportError(file_.string() + ":" + std::to_string(line_number_) + ": " + header_[col] +
+                      " '" + std::string(fields_[col]) + "' is not " + what);
   }
   fs::path file_;
+  std::ifstream in_;
+  std::vector<std::string> header_;
   std::map<std::string, size_t> column_;
-  std::vector<std::vector<std::string>> rows_;
-  std::vector<size_t> lines_;
+  std::string line_;
+  std::vector<std::string_view> fields_;
+  size_t line_number_ = 1;
 };
 
 ReportSettings read_settings(const fs::path& file) {
@@ -168,50 +182,76 @@ ReportData read_report_data(const fs::path& dir) {
   ReportData data;
   data.settings = read_settings(dir / "results.json");
 
-  const CsvReader cells(dir / "results.csv", {"trace", "policy", "memory_mb", "seed", "invocations",
-                                              "warm", "cold", "dropped", "evictions", "expirations",
-                                              "prewarms", "prewarm_hits", "cold_pct", "dropped_pct",
-                                              "added_latency_ms", "idle_mb_s", "peak_memory_mb"});
-  for (size_t i = 0; i < cells.size(); ++i) {
-    ReportCell c;
-    c.trace = cells.text(i, "trace");
-    c.policy = cells.text(i, "policy");
-    c.memory_mb = cells.u64(i, "memory_mb");
-    c.seed = cells.u64(i, "seed");
-    c.invocations = cells.u64(i, "invocations");
-    c.warm = cells.u64(i, "warm");
-    c.cold = cells.u64(i, "cold");
-    c.dropped = cells.u64(i, "dropped");
-    c.evictions = cells.u64(i, "evictions");
-    c.expirations = cells.u64(i, "expirations");
-    c.prewarms = cells.u64(i, "prewarms");
-    c.prewarm_hits = cells.u64(i, "prewarm_hits");
-    c.peak_memory_mb = cells.u64(i, "peak_memory_mb");
-    c.cold_pct = cells.num(i, "cold_pct");
-    c.dropped_pct = cells.num(i, "dropped_pct");
-    c.added_latency_ms = cells.num(i, "added_latency_ms");
-    c.idle_mb_s = cells.num(i, "idle_mb_s");
-    data.cells.push_back(std::move(c));
+  CsvReader cells(dir / "results.csv",
+                  {"trace", "policy", "memory_mb", "seed", "invocations", "warm", "cold", "dropped",
+                   "evictions", "expirations", "prewarms", "prewarm_hits", "cold_pct",
+                   "dropped_pct", "added_latency_ms", "idle_mb_s", "peak_memory_mb"});
+  {
+    const size_t trace = cells.column("trace"), policy = cells.column("policy"),
+                 memory = cells.column("memory_mb"), seed = cells.column("seed"),
+                 invocations = cells.column("invocations"), warm = cells.column("warm"),
+                 cold = cells.column("cold"), dropped = cells.column("dropped"),
+                 evictions = cells.column("evictions"), expirations = cells.column("expirations"),
+                 prewarms = cells.column("prewarms"), prewarm_hits = cells.column("prewarm_hits"),
+                 peak = cells.column("peak_memory_mb"), cold_pct = cells.column("cold_pct"),
+                 dropped_pct = cells.column("dropped_pct"),
+                 latency = cells.column("added_latency_ms"), idle = cells.column("idle_mb_s");
+    while (cells.next()) {
+      ReportCell c;
+      c.trace = cells.str(trace);
+      c.policy = cells.str(policy);
+      c.memory_mb = cells.u64(memory);
+      c.seed = cells.u64(seed);
+      c.invocations = cells.u64(invocations);
+      c.warm = cells.u64(warm);
+      c.cold = cells.u64(cold);
+      c.dropped = cells.u64(dropped);
+      c.evictions = cells.u64(evictions);
+      c.expirations = cells.u64(expirations);
+      c.prewarms = cells.u64(prewarms);
+      c.prewarm_hits = cells.u64(prewarm_hits);
+      c.peak_memory_mb = cells.u64(peak);
+      c.cold_pct = cells.num(cold_pct);
+      c.dropped_pct = cells.num(dropped_pct);
+      c.added_latency_ms = cells.num(latency);
+      c.idle_mb_s = cells.num(idle);
+      data.cells.push_back(std::move(c));
+    }
   }
 
+  // functions.csv can be large (functions x cells): keep only the rows the report shows, those
+  // at each trace's smallest memory size.
+  std::map<std::string, uint64_t, std::less<>> smallest;
+  for (const ReportCell& c : data.cells) {
+    const auto it = smallest.find(c.trace);
+    if (it == smallest.end() || c.memory_mb < it->second) smallest[c.trace] = c.memory_mb;
+  }
   if (fs::exists(dir / "functions.csv")) {
-    const CsvReader fns(dir / "functions.csv",
-                        {"trace", "policy", "memory_mb", "seed", "function", "invocations", "warm",
-                         "cold", "dropped", "evictions", "expirations"});
-    data.functions.reserve(fns.size());
-    for (size_t i = 0; i < fns.size(); ++i) {
+    CsvReader fns(dir / "functions.csv",
+                  {"trace", "policy", "memory_mb", "seed", "function", "invocations", "warm",
+                   "cold", "dropped", "evictions", "expirations"});
+    const size_t trace = fns.column("trace"), policy = fns.column("policy"),
+                 memory = fns.column("memory_mb"), seed = fns.column("seed"),
+                 function = fns.column("function"), invocations = fns.column("invocations"),
+                 warm = fns.column("warm"), cold = fns.column("cold"),
+                 dropped = fns.column("dropped"), evictions = fns.column("evictions"),
+                 expirations = fns.column("expirations");
+    while (fns.next()) {
+      const auto it = smallest.find(fns.text(trace));
+      const uint64_t mem = fns.u64(memory);
+      if (it == smallest.end() || it->second != mem) continue;
       ReportFunction f;
-      f.trace = fns.text(i, "trace");
-      f.policy = fns.text(i, "policy");
-      f.memory_mb = fns.u64(i, "memory_mb");
-      f.seed = fns.u64(i, "seed");
-      f.function = fns.text(i, "function");
-      f.metrics.invocations = fns.u64(i, "invocations");
-      f.metrics.warm = fns.u64(i, "warm");
-      f.metrics.cold = fns.u64(i, "cold");
-      f.metrics.dropped = fns.u64(i, "dropped");
-      f.metrics.evictions = fns.u64(i, "evictions");
-      f.metrics.expirations = fns.u64(i, "expirations");
+      f.trace = fns.str(trace);
+      f.policy = fns.str(policy);
+      f.memory_mb = mem;
+      f.seed = fns.u64(seed);
+      f.function = fns.str(function);
+      f.metrics.invocations = fns.u64(invocations);
+      f.metrics.warm = fns.u64(warm);
+      f.metrics.cold = fns.u64(cold);
+      f.metrics.dropped = fns.u64(dropped);
+      f.metrics.evictions = fns.u64(evictions);
+      f.metrics.expirations = fns.u64(expirations);
       data.functions.push_back(std::move(f));
     }
   }

@@ -67,8 +67,10 @@ struct ReportSettings {
 
 struct ReportData {
   ReportSettings settings;
-  std::vector<ReportCell> cells;          // results.csv order
-  std::vector<ReportFunction> functions;  // functions.csv order (may be empty)
+  std::vector<ReportCell> cells;  // results.csv order
+  // functions.csv rows at each trace's smallest memory size (what the report shows), file
+  // order; empty without functions.csv.
+  std::vector<ReportFunction> functions;
 };
 
 // Reads results.json, results.csv and (if present) functions.csv from dir. Throws ReportError.
