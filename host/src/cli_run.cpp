@@ -211,8 +211,18 @@ int run(const RunOptions& o) {
   }
 
   ProgressLine progress(::isatty(STDERR_FILENO) != 0 && !o.quiet);
-  const RunResults results =
-      run_grid(ex, std::move(traces), std::move(plugins), progress.callback(), event_log.get());
+  RunResults results;
+  try {
+    results =
+        run_grid(ex, std::move(traces), std::move(plugins), progress.callback(), event_log.get());
+  } catch (...) {
+    if (events_file) {
+      events_file.reset();
+      std::error_code ec;
+      fs::remove(events_tmp, ec);
+    }
+    throw;
+  }
   progress.finish();
   if (events_file) {
     events_file->close();

@@ -1,5 +1,7 @@
 // report_data.cpp: functions.csv, reading an output directory back into ReportData, and the
 // event log observer.
+#include <unistd.h>
+
 #include <charconv>
 #include <fstream>
 #include <map>
@@ -17,8 +19,9 @@ namespace fs = std::filesystem;
 
 // ---- functions.csv -----------------------------------------------------------------------
 
-std::string functions_csv(const RunResults& r) {
-  std::ostringstream out;
+namespace {
+
+void functions_csv_to(const RunResults& r, std::ostream& out) {
   out << "trace,policy,memory_mb,seed,function,invocations,warm,cold,dropped,evictions,"
          "expirations\n";
   for (const CellOutcome& c : r.cells) {
@@ -33,12 +36,38 @@ std::string functions_csv(const RunResults& r) {
           << m.cold << ',' << m.dropped << ',' << m.evictions << ',' << m.expirations << '\n';
     }
   }
+}
+
+}  // namespace
+
+std::string functions_csv(const RunResults& r) {
+  std::ostringstream out;
+  functions_csv_to(r, out);
   return out.str();
 }
 
 void write_functions_csv(const RunResults& results, const fs::path& dir) {
+  // Streamed (the file has functions x cells rows) to a temporary file, then renamed.
   fs::create_directories(dir);
-  write_file_atomic(dir / "functions.csv", functions_csv(results));
+  const fs::path file = dir / "functions.csv";
+  const fs::path tmp = file.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw std::runtime_error(tmp.string() + ": cannot create");
+    functions_csv_to(results, out);
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw std::runtime_error(tmp.string() + ": write failed");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, file, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error(file.string() + ": cannot rename into place: " + ec.message());
+  }
 }
 
 // ---- reading an output directory ---------------------------------------------------------
