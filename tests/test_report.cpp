@@ -452,11 +452,12 @@ TEST(PlotSvg, EscapesTextAndChoosesScales) {
   p.title = "a <b> & \"c\"";
   p.x_label = "x";
   p.y_label = "y";
-  p.series.push_back({"s<1>", "#000000", false, {{1, 2, ""}, {10, 4, "m&m"}}});
+  p.series.push_back({"s<1>", "#000000", false, {{1, 2, ""}, {10, 4, "m&m"}}, true});
   const std::string svg = plot::render_svg(p);
   EXPECT_EQ(xml_problem(svg), "");
   EXPECT_NE(svg.find("a &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
   EXPECT_NE(svg.find("data-series=\"s&lt;1&gt;\""), std::string::npos);
+  EXPECT_NE(svg.find(">m&amp;m</text>"), std::string::npos);  // the annotation
   EXPECT_EQ(plot::choose_scale(100, 800, 8, plot::Scale::log2), plot::Scale::linear);
   EXPECT_EQ(plot::choose_scale(100, 801, 8, plot::Scale::log2), plot::Scale::log2);
   EXPECT_EQ(plot::choose_scale(0, 1e9, 100, plot::Scale::log10), plot::Scale::linear);

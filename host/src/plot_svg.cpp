@@ -226,6 +226,9 @@ std::string render_svg(const Plot& p) {
         << escape(s.name + ": " + (pt.label.empty() ? "" : pt.label + ", ") +
                   "x=" + format_number(pt.x) + ", y=" + format_number(pt.y))
         << "</title></circle>\n";
+      if (s.annotate && !pt.label.empty())
+        o << "<text x=\"" << fmt(px(pt.x) + 6) << "\" y=\"" << fmt(py(pt.y) - 6)
+          << "\" font-size=\"10\" fill=\"#555555\">" << escape(pt.label) << "</text>\n";
     }
     o << "</g>\n";
   }

@@ -21,6 +21,7 @@ struct Series {
   std::string color = "#1f77b4";
   bool dashed = false;
   std::vector<Point> points;  // drawn and joined in this order
+  bool annotate = false;      // write each point's label next to it
 };
 
 struct Plot {

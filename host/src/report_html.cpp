@@ -186,6 +186,8 @@ std::vector<RenderedFile> plots_for(const TraceView& v) {
       hi = std::max(hi, pt.x);
     }
   trade.x_scale = plot::choose_scale(lo, hi, 100, plot::Scale::log10);
+  // The memory size of each point, written along the first line, shows which way it runs.
+  if (!trade.series.empty()) trade.series.front().annotate = true;
   out.push_back({base + "-tradeoff.svg", plot::render_svg(trade)});
   return out;
 }
