@@ -8,6 +8,7 @@ namespace keepwarm::cli {
 
 void add_run_command(CLI::App& app);         // keepwarm run (cli_run.cpp)
 void add_plugins_command(CLI::App& app);     // keepwarm plugins (cli_plugins.cpp)
+void add_report_command(CLI::App& app);      // keepwarm report (cli_report.cpp)
 void add_trace_commands(CLI::App& app);      // keepwarm trace info|convert|import-azure|generate
 void add_new_policy_command(CLI::App& app);  // keepwarm new-policy (cli_new_policy.cpp)
 

@@ -1,13 +1,21 @@
 // cli_run.cpp: `keepwarm run`: build an experiment from a TOML file and/or flags, run its grid,
-// write results.csv/results.json, and print the ranking.
+// write results.csv/results.json/functions.csv, the plots and report.html, and print the
+// ranking. With --events, the event log of a single cell.
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "cli.hpp"
 #include "keepwarm/experiment.hpp"
+#include "keepwarm/report.hpp"
 #include "keepwarm/runner.hpp"
 
 namespace keepwarm::cli {
@@ -33,6 +41,75 @@ struct RunOptions {
   std::string out;
   bool reproducible = false;
   bool quiet = false;
+  std::string events;
+};
+
+// The progress line on a terminal: cells done, total, elapsed and an estimate of the time left.
+// Nothing is shown for runs shorter than a second; a ticker thread refreshes the line so that
+// long single cells still show the clock moving.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled) {
+    if (enabled_) ticker_ = std::thread([this] { tick(); });
+  }
+  ~ProgressLine() { finish(); }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  ProgressFn callback() {
+    if (!enabled_) return {};
+    return [this](size_t done, size_t total) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = done;
+      total_ = total;
+      if (elapsed() >= 1.0) draw();
+    };
+  }
+
+  // Stops the ticker; ends the line if one was drawn.
+  void finish() {
+    if (!enabled_) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_) return;
+      stop_ = true;
+    }
+    cv_.notify_all();
+    ticker_.join();
+    if (shown_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+  void draw() {  // mutex_ held
+    const double t = elapsed();
+    if (total_ == 0) return;
+    char eta[48] = "estimating";
+    if (done_ > 0)
+      std::snprintf(eta, sizeof eta, "~%.1f s left",
+                    t * static_cast<double>(total_ - done_) / static_cast<double>(done_));
+    std::fprintf(stderr, "\r  %zu/%zu cells, %.1f s elapsed, %s   ", done_, total_, t, eta);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void tick() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(250));
+      if (!stop_ && elapsed() >= 1.0) draw();
+    }
+  }
+
+  bool enabled_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::thread ticker_;
+  size_t done_ = 0, total_ = 0;
+  bool stop_ = false;
+  bool shown_ = false;
 };
 
 std::vector<uint64_t> parse_seeds(const std::string& text) {
@@ -110,31 +187,60 @@ int run(const RunOptions& o) {
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PluginPtr> plugins = resolve_policies(ex, registry);
 
+  // --events: one cell only, refused before any trace is loaded.
+  if (!o.events.empty()) {
+    const size_t cells = make_grid(ex, plugins, ex.traces.size()).size();
+    if (cells != 1)
+      throw ConfigError("--events logs a single cell, but this grid has " + std::to_string(cells) +
+                        " cells: give one --trace, one --policy, one --memory and (for a "
+                        "randomised policy) one seed, e.g. --seeds 1");
+  }
+
   std::vector<std::shared_ptr<const Trace>> traces;
   for (const fs::path& p : ex.traces) traces.push_back(std::make_shared<Trace>(load_trace(p)));
 
-  const bool tty = ::isatty(STDERR_FILENO) != 0 && !o.quiet;
-  const auto started = std::chrono::steady_clock::now();
-  ProgressFn progress;
-  if (tty) {
-    progress = [&](size_t done, size_t total) {
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      if (elapsed < 1.0 && done < total) return;
-      const double eta = done == 0 ? 0 : elapsed * static_cast<double>(total - done) / done;
-      std::fprintf(stderr, "\r  %zu/%zu cells, %.1f s elapsed, ~%.1f s left   ", done, total,
-                   elapsed, eta);
-      if (done == total) std::fprintf(stderr, "\n");
-    };
+  std::unique_ptr<std::ofstream> events_file;
+  std::unique_ptr<EventLog> event_log;
+  fs::path events_tmp;
+  if (!o.events.empty()) {
+    events_tmp = o.events + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+    events_file = std::make_unique<std::ofstream>(events_tmp, std::ios::binary);
+    if (!*events_file) throw std::runtime_error(events_tmp.string() + ": cannot create");
+    *events_file << EventLog::header();
+    event_log = std::make_unique<EventLog>(*traces.front(), *events_file);
   }
-  const RunResults results = run_grid(ex, std::move(traces), std::move(plugins), progress);
+
+  ProgressLine progress(::isatty(STDERR_FILENO) != 0 && !o.quiet);
+  RunResults results;
+  try {
+    results =
+        run_grid(ex, std::move(traces), std::move(plugins), progress.callback(), event_log.get());
+  } catch (...) {
+    if (events_file) {
+      events_file.reset();
+      std::error_code ec;
+      fs::remove(events_tmp, ec);
+    }
+    throw;
+  }
+  progress.finish();
+  if (events_file) {
+    events_file->close();
+    if (!*events_file) throw std::runtime_error(events_tmp.string() + ": write failed");
+    fs::rename(events_tmp, o.events);
+  }
   WriteOptions wo;
   wo.reproducible = o.reproducible;
   write_results(results, ex.out_dir, wo);
+  write_functions_csv(results, ex.out_dir);
+  // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
+  // does, so both give the same bytes.
+  const std::vector<std::string> rendered = write_report(read_report_data(ex.out_dir), ex.out_dir);
   if (!o.quiet) std::cout << format_ranking(results);
-  std::cout << "\nwrote " << (ex.out_dir / "results.csv").string() << " and "
-            << (ex.out_dir / "results.json").string() << " ("
+  std::cout << "\nwrote results.csv, results.json, functions.csv, report.html and "
+            << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
             << results.cells.size() - results.failed() << " cells)\n";
+  if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
   if (results.failed() > 0) {
     for (const CellOutcome& c : results.cells)
       if (!c.ok)
@@ -158,7 +264,8 @@ void add_run_command(CLI::App& app) {
   CLI::App* run_cmd = app.add_subcommand(
       "run",
       "Run an experiment: every trace x policy x memory size (x seed, for randomised policies).\n"
-      "Writes results.csv and results.json to the output directory and prints a ranking.\n"
+      "Writes results.csv, results.json, functions.csv, plots/*.svg and report.html to the\n"
+      "output directory and prints a ranking.\n"
       "Flags override the experiment file.");
   run_cmd
       ->add_option("experiment", opts->experiment_file,
@@ -196,6 +303,9 @@ void add_run_command(CLI::App& app) {
   run_cmd->add_flag("--reproducible", opts->reproducible,
                     "write wall_s as 0 so that result files compare byte for byte");
   run_cmd->add_flag("-q,--quiet", opts->quiet, "do not print the ranking or progress");
+  run_cmd->add_option("--events", opts->events,
+                      "write the event log of a single-cell run to this CSV file (arrivals with "
+                      "their outcome, evictions, expiries, prewarms)");
   run_cmd->callback([opts] {
     try {
       set_exit_code(run(*opts));

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
       "Run 'keepwarm COMMAND --help' for a command's options. Docs: docs/ in the source tree.");
   keepwarm::cli::add_run_command(app);
   keepwarm::cli::add_plugins_command(app);
+  keepwarm::cli::add_report_command(app);
   keepwarm::cli::add_trace_commands(app);
   keepwarm::cli::add_new_policy_command(app);
   try {

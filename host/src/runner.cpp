@@ -85,7 +85,8 @@ std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& 
 }
 
 RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
-                    std::vector<PluginPtr> plugins, const ProgressFn& progress) {
+                    std::vector<PluginPtr> plugins, const ProgressFn& progress,
+                    EventObserver* observer) {
   RunResults results;
   results.experiment = ex;
   results.traces = std::move(traces);
@@ -109,6 +110,9 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
       lookahead[t].arrivals = results.traces[t]->arrivals_by_function();
 
   const std::vector<Cell> grid = make_grid(ex, results.plugins, results.traces.size());
+  if (observer != nullptr && grid.size() != 1)
+    throw ConfigError("an event log needs a grid of exactly one cell; this one has " +
+                      std::to_string(grid.size()));
   results.cells.resize(grid.size());
   unsigned jobs = ex.jobs != 0 ? ex.jobs : std::max(1u, std::thread::hardware_concurrency());
   jobs = static_cast<unsigned>(std::min<size_t>(jobs, std::max<size_t>(grid.size(), 1)));
@@ -132,7 +136,7 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
       config.params = params[cell.policy];
       try {
         out.result = simulate(*results.traces[cell.trace], results.plugins[cell.policy], config,
-                              any_lookahead ? &lookahead[cell.trace] : nullptr);
+                              any_lookahead ? &lookahead[cell.trace] : nullptr, observer);
         out.ok = true;
       } catch (const std::exception& e) {
         out.ok = false;

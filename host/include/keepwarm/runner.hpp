@@ -51,9 +51,11 @@ std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& 
 using ProgressFn = std::function<void(size_t done, size_t total)>;
 
 // Runs every cell; a failing cell (policy error) is recorded and the others go on. Results are
-// identical for any number of jobs.
+// identical for any number of jobs. An observer (the event log) is only accepted for a grid of
+// exactly one cell (ConfigError otherwise).
 RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
-                    std::vector<PluginPtr> plugins, const ProgressFn& progress = {});
+                    std::vector<PluginPtr> plugins, const ProgressFn& progress = {},
+                    EventObserver* observer = nullptr);
 
 struct WriteOptions {
   bool reproducible = false;  // write wall_s as 0 so that files compare byte for byte

@@ -1,0 +1,117 @@
+// keepwarm/report.hpp: what a run leaves beside results.csv/json for people to look at:
+// functions.csv (per-function counts), SVG plots per trace and a self-contained report.html.
+//
+// Both `keepwarm run` and `keepwarm report` render from the same ReportData, read back from the
+// files in the output directory, so the two produce byte-identical plots and reports.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "keepwarm/engine.hpp"
+#include "keepwarm/runner.hpp"
+
+namespace keepwarm {
+
+// An output directory's files are missing or malformed; what() names the file and line.
+class ReportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// functions.csv: one row per successful cell and function, in grid order then trace order:
+// trace,policy,memory_mb,seed,function,invocations,warm,cold,dropped,evictions,expirations
+std::string functions_csv(const RunResults& results);
+// Writes functions.csv atomically into dir (created if missing).
+void write_functions_csv(const RunResults& results, const std::filesystem::path& dir);
+
+// One row of results.csv, with the numbers as the file has them.
+struct ReportCell {
+  std::string trace, policy;
+  uint64_t memory_mb = 0, seed = 0;
+  uint64_t invocations = 0, warm = 0, cold = 0, dropped = 0, evictions = 0, expirations = 0;
+  uint64_t prewarms = 0, prewarm_hits = 0, peak_memory_mb = 0;
+  double cold_pct = 0, dropped_pct = 0, added_latency_ms = 0, idle_mb_s = 0;
+};
+
+// One row of functions.csv.
+struct ReportFunction {
+  std::string trace, policy;
+  uint64_t memory_mb = 0, seed = 0;
+  std::string function;
+  FunctionMetrics metrics;
+};
+
+// The settings of the experiment, from results.json.
+struct ReportSettings {
+  std::string keepwarm_version, sdk_abi, name, source, compat;
+  struct TraceInfo {
+    std::string name, path;
+    uint64_t functions = 0, invocations = 0;
+  };
+  std::vector<TraceInfo> traces;
+  std::vector<uint64_t> memory_mb;
+  std::vector<std::string> policies;  // plugin names, experiment order
+  std::vector<uint64_t> seeds;
+  double overhead_ms = 0, overhead_pct = 0;
+  std::map<std::string, std::map<std::string, std::string>> params;
+  std::map<std::string, std::string> plugin_versions;  // name -> version
+  size_t failed_cells = 0;
+};
+
+struct ReportData {
+  ReportSettings settings;
+  std::vector<ReportCell> cells;  // results.csv order
+  // functions.csv rows at each trace's smallest memory size (what the report shows), file
+  // order; empty without functions.csv.
+  std::vector<ReportFunction> functions;
+};
+
+// Reads results.json, results.csv and (if present) functions.csv from dir. Throws ReportError.
+ReportData read_report_data(const std::filesystem::path& dir);
+
+// A rendered file: path relative to the output directory and its content.
+struct RenderedFile {
+  std::string path;
+  std::string content;
+};
+
+// The plots (plots/<trace>-cold.svg, -dropped.svg, -tradeoff.svg) and report.html.
+std::vector<RenderedFile> render_report(const ReportData& data);
+
+// Renders and writes every file atomically into dir; returns the paths written (relative).
+std::vector<std::string> write_report(const ReportData& data, const std::filesystem::path& dir);
+
+// The event log of one cell as CSV: time_ms,event,function,container,memory_mb,detail.
+//   arrival rows: event "arrival", detail warm|cold|dropped, memory_mb the function's memory,
+//     container empty when dropped;
+//   removals: event "evict" or "expire", memory_mb the memory freed;
+//   prewarms: event "prewarm", detail created|no-memory.
+// Containers are numbered 1, 2, ... in the order they were created (cold start or prewarm).
+// Lines go to out as they happen (out is owned by the caller).
+class EventLog : public EventObserver {
+ public:
+  EventLog(const Trace& trace, std::ostream& out);
+  static const char* header() noexcept;
+  void arrival(double t, uint32_t fn, Outcome outcome, kw_container_id c) override;
+  void removal(double t, kw_container_id c, uint32_t fn, uint32_t memory_mb,
+               kw_removal_reason reason) override;
+  void prewarm(double t, kw_container_id c, uint32_t fn, bool created) override;
+
+ private:
+  void line(double t, const char* event, uint32_t fn, uint64_t number, uint32_t memory_mb,
+            const char* detail);
+  uint64_t number(kw_container_id c);  // 0 for KW_NO_CONTAINER
+  const Trace& trace_;
+  std::ostream& out_;
+  std::unordered_map<kw_container_id, uint64_t> numbers_;
+  uint64_t next_number_ = 1;
+};
+
+}  // namespace keepwarm

@@ -1,0 +1,330 @@
+// report_data.cpp: functions.csv, reading an output directory back into ReportData, and the
+// event log observer.
+#include <unistd.h>
+
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <sstream>
+#include <string_view>
+
+#include "io_util.hpp"
+#include "json_read.hpp"
+#include "keepwarm/report.hpp"
+
+namespace keepwarm {
+
+namespace fs = std::filesystem;
+
+// ---- functions.csv -----------------------------------------------------------------------
+
+namespace {
+
+void functions_csv_to(const RunResults& r, std::ostream& out) {
+  out << "trace,policy,memory_mb,seed,function,invocations,warm,cold,dropped,evictions,"
+         "expirations\n";
+  for (const CellOutcome& c : r.cells) {
+    if (!c.ok) continue;
+    const Trace& trace = *r.traces[c.cell.trace];
+    const std::string prefix = trace.name + ',' + r.plugins[c.cell.policy]->name() + ',' +
+                               std::to_string(c.cell.memory_mb) + ',' +
+                               std::to_string(c.cell.seed) + ',';
+    for (size_t f = 0; f < c.result.per_function.size() && f < trace.functions.size(); ++f) {
+      const FunctionMetrics& m = c.result.per_function[f];
+      out << prefix << trace.functions[f].id << ',' << m.invocations << ',' << m.warm << ','
+          << m.cold << ',' << m.dropped << ',' << m.evictions << ',' << m.expirations << '\n';
+    }
+  }
+}
+
+}  // namespace
+
+std::string functions_csv(const RunResults& r) {
+  std::ostringstream out;
+  functions_csv_to(r, out);
+  return out.str();
+}
+
+void write_functions_csv(const RunResults& results, const fs::path& dir) {
+  // Streamed (the file has functions x cells rows) to a temporary file, then renamed.
+  fs::create_directories(dir);
+  const fs::path file = dir / "functions.csv";
+  const fs::path tmp = file.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw std::runtime_error(tmp.string() + ": cannot create");
+    functions_csv_to(results, out);
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw std::runtime_error(tmp.string() + ": write failed");
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, file, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw std::runtime_error(file.string() + ": cannot rename into place: " + ec.message());
+  }
+}
+
+// ---- reading an output directory ---------------------------------------------------------
+
+namespace {
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = line.find(',', start);
+    out.push_back(line.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// A CSV file with a header, read one row at a time (results files can be large); fields of
+// the current row are looked up by column name.
+class CsvReader {
+ public:
+  CsvReader(const fs::path& file, const std::vector<std::string>& required)
+      : file_(file), in_(file, std::ios::binary) {
+    if (!in_) throw ReportError(file.string() + ": cannot open");
+    std::string line;
+    if (!std::getline(in_, line)) throw ReportError(file.string() + ": empty file");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    header_ = split(line);
+    for (size_t i = 0; i < header_.size(); ++i) column_[header_[i]] = i;
+    for (const std::string& name : required)
+      if (!column_.count(name))
+        throw ReportError(file.string() + ":1: missing column '" + name + "'");
+  }
+
+  // Reads the next non-empty row; false at the end of the file.
+  bool next() {
+    while (std::getline(in_, line_)) {
+      ++line_number_;
+      if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+      if (line_.empty()) continue;
+      fields_.clear();
+      size_t start = 0;
+      for (;;) {
+        const size_t comma = line_.find(',', start);
+        fields_.emplace_back(line_.data() + start,
+                             (comma == std::string::npos ? line_.size() : comma) - start);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      if (fields_.size() != header_.size())
+        throw ReportError(file_.string() + ":" + std::to_string(line_number_) + ": expected " +
+                          std::to_string(header_.size()) + " fields, found " +
+                          std::to_string(fields_.size()));
+      return true;
+    }
+    if (in_.bad()) throw ReportError(file_.string() + ": read error");
+    return false;
+  }
+
+  size_t column(const std::string& name) const { return column_.at(name); }
+  std::string_view text(size_t col) const { return fields_[col]; }
+  std::string str(size_t col) const { return std::string(fields_[col]); }
+  uint64_t u64(size_t col) const {
+    const std::string_view s = fields_[col];
+    uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) bad(col, "an integer");
+    return v;
+  }
+  double num(size_t col) const {
+    const std::string_view s = fields_[col];
+    double v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) bad(col, "a number");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void bad(size_t col, const char* what) const {
+    throw ReportError(file_.string() + ":" + std::to_string(line_number_) + ": " + header_[col] +
+                      " '" + std::string(fields_[col]) + "' is not " + what);
+  }
+  fs::path file_;
+  std::ifstream in_;
+  std::vector<std::string> header_;
+  std::map<std::string, size_t> column_;
+  std::string line_;
+  std::vector<std::string_view> fields_;
+  size_t line_number_ = 1;
+};
+
+ReportSettings read_settings(const fs::path& file) {
+  ReportSettings s;
+  std::string text;
+  try {
+    text = read_file(file);
+  } catch (const std::exception& e) {
+    throw ReportError(e.what());
+  }
+  try {
+    const json::Value doc = json::parse(text);
+    s.keepwarm_version = doc.at("keepwarm_version").str("keepwarm_version");
+    if (const json::Value* abi = doc.find("sdk_abi")) s.sdk_abi = abi->str("sdk_abi");
+    const json::Value& ex = doc.at("experiment");
+    s.name = ex.at("name").str("experiment.name");
+    if (const json::Value* src = ex.find("source")) s.source = src->str("experiment.source");
+    for (const json::Value& t : ex.at("traces").items) {
+      ReportSettings::TraceInfo info;
+      info.name = t.at("name").str("trace name");
+      if (const json::Value* p = t.find("path")) info.path = p->str("trace path");
+      if (const json::Value* f = t.find("functions")) info.functions = f->u64("trace functions");
+      if (const json::Value* n = t.find("invocations"))
+        info.invocations = n->u64("trace invocations");
+      s.traces.push_back(info);
+    }
+    for (const json::Value& m : ex.at("memory_mb").items) s.memory_mb.push_back(m.u64("memory"));
+    for (const json::Value& p : ex.at("policies").items) s.policies.push_back(p.str("policy"));
+    for (const json::Value& v : ex.at("seeds").items) s.seeds.push_back(v.u64("seed"));
+    if (const json::Value* c = ex.find("compat")) s.compat = c->str("compat");
+    if (const json::Value* cs = ex.find("cold_start")) {
+      if (const json::Value* v = cs->find("overhead_ms")) s.overhead_ms = v->num("overhead_ms");
+      if (const json::Value* v = cs->find("overhead_pct")) s.overhead_pct = v->num("overhead_pct");
+    }
+    if (const json::Value* params = ex.find("params"))
+      for (const auto& [policy, table] : params->members)
+        for (const auto& [k, v] : table.members) s.params[policy][k] = v.str("parameter");
+    if (const json::Value* plugins = doc.find("plugins"))
+      for (const json::Value& p : plugins->items)
+        s.plugin_versions[p.at("name").str("plugin name")] = p.at("version").str("version");
+    if (const json::Value* failed = doc.find("failed_cells")) s.failed_cells = failed->items.size();
+  } catch (const json::ParseError& e) {
+    throw ReportError(file.string() + ": " + e.what());
+  }
+  return s;
+}
+
+}  // namespace
+
+ReportData read_report_data(const fs::path& dir) {
+  ReportData data;
+  data.settings = read_settings(dir / "results.json");
+
+  CsvReader cells(dir / "results.csv",
+                  {"trace", "policy", "memory_mb", "seed", "invocations", "warm", "cold", "dropped",
+                   "evictions", "expirations", "prewarms", "prewarm_hits", "cold_pct",
+                   "dropped_pct", "added_latency_ms", "idle_mb_s", "peak_memory_mb"});
+  {
+    const size_t trace = cells.column("trace"), policy = cells.column("policy"),
+                 memory = cells.column("memory_mb"), seed = cells.column("seed"),
+                 invocations = cells.column("invocations"), warm = cells.column("warm"),
+                 cold = cells.column("cold"), dropped = cells.column("dropped"),
+                 evictions = cells.column("evictions"), expirations = cells.column("expirations"),
+                 prewarms = cells.column("prewarms"), prewarm_hits = cells.column("prewarm_hits"),
+                 peak = cells.column("peak_memory_mb"), cold_pct = cells.column("cold_pct"),
+                 dropped_pct = cells.column("dropped_pct"),
+                 latency = cells.column("added_latency_ms"), idle = cells.column("idle_mb_s");
+    while (cells.next()) {
+      ReportCell c;
+      c.trace = cells.str(trace);
+      c.policy = cells.str(policy);
+      c.memory_mb = cells.u64(memory);
+      c.seed = cells.u64(seed);
+      c.invocations = cells.u64(invocations);
+      c.warm = cells.u64(warm);
+      c.cold = cells.u64(cold);
+      c.dropped = cells.u64(dropped);
+      c.evictions = cells.u64(evictions);
+      c.expirations = cells.u64(expirations);
+      c.prewarms = cells.u64(prewarms);
+      c.prewarm_hits = cells.u64(prewarm_hits);
+      c.peak_memory_mb = cells.u64(peak);
+      c.cold_pct = cells.num(cold_pct);
+      c.dropped_pct = cells.num(dropped_pct);
+      c.added_latency_ms = cells.num(latency);
+      c.idle_mb_s = cells.num(idle);
+      data.cells.push_back(std::move(c));
+    }
+  }
+
+  // functions.csv can be large (functions x cells): keep only the rows the report shows, those
+  // at each trace's smallest memory size.
+  std::map<std::string, uint64_t, std::less<>> smallest;
+  for (const ReportCell& c : data.cells) {
+    const auto it = smallest.find(c.trace);
+    if (it == smallest.end() || c.memory_mb < it->second) smallest[c.trace] = c.memory_mb;
+  }
+  if (fs::exists(dir / "functions.csv")) {
+    CsvReader fns(dir / "functions.csv",
+                  {"trace", "policy", "memory_mb", "seed", "function", "invocations", "warm",
+                   "cold", "dropped", "evictions", "expirations"});
+    const size_t trace = fns.column("trace"), policy = fns.column("policy"),
+                 memory = fns.column("memory_mb"), seed = fns.column("seed"),
+                 function = fns.column("function"), invocations = fns.column("invocations"),
+                 warm = fns.column("warm"), cold = fns.column("cold"),
+                 dropped = fns.column("dropped"), evictions = fns.column("evictions"),
+                 expirations = fns.column("expirations");
+    while (fns.next()) {
+      const auto it = smallest.find(fns.text(trace));
+      const uint64_t mem = fns.u64(memory);
+      if (it == smallest.end() || it->second != mem) continue;
+      ReportFunction f;
+      f.trace = fns.str(trace);
+      f.policy = fns.str(policy);
+      f.memory_mb = mem;
+      f.seed = fns.u64(seed);
+      f.function = fns.str(function);
+      f.metrics.invocations = fns.u64(invocations);
+      f.metrics.warm = fns.u64(warm);
+      f.metrics.cold = fns.u64(cold);
+      f.metrics.dropped = fns.u64(dropped);
+      f.metrics.evictions = fns.u64(evictions);
+      f.metrics.expirations = fns.u64(expirations);
+      data.functions.push_back(std::move(f));
+    }
+  }
+  return data;
+}
+
+// ---- event log ---------------------------------------------------------------------------
+
+EventLog::EventLog(const Trace& trace, std::ostream& out) : trace_(trace), out_(out) {}
+
+const char* EventLog::header() noexcept {
+  return "time_ms,event,function,container,memory_mb,detail\n";
+}
+
+uint64_t EventLog::number(kw_container_id c) {
+  if (c == KW_NO_CONTAINER) return 0;
+  const auto [it, fresh] = numbers_.try_emplace(c, next_number_);
+  if (fresh) ++next_number_;
+  return it->second;
+}
+
+void EventLog::line(double t, const char* event, uint32_t fn, uint64_t number, uint32_t memory_mb,
+                    const char* detail) {
+  out_ << format_number(t) << ',' << event << ',' << trace_.functions[fn].id << ',';
+  if (number != 0) out_ << number;
+  out_ << ',' << memory_mb << ',' << detail << '\n';
+}
+
+void EventLog::arrival(double t, uint32_t fn, Outcome outcome, kw_container_id c) {
+  static const char* const names[] = {"warm", "cold", "dropped"};
+  line(t, "arrival", fn, number(c), trace_.functions[fn].memory_mb,
+       names[static_cast<unsigned>(outcome)]);
+}
+
+void EventLog::removal(double t, kw_container_id c, uint32_t fn, uint32_t memory_mb,
+                       kw_removal_reason reason) {
+  const uint64_t n = number(c);
+  numbers_.erase(c);
+  line(t, reason == KW_REMOVED_EVICTED ? "evict" : "expire", fn, n, memory_mb, "");
+}
+
+void EventLog::prewarm(double t, kw_container_id c, uint32_t fn, bool created) {
+  line(t, "prewarm", fn, number(c), trace_.functions[fn].memory_mb,
+       created ? "created" : "no-memory");
+}
+
+}  // namespace keepwarm

@@ -1,0 +1,589 @@
+// test_report.cpp: what a run leaves for people to look at: functions.csv, the SVG plots (valid
+// XML, drawing exactly the numbers of results.csv), report.html, `keepwarm report` reproducing
+// them byte for byte, and the event log of a single cell.
+#include <gtest/gtest.h>
+#include <keepwarm/policy.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "json_read.hpp"
+#include "keepwarm/report.hpp"
+#include "plot_svg.hpp"
+#include "test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace keepwarm;
+
+namespace {
+
+// ---- a small XML well-formedness checker ---------------------------------------------------
+
+// Returns "" when text is one well-formed XML element (optionally preceded by a declaration,
+// comments, a doctype), or a description of the first problem.
+std::string xml_problem(const std::string& s) {
+  size_t i = 0;
+  std::vector<std::string> open;
+  bool root_seen = false;
+  auto is_name_start = [](char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':';
+  };
+  auto is_name = [&](char c) {
+    return is_name_start(c) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+  };
+  auto at = [&](size_t pos) { return "at offset " + std::to_string(pos); };
+  auto entity = [&](size_t& p) -> bool {  // s[p] == '&'
+    const size_t semi = s.find(';', p);
+    if (semi == std::string::npos || semi - p > 10) return false;
+    const std::string name = s.substr(p + 1, semi - p - 1);
+    static const std::set<std::string> named{"amp", "lt", "gt", "quot", "apos"};
+    bool ok = named.count(name) > 0;
+    if (!ok && name.size() > 1 && name[0] == '#') {
+      const bool hex = name[1] == 'x';
+      const std::string digits = name.substr(hex ? 2 : 1);
+      ok = !digits.empty() && digits.find_first_not_of(hex ? "0123456789abcdefABCDEF"
+                                                           : "0123456789") == std::string::npos;
+    }
+    p = semi + 1;
+    return ok;
+  };
+  while (i < s.size()) {
+    if (s[i] == '<') {
+      if (s.compare(i, 4, "<!--") == 0) {
+        const size_t end = s.find("-->", i + 4);
+        if (end == std::string::npos) return "unterminated comment " + at(i);
+        i = end + 3;
+      } else if (s.compare(i, 2, "<?") == 0) {
+        const size_t end = s.find("?>", i + 2);
+        if (end == std::string::npos) return "unterminated declaration " + at(i);
+        i = end + 2;
+      } else if (s.compare(i, 9, "<![CDATA[") == 0) {
+        if (open.empty()) return "CDATA outside the root " + at(i);
+        const size_t end = s.find("]]>", i);
+        if (end == std::string::npos) return "unterminated CDATA " + at(i);
+        i = end + 3;
+      } else if (s.compare(i, 2, "<!") == 0) {
+        if (root_seen) return "doctype after the root " + at(i);
+        const size_t end = s.find('>', i);
+        if (end == std::string::npos) return "unterminated doctype " + at(i);
+        i = end + 1;
+      } else if (s.compare(i, 2, "</") == 0) {
+        size_t p = i + 2;
+        const size_t start = p;
+        while (p < s.size() && is_name(s[p])) ++p;
+        const std::string name = s.substr(start, p - start);
+        while (p < s.size() && std::isspace(static_cast<unsigned char>(s[p]))) ++p;
+        if (p >= s.size() || s[p] != '>') return "bad end tag " + at(i);
+        if (open.empty() || open.back() != name)
+          return "end tag </" + name + "> does not match " +
+                 (open.empty() ? std::string("anything") : "<" + open.back() + ">") + " " + at(i);
+        open.pop_back();
+        i = p + 1;
+      } else {
+        if (root_seen && open.empty()) return "second root element " + at(i);
+        size_t p = i + 1;
+        if (p >= s.size() || !is_name_start(s[p])) return "bad tag name " + at(i);
+        const size_t start = p;
+        while (p < s.size() && is_name(s[p])) ++p;
+        const std::string name = s.substr(start, p - start);
+        std::set<std::string> attrs;
+        for (;;) {
+          const size_t before = p;
+          while (p < s.size() && std::isspace(static_cast<unsigned char>(s[p]))) ++p;
+          if (p >= s.size()) return "unterminated tag " + at(i);
+          if (s[p] == '>' || s.compare(p, 2, "/>") == 0) break;
+          if (p == before) return "attributes need white space before them " + at(p);
+          if (!is_name_start(s[p])) return "bad attribute name " + at(p);
+          const size_t a = p;
+          while (p < s.size() && is_name(s[p])) ++p;
+          const std::string attr = s.substr(a, p - a);
+          if (!attrs.insert(attr).second) return "duplicate attribute " + attr + " " + at(a);
+          if (p >= s.size() || s[p] != '=') return "attribute without value " + at(a);
+          ++p;
+          if (p >= s.size() || (s[p] != '"' && s[p] != '\'')) return "unquoted value " + at(p);
+          const char q = s[p++];
+          while (p < s.size() && s[p] != q) {
+            if (s[p] == '<') return "'<' in attribute value " + at(p);
+            if (s[p] == '&') {
+              if (!entity(p)) return "bad entity in attribute " + at(p);
+            } else {
+              ++p;
+            }
+          }
+          if (p >= s.size()) return "unterminated attribute value " + at(a);
+          ++p;
+        }
+        root_seen = true;
+        if (s[p] == '/') {
+          i = p + 2;
+        } else {
+          open.push_back(name);
+          i = p + 1;
+        }
+      }
+    } else if (s[i] == '&') {
+      if (open.empty()) return "entity outside the root " + at(i);
+      size_t p = i;
+      if (!entity(p)) return "bad entity " + at(i);
+      i = p;
+    } else {
+      if (open.empty() && !std::isspace(static_cast<unsigned char>(s[i])))
+        return "text outside the root " + at(i);
+      if (s[i] == '>' && false) return "";
+      ++i;
+    }
+  }
+  if (!open.empty()) return "unclosed <" + open.back() + ">";
+  if (!root_seen) return "no root element";
+  return "";
+}
+
+TEST(XmlChecker, AcceptsGoodAndRejectsBadDocuments) {
+  EXPECT_EQ(xml_problem("<a x=\"1\"><b/>t &amp; &#169;<c y='2'>z</c></a>"), "");
+  EXPECT_EQ(xml_problem("<?xml version=\"1.0\"?>\n<!-- hi --><a/>\n"), "");
+  EXPECT_NE(xml_problem("<a><b></a></b>"), "");
+  EXPECT_NE(xml_problem("<a>x < y</a>"), "");
+  EXPECT_NE(xml_problem("<a>fish & chips</a>"), "");
+  EXPECT_NE(xml_problem("<a x=1/>"), "");
+  EXPECT_NE(xml_problem("<a x=\"1\" x=\"2\"/>"), "");
+  EXPECT_NE(xml_problem("<a/><b/>"), "");
+  EXPECT_NE(xml_problem("<a>"), "");
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+// A deterministic trace with pressure at small memory sizes (as in test_cli_run.cpp).
+void write_trace(const fs::path& dir, int functions = 30, int invocations = 6000) {
+  std::ostringstream f, inv;
+  f << "function,memory_mb,cold_ms,warm_ms\n";
+  for (int i = 0; i < functions; ++i)
+    f << "fn" << i << "," << 64 * (1 + i % 5) << "," << 500 + 37 * i << "," << 20 + 3 * i << "\n";
+  inv << "time_ms,function\n";
+  uint64_t x = 12345;
+  double t = 0;
+  for (int i = 0; i < invocations; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    t += static_cast<double>((x >> 33) % 200);
+    const int fn =
+        static_cast<int>((x >> 20) % functions) % (1 + static_cast<int>((x >> 40) % functions));
+    inv << t << ",fn" << fn << "\n";
+  }
+  test::write_text(dir / "functions.csv", f.str());
+  test::write_text(dir / "invocations.csv", inv.str());
+}
+
+struct Csv {
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+};
+
+Csv read_csv(const fs::path& file) {
+  Csv csv;
+  std::istringstream in(test::read_text(file));
+  std::string line;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> out;
+    std::stringstream ss(l);
+    std::string item;
+    while (std::getline(ss, item, ',')) out.push_back(item);
+    if (!l.empty() && l.back() == ',') out.push_back("");
+    return out;
+  };
+  std::getline(in, line);
+  csv.header = split(line);
+  while (std::getline(in, line)) {
+    const auto fields = split(line);
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < fields.size() && i < csv.header.size(); ++i)
+      row[csv.header[i]] = fields[i];
+    csv.rows.push_back(row);
+  }
+  return csv;
+}
+
+// The (data-x, data-y) pairs of the points of one series in an SVG plot.
+std::vector<std::pair<double, double>> points_of(const std::string& svg,
+                                                 const std::string& series) {
+  std::vector<std::pair<double, double>> out;
+  const std::string open = "<g class=\"series\" data-series=\"" + series + "\">";
+  const size_t start = svg.find(open);
+  if (start == std::string::npos) return out;
+  const size_t end = svg.find("</g>", start);
+  const std::string block = svg.substr(start, end - start);
+  static const std::regex point("data-x=\"([^\"]*)\" data-y=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(block.begin(), block.end(), point);
+       it != std::sregex_iterator(); ++it)
+    out.emplace_back(std::stod((*it)[1]), std::stod((*it)[2]));
+  return out;
+}
+
+std::string run_ok(const std::string& args) {
+  const auto r = test::run_keepwarm(args);
+  EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+  return r.output;
+}
+
+class Report : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir;
+    write_trace(*dir_ / "t");
+    run_ok("run -q --reproducible --jobs 2 --trace " + (*dir_ / "t").string() +
+           " --policy rand,lru --memory 150,300,600,5000 --seeds 2 --out " +
+           (*dir_ / "out").string());
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static fs::path out() { return *dir_ / "out"; }
+  static test::TempDir* dir_;
+};
+test::TempDir* Report::dir_ = nullptr;
+
+// ---- functions.csv -------------------------------------------------------------------------
+
+TEST_F(Report, FunctionsCsvSumsToTheCellTotals) {
+  const Csv cells = read_csv(out() / "results.csv");
+  const Csv fns = read_csv(out() / "functions.csv");
+  EXPECT_EQ(fns.header, (std::vector<std::string>{"trace", "policy", "memory_mb", "seed",
+                                                  "function", "invocations", "warm", "cold",
+                                                  "dropped", "evictions", "expirations"}));
+  ASSERT_EQ(cells.rows.size(), 4u * 2u + 4u);
+  EXPECT_EQ(fns.rows.size(), cells.rows.size() * 30u);
+  const std::vector<std::string> counts{"invocations", "warm",      "cold",
+                                        "dropped",     "evictions", "expirations"};
+  std::map<std::string, std::map<std::string, uint64_t>> sums;
+  for (const auto& row : fns.rows) {
+    const std::string key =
+        row.at("trace") + "/" + row.at("policy") + "/" + row.at("memory_mb") + "/" + row.at("seed");
+    for (const std::string& c : counts) sums[key][c] += std::stoull(row.at(c));
+  }
+  ASSERT_EQ(sums.size(), cells.rows.size());
+  bool some_evictions = false;
+  for (const auto& row : cells.rows) {
+    const std::string key =
+        row.at("trace") + "/" + row.at("policy") + "/" + row.at("memory_mb") + "/" + row.at("seed");
+    for (const std::string& c : counts)
+      EXPECT_EQ(sums[key][c], std::stoull(row.at(c))) << key << " " << c;
+    some_evictions = some_evictions || row.at("evictions") != "0";
+  }
+  EXPECT_TRUE(some_evictions);
+}
+
+// ---- plots ---------------------------------------------------------------------------------
+
+TEST_F(Report, PlotsAreWellFormedSvg) {
+  for (const char* kind : {"cold", "dropped", "tradeoff"}) {
+    const fs::path file = out() / "plots" / (std::string("t-") + kind + ".svg");
+    ASSERT_TRUE(fs::exists(file)) << file;
+    const std::string svg = test::read_text(file);
+    EXPECT_EQ(xml_problem(svg), "") << file;
+    EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
+    // Axis labels with units, a legend naming both policies, RAND as the dashed baseline.
+    EXPECT_NE(svg.find(kind == std::string("tradeoff") ? "idle memory-time (MB\u00b7s)"
+                                                       : "server memory (MB)"),
+              std::string::npos);
+    EXPECT_NE(svg.find(">lru</text>"), std::string::npos);
+    EXPECT_NE(svg.find(">rand (baseline, 2-seed mean)</text>"), std::string::npos);
+    EXPECT_NE(svg.find("stroke=\"#000000\" stroke-width=\"2\" stroke-dasharray"),
+              std::string::npos);
+  }
+  // 150..5000 MB spans more than 8x: the memory axis is log2 with the sizes as ticks.
+  const std::string cold = test::read_text(out() / "plots/t-cold.svg");
+  EXPECT_NE(cold.find("server memory (MB) (log2 scale)"), std::string::npos);
+  EXPECT_NE(cold.find(">5000</text>"), std::string::npos);
+}
+
+TEST_F(Report, PlotsDrawTheNumbersOfResultsCsv) {
+  const Csv cells = read_csv(out() / "results.csv");
+  const std::string cold = test::read_text(out() / "plots/t-cold.svg");
+  const std::string dropped = test::read_text(out() / "plots/t-dropped.svg");
+  const std::string trade = test::read_text(out() / "plots/t-tradeoff.svg");
+  const auto lru_cold = points_of(cold, "lru");
+  const auto lru_dropped = points_of(dropped, "lru");
+  const auto lru_trade = points_of(trade, "lru");
+  ASSERT_EQ(lru_cold.size(), 4u);
+  ASSERT_EQ(lru_trade.size(), 4u);
+  std::map<double, std::pair<double, int>> rand_cold;  // memory -> (sum, n)
+  for (const auto& row : cells.rows) {
+    const double mem = std::stod(row.at("memory_mb"));
+    if (row.at("policy") == "rand") {
+      rand_cold[mem].first += std::stod(row.at("cold_pct"));
+      ++rand_cold[mem].second;
+      continue;
+    }
+    bool found = false;
+    for (size_t i = 0; i < lru_cold.size(); ++i) {
+      if (lru_cold[i].first != mem) continue;
+      found = true;
+      EXPECT_EQ(lru_cold[i].second, std::stod(row.at("cold_pct"))) << mem;
+      EXPECT_EQ(lru_dropped[i].second, std::stod(row.at("dropped_pct"))) << mem;
+      // The trade-off plot shares the memory order: x = idle_mb_s, y = cold %.
+      EXPECT_EQ(lru_trade[i].first, std::stod(row.at("idle_mb_s"))) << mem;
+      EXPECT_EQ(lru_trade[i].second, std::stod(row.at("cold_pct"))) << mem;
+    }
+    EXPECT_TRUE(found) << mem;
+  }
+  const auto rand_points = points_of(cold, "rand (baseline, 2-seed mean)");
+  ASSERT_EQ(rand_points.size(), 4u);
+  for (const auto& [x, y] : rand_points) {
+    ASSERT_TRUE(rand_cold.count(x));
+    EXPECT_NEAR(y, rand_cold[x].first / rand_cold[x].second, 1e-9) << x;
+  }
+}
+
+TEST_F(Report, HtmlIsSelfContained) {
+  const std::string html = test::read_text(out() / "report.html");
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<meta charset=\"utf-8\">"), std::string::npos);
+  EXPECT_NE(html.find("<style>"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  // The only URL is the SVG namespace.
+  size_t urls = 0, svgs = 0;
+  for (size_t p = html.find("http"); p != std::string::npos; p = html.find("http", p + 1)) {
+    ++urls;
+    EXPECT_EQ(html.compare(p, 26, "http://www.w3.org/2000/svg"), 0) << html.substr(p, 40);
+  }
+  for (size_t p = html.find("<svg "); p != std::string::npos; p = html.find("<svg ", p + 1)) ++svgs;
+  EXPECT_EQ(svgs, 3u);
+  EXPECT_EQ(urls, 3u);
+  // Settings, ranking tables and the worst-served functions.
+  EXPECT_NE(html.find("<td class=\"l\">memory sizes (MB)</td><td class=\"l\">150, 300, 600, 5000"),
+            std::string::npos);
+  EXPECT_NE(html.find("<caption>150 MB</caption>"), std::string::npos);
+  EXPECT_NE(html.find("Overall ranking (summed over 4 memory sizes)"), std::string::npos);
+  EXPECT_NE(html.find("Worst-served functions at 150 MB"), std::string::npos);
+  // The body between <body> and </body> is well-formed XML too (void tags only in <head>).
+  const size_t b = html.find("<body>"), e = html.find("</body>");
+  ASSERT_NE(b, std::string::npos);
+  EXPECT_EQ(xml_problem(html.substr(b, e + 7 - b)), "");
+}
+
+TEST_F(Report, ReportCommandReproducesTheFilesByteForByte) {
+  const fs::path copy = *dir_ / "copy";
+  fs::create_directories(copy);
+  for (const char* f : {"results.csv", "results.json", "functions.csv"})
+    fs::copy_file(out() / f, copy / f);
+  run_ok("report " + copy.string());
+  std::vector<std::string> files{"report.html"};
+  for (const char* kind : {"cold", "dropped", "tradeoff"})
+    files.push_back(std::string("plots/t-") + kind + ".svg");
+  for (const std::string& f : files) {
+    ASSERT_TRUE(fs::exists(copy / f)) << f;
+    EXPECT_TRUE(test::read_text(out() / f) == test::read_text(copy / f)) << f << " differs";
+  }
+  // Regenerating in place changes nothing either.
+  run_ok("report " + out().string());
+  for (const std::string& f : files)
+    EXPECT_TRUE(test::read_text(out() / f) == test::read_text(copy / f)) << f << " differs";
+}
+
+TEST(ReportCommand, MissingOrBrokenFilesGiveClearErrors) {
+  test::TempDir dir;
+  auto r = test::run_keepwarm("report " + dir.path().string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("results.json"), std::string::npos) << r.output;
+  test::write_text(dir / "results.json", "{\"keepwarm_version\": \"1\", \"experiment\": [}");
+  r = test::run_keepwarm("report " + dir.path().string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("results.json: 1:"), std::string::npos) << r.output;
+  // A good results.json with a broken results.csv: the error names file and line.
+  test::TempDir ok;
+  write_trace(ok / "t", 5, 100);
+  run_ok("run -q --trace " + (ok / "t").string() + " --policy lru --memory 100,200 --out " +
+         (ok / "o").string());
+  std::string csv = test::read_text(ok / "o/results.csv");
+  csv.insert(csv.rfind("t,lru,200,"), "t,lru,150,1,oops\n");
+  test::write_text(ok / "o/results.csv", csv);
+  r = test::run_keepwarm("report " + (ok / "o").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("results.csv:3: expected 18 fields, found 5"), std::string::npos)
+      << r.output;
+  csv = test::read_text(ok / "o/results.csv");
+  csv.replace(csv.find("t,lru,150,1,oops"), 16, "t,lru,1x0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1");
+  test::write_text(ok / "o/results.csv", csv);
+  r = test::run_keepwarm("report " + (ok / "o").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("results.csv:3: memory_mb '1x0' is not an integer"), std::string::npos)
+      << r.output;
+}
+
+TEST(ReportNames, TraceNamesAreEscapedAndFileNamesSafe) {
+  test::TempDir dir;
+  write_trace(dir / "a&b<c>", 5, 200);
+  run_ok("run -q --trace '" + (dir / "a&b<c>").string() + "' --policy lru --memory 100,200 --out " +
+         (dir / "o").string());
+  ASSERT_TRUE(fs::exists(dir / "o/plots/a_b_c_-cold.svg"));
+  const std::string svg = test::read_text(dir / "o/plots/a_b_c_-cold.svg");
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_NE(svg.find("a&amp;b&lt;c&gt;: cold starts vs memory"), std::string::npos);
+  const std::string html = test::read_text(dir / "o/report.html");
+  EXPECT_NE(html.find("<h2>Trace a&amp;b&lt;c&gt;</h2>"), std::string::npos);
+  EXPECT_EQ(html.find("a&b<c>"), std::string::npos);
+}
+
+// The progress line appears only for runs longer than about a second; `script` gives the
+// command a terminal.
+TEST(Progress, NoLineForShortRunsOnATerminal) {
+  if (std::system("command -v script > /dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  test::TempDir dir;
+  write_trace(dir / "t", 10, 500);
+  const std::string cmd = "script -qec \"'" + std::string(KEEPWARM_EXE) + "' run --trace " +
+                          (dir / "t").string() + " --policy lru --memory 100,200 --out " +
+                          (dir / "o").string() + "\" /dev/null > " + (dir / "tty.txt").string() +
+                          " 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  const std::string out = test::read_text(dir / "tty.txt");
+  EXPECT_NE(out.find("overall"), std::string::npos) << out;  // it did run, on a terminal
+  EXPECT_EQ(out.find("cells,"), std::string::npos) << out;
+}
+
+// ---- rendering units -----------------------------------------------------------------------
+
+TEST(PlotSvg, EscapesTextAndChoosesScales) {
+  plot::Plot p;
+  p.title = "a <b> & \"c\"";
+  p.x_label = "x";
+  p.y_label = "y";
+  p.series.push_back({"s<1>", "#000000", false, {{1, 2, ""}, {10, 4, "m&m"}}, true});
+  const std::string svg = plot::render_svg(p);
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_NE(svg.find("a &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
+  EXPECT_NE(svg.find("data-series=\"s&lt;1&gt;\""), std::string::npos);
+  EXPECT_NE(svg.find(">m&amp;m</text>"), std::string::npos);  // the annotation
+  EXPECT_EQ(plot::choose_scale(100, 800, 8, plot::Scale::log2), plot::Scale::linear);
+  EXPECT_EQ(plot::choose_scale(100, 801, 8, plot::Scale::log2), plot::Scale::log2);
+  EXPECT_EQ(plot::choose_scale(0, 1e9, 100, plot::Scale::log10), plot::Scale::linear);
+  EXPECT_EQ(plot::choose_scale(1, 1e3, 100, plot::Scale::log10), plot::Scale::log10);
+  // An empty plot is still a valid document.
+  EXPECT_EQ(xml_problem(plot::render_svg(plot::Plot{})), "");
+}
+
+TEST(JsonRead, ParsesWhatResultsJsonUses) {
+  const json::Value v = json::parse(
+      R"({"a": [1, 2.5, -3e2], "s": "x\"\\\n\u00e9\ud83d\ude00", "t": true, "n": null, "o": {}})");
+  ASSERT_EQ(v.at("a").items.size(), 3u);
+  EXPECT_EQ(v.at("a").items[0].u64(), 1u);
+  EXPECT_EQ(v.at("a").items[1].num(), 2.5);
+  EXPECT_EQ(v.at("a").items[2].num(), -300);
+  EXPECT_EQ(v.at("s").str(), "x\"\\\n\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_TRUE(v.at("t").boolean);
+  EXPECT_EQ(v.at("n").num(), 0);
+  EXPECT_THROW(json::parse("{\"a\": 1,}"), json::ParseError);
+  EXPECT_THROW(json::parse("[1] 2"), json::ParseError);
+  EXPECT_THROW(v.at("missing"), json::ParseError);
+}
+
+// ---- event log -----------------------------------------------------------------------------
+
+TEST(EventLogCli, WorkedExampleEventsExactly) {
+  test::TempDir dir;
+  test::write_text(dir / "w/functions.csv",
+                   "function,memory_mb,cold_ms,warm_ms\nx,100,1000,100\ny,100,1500,100\n"
+                   "z,250,1000,100\n");
+  test::write_text(dir / "w/invocations.csv",
+                   "time_ms,function\n0,x\n10,y\n2000,z\n3000,y\n4000,x\n");
+  run_ok("run -q --trace " + (dir / "w").string() + " --policy lru --memory 400 --events " +
+         (dir / "events.csv").string() + " --out " + (dir / "out").string());
+  EXPECT_EQ(test::read_text(dir / "events.csv"),
+            "time_ms,event,function,container,memory_mb,detail\n"
+            "0,arrival,x,1,100,cold\n"
+            "10,arrival,y,2,100,cold\n"
+            "2000,evict,x,1,100,\n"
+            "2000,arrival,z,3,250,cold\n"
+            "3000,arrival,y,2,100,warm\n"
+            "4000,evict,z,3,250,\n"
+            "4000,arrival,x,4,100,cold\n");
+  EXPECT_TRUE(fs::exists(dir / "out/results.csv"));
+}
+
+TEST(EventLogCli, RefusedForMoreThanOneCell) {
+  test::TempDir dir;
+  write_trace(dir / "t", 5, 50);
+  auto r = test::run_keepwarm("run -q --trace " + (dir / "t").string() +
+                              " --policy lru --memory 100,200 --events " +
+                              (dir / "e.csv").string() + " --out " + (dir / "o").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("--events logs a single cell, but this grid has 2 cells"),
+            std::string::npos)
+      << r.output;
+  r = test::run_keepwarm("run -q --trace " + (dir / "t").string() +
+                         " --policy rand --memory 100 --seeds 3 --events " +
+                         (dir / "e.csv").string() + " --out " + (dir / "o").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("this grid has 3 cells"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "e.csv"));
+  EXPECT_FALSE(fs::exists(dir / "o"));
+}
+
+// A policy with a 500 ms keep-alive that, on each arrival of x, asks for a prewarm of y 150 ms
+// later, and evicts the longest-idle container.
+class KeepalivePrewarm final : public Policy {
+ public:
+  static constexpr const char* kName = "keepalive-prewarm";
+  static constexpr const char* kVersion = "0";
+  static constexpr const char* kDescription = "test policy for the event log";
+  using Policy::Policy;
+  void on_arrival(kw_function_id fn) override {
+    if (fn == 0) host().request_prewarm(1, host().now() + 150);
+  }
+  void on_container_started(kw_container_id c, kw_function_id, kw_start_kind) override {
+    std::erase(idle_, c);
+  }
+  void on_container_idle(kw_container_id c, kw_function_id) override {
+    idle_.push_back(c);
+    host().set_keepalive(c, host().now() + 500);
+  }
+  kw_container_id choose_victim(kw_function_id) override {
+    return idle_.empty() ? KW_NO_CONTAINER : idle_.front();
+  }
+  void on_container_removed(kw_container_id c, kw_function_id, kw_removal_reason) override {
+    std::erase(idle_, c);
+  }
+
+ private:
+  std::vector<kw_container_id> idle_;
+};
+
+TEST(EventLog, ExpiriesPrewarmsDropsAndEvictions) {
+  const Trace trace =
+      test::make_trace({{"x", 100, 100, 10}, {"y", 100, 100, 10}, {"z", 100, 100, 10}},
+                       {{0, "x"}, {700, "y"}, {750, "x"}, {760, "y"}, {1000, "x"}, {1100, "z"}});
+  static PluginPtr plugin = Plugin::from_descriptor(descriptor_for<KeepalivePrewarm>(), "test");
+  SimConfig config;
+  config.memory_mb = 200;
+  std::ostringstream out;
+  out << EventLog::header();
+  EventLog log(trace, out);
+  const CellResult r = simulate(trace, plugin, config, nullptr, &log);
+  EXPECT_EQ(out.str(),
+            "time_ms,event,function,container,memory_mb,detail\n"
+            "0,arrival,x,1,100,cold\n"
+            "150,prewarm,y,2,100,created\n"
+            "600,expire,x,1,100,\n"
+            "650,expire,y,2,100,\n"
+            "700,arrival,y,3,100,cold\n"
+            "750,arrival,x,4,100,cold\n"
+            "760,arrival,y,,100,dropped\n"
+            "900,prewarm,y,,100,no-memory\n"
+            "1000,arrival,x,4,100,warm\n"
+            "1100,evict,y,3,100,\n"
+            "1100,arrival,z,5,100,cold\n");
+  EXPECT_EQ(r.metrics.expirations, 2u);
+  EXPECT_EQ(r.metrics.evictions, 1u);
+  EXPECT_EQ(r.metrics.dropped, 1u);
+  EXPECT_EQ(r.metrics.prewarms, 1u);
+  // The same cell without an observer gives the same numbers.
+  const CellResult plain = simulate(trace, plugin, config);
+  EXPECT_EQ(plain.metrics.cold, r.metrics.cold);
+  EXPECT_EQ(plain.metrics.idle_mb_s, r.metrics.idle_mb_s);
+}
+
+}  // namespace
