@@ -1,5 +1,5 @@
 // bench_engine.cpp: engine throughput (invocations per second) with the built-in lru and rand
-// plugins over a generated trace of 1.2 million invocations and 300 functions.
+// plugins over a generated Azure-like day: 2.3 million invocations of 300 functions.
 //
 //   build/release/bin/bench_engine --benchmark_filter=lru
 #include <benchmark/benchmark.h>
@@ -10,48 +10,22 @@
 
 #include "keepwarm/engine.hpp"
 #include "keepwarm/plugin.hpp"
+#include "keepwarm/trace_formats.hpp"
 
 namespace {
 
 using namespace keepwarm;
 
-// A skewed population: function i is invoked at a rate proportional to 1/(i+1) (Zipf-like),
-// with exponential inter-arrival times; memory 128-1024 MB; warm 5-500 ms; cold 2-5x warm
-// plus 200 ms.
+// An Azure-like day from keepwarm's own generator (`keepwarm trace generate azure`): 300
+// functions whose daily rates are log-uniform between 1 and 86,400 invocations, lognormal
+// execution times and memory, a diurnal pattern; about 2.3 million invocations.
 const Trace& bench_trace() {
   static const Trace trace = [] {
-    Trace t;
-    t.name = "bench";
-    uint64_t x = 0x9e3779b97f4a7c15ULL;
-    auto next = [&x] {
-      x ^= x << 13;
-      x ^= x >> 7;
-      x ^= x << 17;
-      return static_cast<double>(x >> 11) * 0x1.0p-53;
-    };
-    constexpr int kFunctions = 300;
-    constexpr size_t kInvocations = 1'200'000;
-    double harmonic = 0;
-    for (int i = 0; i < kFunctions; ++i) harmonic += 1.0 / (i + 1);
-    std::vector<double> cumulative;
-    for (int i = 0; i < kFunctions; ++i) {
-      const double warm = 5 * std::pow(100.0, next());
-      t.functions.push_back(Function{"f" + std::to_string(i),
-                                     static_cast<uint32_t>(128 << static_cast<int>(next() * 4)),
-                                     warm * (2 + 3 * next()) + 200, warm});
-      cumulative.push_back((cumulative.empty() ? 0 : cumulative.back()) + 1.0 / (i + 1) / harmonic);
-    }
-    // One merged Poisson stream of 200 invocations/s; each picks a function by its share.
-    double now = 0;
-    for (size_t i = 0; i < kInvocations; ++i) {
-      now += -std::log(1 - next()) * 5.0;
-      const double u = next();
-      const auto it = std::lower_bound(cumulative.begin(), cumulative.end(), u);
-      t.times.push_back(now);
-      t.function_of.push_back(
-          static_cast<uint32_t>(std::min<ptrdiff_t>(it - cumulative.begin(), kFunctions - 1)));
-    }
-    return t;
+    AzureLikeSpec spec;
+    spec.functions = 300;
+    spec.seed = 42;
+    spec.diurnal_amplitude = 0.5;
+    return generate_azure_like(spec);
   }();
   return trace;
 }
@@ -89,6 +63,7 @@ void run_policy(benchmark::State& state, const char* name) {
   state.counters["evictions"] = static_cast<double>(last.evictions);
   state.counters["dropped_pct"] = last.dropped_pct();
   state.counters["peak_mb"] = static_cast<double>(last.peak_memory_mb);
+  state.counters["invocations"] = static_cast<double>(trace.invocation_count());
 }
 
 void BM_Engine_lru(benchmark::State& state) { run_policy(state, "lru"); }

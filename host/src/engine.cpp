@@ -283,6 +283,7 @@ class Simulation {
     }
     // The run ends at the last arrival: nothing after it fires.
     if (n > 0) account_idle(times[n - 1]);
+    result_.metrics.idle_mb_s = idle_area_ / 1000.0;
     if (desc_.on_end != nullptr) desc_.on_end(self_);
     check_error();
   }
@@ -323,7 +324,6 @@ class Simulation {
       idle_area_ += static_cast<double>(idle_mb_) * (t - idle_since_);
       idle_since_ = t;
     }
-    result_.metrics.idle_mb_s = idle_area_ / 1000.0;
   }
 
   // Serves one invocation of fn at now_.
