@@ -15,6 +15,8 @@
 #include <cmath>
 #include <string>
 
+#include "keepwarm/trace_formats.hpp"
+
 namespace keepwarm {
 
 const char* compat_name(Compat c) noexcept { return c == Compat::faascache ? "faascache" : "none"; }
@@ -177,35 +179,6 @@ class DeadlineHeap {
 
   std::vector<ExpiryEvent> v_;
   std::vector<uint32_t> pos_;
-};
-
-// xoshiro256** seeded through splitmix64: small, fast, and identical on every platform.
-class Random {
- public:
-  explicit Random(uint64_t seed) {
-    for (uint64_t& word : s_) {
-      seed += 0x9e3779b97f4a7c15ULL;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      word = z ^ (z >> 31);
-    }
-  }
-  uint64_t next() noexcept {
-    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-
- private:
-  static uint64_t rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
 };
 
 std::string format_time(double t) {
@@ -646,7 +619,7 @@ class Simulation {
   const Lookahead* lookahead_;
   Lookahead owned_lookahead_;
   EventObserver* observer_;
-  Random random_;
+  Rng random_;  // xoshiro256** seeded through splitmix64 (trace_formats.hpp)
   kw_host host_{};
   void* self_ = nullptr;
   std::string error_;
