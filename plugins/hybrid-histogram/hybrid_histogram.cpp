@@ -22,8 +22,7 @@
 // never triggers an unload or prewarm. Under memory pressure the least recently used idle
 // container is evicted (keepwarm/priority_policy.hpp).
 //
-// Keep-alive deadlines are kept by the policy in an indexed heap of idle containers (erased on
-// reuse) with one host timer at the earliest, instead of one host deadline per idle event.
+// Keep-alive deadlines are the host's (set_keepalive; a reuse cancels them).
 //
 // Cost per event: O(log B) for B bins (a Fenwick tree gives the percentiles), O(log n) heaps.
 #include <keepwarm/priority_policy.hpp>
@@ -101,24 +100,9 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     s.seen = true;
   }
 
-  void on_container_removed(kw_container_id c, kw_function_id fn,
-                            kw_removal_reason reason) override {
-    PriorityPolicy::on_container_removed(c, fn, reason);
-    deadlines_.erase(KW_CONTAINER_SLOT(c));
-  }
-
-  void on_timer(uint64_t token) override {
-    if (token == token_) armed_ = false;
-    const double now = host().now();
-    while (!deadlines_.empty() && deadlines_.top_key() <= now)
-      host().set_keepalive(id_of_slot(deadlines_.pop()), now);
-    if (!deadlines_.empty()) arm(deadlines_.top_key());
-  }
-
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     PriorityPolicy::on_container_started(c, fn, kind);
     const uint32_t slot = KW_CONTAINER_SLOT(c);
-    deadlines_.erase(slot);
     if (slot >= fresh_prewarm_.size()) fresh_prewarm_.resize(slot + 1, 0);
     fresh_prewarm_[slot] = kind == KW_START_PREWARM;
   }
@@ -146,26 +130,9 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   }
 
  private:
-  // Removes idle container c at time t unless it is reused first.
+  // Removes idle container c at time t unless it is reused first (INFINITY: never).
   void keep_until(kw_container_id c, double t) {
-    if (!(t > host().now())) {
-      host().set_keepalive(c, host().now());
-      return;
-    }
-    if (std::isinf(t)) return;
-    const uint32_t slot = KW_CONTAINER_SLOT(c);
-    if (deadlines_.contains(slot))
-      deadlines_.update(slot, t);
-    else
-      deadlines_.push(slot, t);
-    arm(t);
-  }
-  // Makes sure a host timer fires at or before t.
-  void arm(double t) {
-    if (armed_ && armed_at_ <= t) return;
-    host().set_timer(t, ++token_);
-    armed_ = true;
-    armed_at_ = t;
+    host().set_keepalive(c, std::max(t, host().now()));
   }
 
   struct State {
@@ -240,10 +207,6 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   std::vector<uint32_t> fenwick_;  // per function, bins_ + 1 entries (1-based)
   std::vector<uint32_t> counts_;   // per function, bins_ entries
   std::vector<uint8_t> fresh_prewarm_;
-  keepwarm::IndexedHeap<double> deadlines_;  // idle containers by keep-alive deadline
-  bool armed_ = false;
-  double armed_at_ = 0;
-  uint64_t token_ = 0;
 };
 
 }  // namespace
