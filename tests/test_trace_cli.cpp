@@ -30,6 +30,31 @@ TEST(TraceCli, GenerateIsDeterministicAndConvertsToBinary) {
   EXPECT_NE(r.output.find("peak concurrency"), std::string::npos);
 }
 
+TEST(TraceCli, ConvertWritesTheNativeFormUnlessOutEndsInKwt) {
+  test::TempDir dir;
+  const std::string src = (dir / "src").string();
+  ASSERT_EQ(test::run_keepwarm("trace generate mix --functions 3 --duration-h 1 -o '" + src + "'")
+                .exit_code,
+            0);
+  // From a binary file to a directory: native text, as `keepwarm trace convert IN OUT` says.
+  ASSERT_EQ(test::run_keepwarm("trace convert '" + src + "' '" + (dir / "b.kwt").string() + "'")
+                .exit_code,
+            0);
+  const auto r = test::run_keepwarm("trace convert '" + (dir / "b.kwt").string() + "' '" +
+                                    (dir / "n").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("(native)"), std::string::npos) << r.output;
+  EXPECT_EQ(test::read_text(dir / "n" / "invocations.csv"),
+            test::read_text(dir / "src" / "invocations.csv"));
+  // The FaasCache pickle, when the reference data is there.
+  const auto ref = test::shared_reference_dir();
+  if (ref.empty()) GTEST_SKIP() << "../shared/reference absent: pickle conversion not checked";
+  const auto p = test::run_keepwarm("trace convert '" + (ref / "20-c.pckl").string() + "' '" +
+                                    (dir / "20-c").string() + "'");
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_EQ(load_trace(dir / "20-c").invocation_count(), 17808u);
+}
+
 TEST(TraceCli, GenerateAzureWithConfigAndFlagOverride) {
   test::TempDir dir;
   test::write_text(dir / "gen.toml", "functions = 7\nduration_h = 2\nmax_per_day = 1000\n");

@@ -130,14 +130,19 @@ void add_trace_commands(CLI::App& app) {
         "convert",
         "Convert a trace (any readable form, e.g. a FaasCache pickle) to native or "
         "binary form");
-    static std::string in, out, format = "binary";
+    static std::string in, out, format = "auto";
     cmd->add_option("IN", in, "Input trace (native directory, binary file or FaasCache pickle)")
         ->required();
     cmd->add_option("OUT", out, "Output: a directory (native) or a file (binary)")->required();
-    add_format(cmd, &format, "Output form");
+    cmd->add_option("--format", format,
+                    "Output form; auto = binary when OUT ends in .kwt, else native")
+        ->check(CLI::IsMember({"auto", "native", "binary"}))
+        ->capture_default_str();
     cmd->callback([] {
       Trace t = load_trace(in);
-      write_trace(t, out, format);
+      const std::string form =
+          format != "auto" ? format : (fs::path(out).extension() == ".kwt" ? "binary" : "native");
+      write_trace(t, out, form);
     });
   }
 
