@@ -148,6 +148,21 @@ TEST(CliRun, BadInputGetsClearErrors) {
   EXPECT_NE(r.output.find("has no parameter 'nope'"), std::string::npos) << r.output;
 }
 
+TEST(CliRun, NamesWithCommasAreQuotedAndReadBack) {
+  test::TempDir dir;
+  write_trace(dir / "my,\"odd\" trace");
+  const auto r = test::run_keepwarm("run -q --trace '" + (dir / "my,\"odd\" trace").string() +
+                                    "' --policy lru --memory 500 --out " + (dir / "o").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto rows = lines(test::read_text(dir / "o/results.csv"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1].rfind("\"my,\"\"odd\"\" trace\",lru,500,", 0), 0u) << rows[1];
+  const auto report = test::run_keepwarm("report " + (dir / "o").string());
+  EXPECT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_NE(test::read_text(dir / "o/report.html").find("my,&quot;odd&quot; trace"),
+            std::string::npos);
+}
+
 TEST(CliPlugins, ListsBuiltinsAndPluginPathAdditions) {
   const auto r = test::run_keepwarm("plugins --details --plugin-path " +
                                     std::string(KEEPWARM_TEST_PLUGIN_DIR));

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace keepwarm {
 
@@ -15,6 +17,13 @@ void write_file_atomic(const std::filesystem::path& file, const std::string& con
 
 // Shortest text that reads back as the same double ("1", "0.5", "1e+20").
 std::string format_number(double v);
+
+// A CSV field as RFC 4180 writes it: as is, or in double quotes (quotes doubled) when it holds
+// a comma, a quote or a line break.
+std::string csv_field(std::string_view s);
+
+// Splits one CSV line into fields, undoing csv_field's quoting.
+std::vector<std::string> split_csv_line(std::string_view line);
 
 // Reads a whole trace file with one read (sized by fstat); throws TraceError naming the file.
 std::string read_trace_bytes(const std::filesystem::path& file);

@@ -27,13 +27,14 @@ void functions_csv_to(const RunResults& r, std::ostream& out) {
   for (const CellOutcome& c : r.cells) {
     if (!c.ok) continue;
     const Trace& trace = *r.traces[c.cell.trace];
-    const std::string prefix = trace.name + ',' + r.plugins[c.cell.policy]->name() + ',' +
-                               std::to_string(c.cell.memory_mb) + ',' +
-                               std::to_string(c.cell.seed) + ',';
+    const std::string prefix =
+        csv_field(trace.name) + ',' + csv_field(r.plugins[c.cell.policy]->name()) + ',' +
+        std::to_string(c.cell.memory_mb) + ',' + std::to_string(c.cell.seed) + ',';
     for (size_t f = 0; f < c.result.per_function.size() && f < trace.functions.size(); ++f) {
       const FunctionMetrics& m = c.result.per_function[f];
-      out << prefix << trace.functions[f].id << ',' << m.invocations << ',' << m.warm << ','
-          << m.cold << ',' << m.dropped << ',' << m.evictions << ',' << m.expirations << '\n';
+      out << prefix << csv_field(trace.functions[f].id) << ',' << m.invocations << ',' << m.warm
+          << ',' << m.cold << ',' << m.dropped << ',' << m.evictions << ',' << m.expirations
+          << '\n';
     }
   }
 }
@@ -74,18 +75,6 @@ void write_functions_csv(const RunResults& results, const fs::path& dir) {
 
 namespace {
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  for (;;) {
-    const size_t comma = line.find(',', start);
-    out.push_back(line.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 // A CSV file with a header, read one row at a time (results files can be large); fields of
 // the current row are looked up by column name.
 class CsvReader {
@@ -96,7 +85,7 @@ class CsvReader {
     std::string line;
     if (!std::getline(in_, line)) throw ReportError(file.string() + ": empty file");
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    header_ = split(line);
+    header_ = split_csv_line(line);
     for (size_t i = 0; i < header_.size(); ++i) column_[header_[i]] = i;
     for (const std::string& name : required)
       if (!column_.count(name))
@@ -109,15 +98,7 @@ class CsvReader {
       ++line_number_;
       if (!line_.empty() && line_.back() == '\r') line_.pop_back();
       if (line_.empty()) continue;
-      fields_.clear();
-      size_t start = 0;
-      for (;;) {
-        const size_t comma = line_.find(',', start);
-        fields_.emplace_back(line_.data() + start,
-                             (comma == std::string::npos ? line_.size() : comma) - start);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
+      fields_ = split_csv_line(line_);
       if (fields_.size() != header_.size())
         throw ReportError(file_.string() + ":" + std::to_string(line_number_) + ": expected " +
                           std::to_string(header_.size()) + " fields, found " +
@@ -156,7 +137,7 @@ class CsvReader {
   std::vector<std::string> header_;
   std::map<std::string, size_t> column_;
   std::string line_;
-  std::vector<std::string_view> fields_;
+  std::vector<std::string> fields_;
   size_t line_number_ = 1;
 };
 
@@ -304,7 +285,7 @@ uint64_t EventLog::number(kw_container_id c) {
 
 void EventLog::line(double t, const char* event, uint32_t fn, uint64_t number, uint32_t memory_mb,
                     const char* detail) {
-  out_ << format_number(t) << ',' << event << ',' << trace_.functions[fn].id << ',';
+  out_ << format_number(t) << ',' << event << ',' << csv_field(trace_.functions[fn].id) << ',';
   if (number != 0) out_ << number;
   out_ << ',' << memory_mb << ',' << detail << '\n';
 }

@@ -175,13 +175,13 @@ std::string results_csv(const RunResults& r, const WriteOptions& options) {
   for (const CellOutcome& c : r.cells) {
     if (!c.ok) continue;
     const CellMetrics& m = c.result.metrics;
-    out << r.traces[c.cell.trace]->name << ',' << r.plugins[c.cell.policy]->name() << ','
-        << c.cell.memory_mb << ',' << c.cell.seed << ',' << m.invocations << ',' << m.warm << ','
-        << m.cold << ',' << m.dropped << ',' << m.evictions << ',' << m.expirations << ','
-        << m.prewarms << ',' << m.prewarm_hits << ',' << fixed(m.cold_pct(), 6) << ','
-        << fixed(m.dropped_pct(), 6) << ',' << fixed(m.added_latency_ms, 3) << ','
-        << fixed(m.idle_mb_s, 3) << ',' << m.peak_memory_mb << ','
-        << fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
+    out << csv_field(r.traces[c.cell.trace]->name) << ','
+        << csv_field(r.plugins[c.cell.policy]->name()) << ',' << c.cell.memory_mb << ','
+        << c.cell.seed << ',' << m.invocations << ',' << m.warm << ',' << m.cold << ',' << m.dropped
+        << ',' << m.evictions << ',' << m.expirations << ',' << m.prewarms << ',' << m.prewarm_hits
+        << ',' << fixed(m.cold_pct(), 6) << ',' << fixed(m.dropped_pct(), 6) << ','
+        << fixed(m.added_latency_ms, 3) << ',' << fixed(m.idle_mb_s, 3) << ',' << m.peak_memory_mb
+        << ',' << fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
   }
   return out.str();
 }
