@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "keepwarm/trace_formats.hpp"
@@ -43,10 +44,34 @@ struct FunctionState {
   uint32_t running = 0;
 };
 
-struct FinishEvent {
+// Maps a double to an unsigned integer of the same order (every value but NaN), so that event
+// keys compare as integers: without branches, hence without mispredictions in heap sifts.
+inline uint64_t orderable(double t) noexcept {
+  uint64_t u;
+  std::memcpy(&u, &t, sizeof u);
+  return (u >> 63) != 0 ? ~u : (u | (uint64_t{1} << 63));
+}
+inline double from_orderable(uint64_t u) noexcept {
+  u = (u >> 63) != 0 ? (u & ~(uint64_t{1} << 63)) : ~u;
   double t;
-  uint64_t seq;
-  uint32_t slot;
+  std::memcpy(&t, &u, sizeof t);
+  return t;
+}
+
+// A running container's finish, 16 bytes: the time as an orderable integer, then the order it
+// was scheduled in (high 40 bits, the tie-break) packed with the container's slot (low 24).
+struct FinishEvent {
+  static constexpr unsigned kSlotBits = 24;
+  static constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
+  uint64_t key;
+  uint64_t order;
+  FinishEvent(double t, uint64_t seq, uint32_t slot) noexcept
+      : key(orderable(t)), order((seq << kSlotBits) | slot) {}
+  double time() const noexcept { return from_orderable(key); }
+  uint32_t slot() const noexcept { return static_cast<uint32_t>(order & kSlotMask); }
+  static bool before(const FinishEvent& a, const FinishEvent& b) noexcept {
+    return (a.key < b.key) | ((a.key == b.key) & (a.order < b.order));
+  }
 };
 struct ExpiryEvent {
   double t;
@@ -58,15 +83,20 @@ struct TimedEvent {
   uint64_t seq;
   bool prewarm;
   uint64_t payload;  // timer token or function index
+  double time() const noexcept { return t; }
+  static bool before(const TimedEvent& a, const TimedEvent& b) noexcept {
+    return a.t < b.t || (a.t == b.t && a.seq < b.seq);
+  }
 };
 
-// A 4-ary min-heap on (t, seq): half the depth of a binary heap, and sifts move a hole instead
-// of swapping. Equal times pop in push order (seq), which makes runs deterministic.
+// A 4-ary min-heap ordered by E::before (time, then push order): half the depth of a binary
+// heap, and sifts move a hole instead of swapping. Equal times pop in push order, which makes
+// runs deterministic.
 template <class E>
 class EventHeap {
  public:
   bool empty() const noexcept { return v_.empty(); }
-  double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().t; }
+  double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().time(); }
   const E& top() const noexcept { return v_.front(); }
   void push(const E& e) {
     size_t i = v_.size();
@@ -91,8 +121,7 @@ class EventHeap {
         if (first >= n) break;
         size_t best = first;
         const size_t end = std::min(first + 4, n);
-        for (size_t c = first + 1; c < end; ++c)
-          if (before(v_[c], v_[best])) best = c;
+        for (size_t c = first + 1; c < end; ++c) best = before(v_[c], v_[best]) ? c : best;
         if (!before(v_[best], last)) break;
         v_[i] = v_[best];
         i = best;
@@ -104,9 +133,7 @@ class EventHeap {
   void reserve(size_t n) { v_.reserve(n); }
 
  private:
-  static bool before(const E& a, const E& b) noexcept {
-    return a.t < b.t || (a.t == b.t && a.seq < b.seq);
-  }
+  static bool before(const E& a, const E& b) noexcept { return E::before(a, b); }
   std::vector<E> v_;
 };
 
@@ -271,7 +298,7 @@ class Simulation {
       if (!(m <= t)) break;
       set_clock(m);
       if (tf == m) {
-        finish(finishes_.pop().slot);
+        finish(finishes_.pop().slot());
       } else if (te == m) {
         remove(expiries_.pop(), KW_REMOVED_EXPIRED);
       } else {
@@ -451,6 +478,9 @@ class Simulation {
       free_slots_.pop_back();
     } else {
       slot = static_cast<uint32_t>(containers_.size());
+      if (slot > FinishEvent::kSlotMask)
+        throw std::runtime_error("more than " + std::to_string(FinishEvent::kSlotMask + 1) +
+                                 " containers alive at once: beyond what keepwarm supports");
       containers_.emplace_back();
     }
     Container& c = containers_[slot];
