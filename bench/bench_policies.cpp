@@ -96,6 +96,8 @@ void BM_Policy(benchmark::State& state, const std::string& policy, uint64_t memo
   state.counters["cold"] = static_cast<double>(last.cold);
   state.counters["evictions"] = static_cast<double>(last.evictions);
   state.counters["dropped"] = static_cast<double>(last.dropped);
+  state.counters["expirations"] = static_cast<double>(last.expirations);
+  state.counters["prewarms"] = static_cast<double>(last.prewarms);
 }
 
 constexpr uint64_t kMemoryMb = 30000;

@@ -82,6 +82,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       throw std::invalid_argument("need 0 <= head_pct <= tail_pct <= 100");
     if (!(alpha_ > 0 && alpha_ <= 1)) throw std::invalid_argument("need 0 < ewma_alpha <= 1");
     bins_ = static_cast<uint32_t>(std::ceil(range_ms / bin_ms_));
+    while (top_step_ * 2 <= bins_) top_step_ *= 2;
     const uint32_t n = host().function_count();
     fn_.resize(n);
     fenwick_.assign(static_cast<size_t>(n) * (bins_ + 1), 0);
@@ -165,15 +166,15 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     for (uint32_t i = bin + 1; i <= bins_; i += i & (~i + 1)) ++tree[i];
   }
 
-  // Smallest bin whose cumulative count reaches fraction q of the samples.
+  // Smallest bin whose cumulative count reaches fraction q of the samples (a Fenwick descent in
+  // integers: it runs at every idle event).
   uint32_t percentile_bin(kw_function_id fn, double q) const {
     const uint32_t* tree = &fenwick_[static_cast<size_t>(fn) * (bins_ + 1)];
-    const double target = std::max(1.0, std::ceil(q * static_cast<double>(fn_[fn].in_range)));
+    const uint64_t target = std::max<uint64_t>(
+        1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(fn_[fn].in_range))));
     uint32_t pos = 0;
-    double acc = 0;
-    uint32_t step = 1;
-    while (step * 2 <= bins_) step *= 2;
-    for (; step > 0; step /= 2)
+    uint64_t acc = 0;
+    for (uint32_t step = top_step_; step > 0; step /= 2)
       if (pos + step <= bins_ && acc + tree[pos + step] < target) {
         pos += step;
         acc += tree[pos];
@@ -203,6 +204,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   double head_, tail_, margin_, oob_threshold_, fixed_ms_, alpha_, arima_margin_;
   bool prewarm_;
   uint32_t bins_ = 1;
+  uint32_t top_step_ = 1;  // largest power of two <= bins_
   std::vector<State> fn_;
   std::vector<uint32_t> fenwick_;  // per function, bins_ + 1 entries (1-based)
   std::vector<uint32_t> counts_;   // per function, bins_ entries
