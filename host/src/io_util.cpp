@@ -94,11 +94,7 @@ std::vector<std::string> split_csv_line(std::string_view line) {
   return out;
 }
 
-}  // namespace keepwarm
-
-namespace keepwarm {
-
-std::string read_trace_bytes(const std::filesystem::path& file) {
+int open_trace_file(const std::filesystem::path& file, size_t* size) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw TraceError(file, 0, 0, std::string("cannot open: ") + std::strerror(errno));
   struct stat st {};
@@ -106,7 +102,14 @@ std::string read_trace_bytes(const std::filesystem::path& file) {
     ::close(fd);
     throw TraceError(file, 0, 0, "not a regular file");
   }
-  std::string out(static_cast<size_t>(st.st_size), '\0');
+  *size = static_cast<size_t>(st.st_size);
+  return fd;
+}
+
+std::string read_trace_bytes(const std::filesystem::path& file) {
+  size_t size = 0;
+  const int fd = open_trace_file(file, &size);
+  std::string out(size, '\0');
   size_t done = 0;
   while (done < out.size()) {
     const ssize_t n = ::read(fd, out.data() + done, out.size() - done);

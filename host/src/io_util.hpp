@@ -28,4 +28,8 @@ std::vector<std::string> split_csv_line(std::string_view line);
 // Reads a whole trace file with one read (sized by fstat); throws TraceError naming the file.
 std::string read_trace_bytes(const std::filesystem::path& file);
 
+// Opens a regular file for reading and gives its size; throws TraceError naming the file.
+// The caller closes the descriptor.
+int open_trace_file(const std::filesystem::path& file, size_t* size);
+
 }  // namespace keepwarm

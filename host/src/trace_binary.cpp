@@ -189,14 +189,8 @@ void write_binary_trace(const Trace& trace, const fs::path& file) {
 }
 
 Trace load_binary_trace(const fs::path& file) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw TraceError(file, 0, 0, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw TraceError(file, 0, 0, "not a regular file");
-  }
-  const auto size = static_cast<size_t>(st.st_size);
+  size_t size = 0;
+  const int fd = open_trace_file(file, &size);
   if (size == 0) {
     ::close(fd);
     return decode_binary_trace({}, file);
