@@ -128,6 +128,33 @@ TEST(CliRun, FailingCellsAreReportedAndTheRestIsKept) {
       << json;
 }
 
+TEST(CliRun, ACrashingPolicyIsNamedAndFinishedCellsAreKept) {
+  test::TempDir dir;
+  write_trace(dir / "t");
+  // One job: lru's cells run first (grid order), then the crashing policy's first cell with
+  // memory pressure brings the process down.
+  const auto r = test::run_keepwarm("run -q --jobs 1 --trace " + (dir / "t").string() +
+                                    " --policy lru --policy " +
+                                    test::test_plugin_file("test-crashing.so").string() +
+                                    " --memory 200,400 --out " + (dir / "out").string());
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("fatal signal SIGSEGV (invalid memory access) while running\n"
+                          "  policy 'crashing' ("),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("on trace t at 200 MB, seed 1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("results.partial.csv"), std::string::npos) << r.output;
+  const auto rows = lines(test::read_text(dir / "out/results.partial.csv"));
+  ASSERT_EQ(rows.size(), 3u);  // header + lru at 200 and 400 MB
+  EXPECT_EQ(rows[1].rfind("t,lru,200,", 0), 0u) << rows[1];
+  EXPECT_EQ(rows[2].rfind("t,lru,400,", 0), 0u) << rows[2];
+  // A run that completes leaves no partial file behind.
+  const auto ok = test::run_keepwarm("run -q --trace " + (dir / "t").string() +
+                                     " --policy lru --memory 300 --out " + (dir / "ok").string());
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "ok/results.partial.csv"));
+}
+
 TEST(CliRun, BadInputGetsClearErrors) {
   test::TempDir dir;
   write_trace(dir / "t");

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli.hpp"
+#include "crash_report.hpp"
 #include "keepwarm/experiment.hpp"
 #include "keepwarm/report.hpp"
 #include "keepwarm/runner.hpp"
@@ -110,6 +111,51 @@ class ProgressLine {
   size_t done_ = 0, total_ = 0;
   bool stop_ = false;
   bool shown_ = false;
+};
+
+// results.partial.csv: the rows of results.csv in the order cells finish, flushed as each is
+// appended; removed when the run completes (and when nothing was appended). If a policy
+// crashes the process, the crash report points at it.
+class PartialResults {
+ public:
+  explicit PartialResults(fs::path file) : file_(std::move(file)) {
+    out_ = std::fopen(file_.c_str(), "wb");
+    if (out_ == nullptr) throw std::runtime_error(file_.string() + ": cannot create");
+    std::fputs(results_csv_header().c_str(), out_);
+    std::fflush(out_);
+    set_crash_note("the cells finished before the crash are in " + file_.string());
+  }
+  // Without discard() (an error before the run completed) the file stays if it holds any cell.
+  ~PartialResults() {
+    if (out_ == nullptr) return;
+    set_crash_note("");
+    std::fclose(out_);
+    out_ = nullptr;
+    std::error_code ec;
+    if (rows_ == 0) fs::remove(file_, ec);
+  }
+  PartialResults(const PartialResults&) = delete;
+  PartialResults& operator=(const PartialResults&) = delete;
+
+  void append(const std::string& row) {
+    if (out_ == nullptr) return;
+    std::fputs(row.c_str(), out_);
+    std::fflush(out_);
+    ++rows_;
+  }
+  void discard() noexcept {
+    if (out_ == nullptr) return;
+    set_crash_note("");
+    std::fclose(out_);
+    out_ = nullptr;
+    std::error_code ec;
+    fs::remove(file_, ec);
+  }
+
+ private:
+  fs::path file_;
+  std::FILE* out_ = nullptr;
+  size_t rows_ = 0;
 };
 
 std::vector<uint64_t> parse_seeds(const std::string& text) {
@@ -210,11 +256,19 @@ int run(const RunOptions& o) {
     event_log = std::make_unique<EventLog>(*traces.front(), *events_file);
   }
 
+  WriteOptions wo;
+  wo.reproducible = o.reproducible;
+  // Finished cells are also appended, as they finish, to results.partial.csv, so that a crash
+  // in a policy (which takes the whole process down) loses none of them.
+  fs::create_directories(ex.out_dir);
+  PartialResults partial(ex.out_dir / "results.partial.csv");
   ProgressLine progress(::isatty(STDERR_FILENO) != 0 && !o.quiet);
   RunResults results;
   try {
-    results =
-        run_grid(ex, std::move(traces), std::move(plugins), progress.callback(), event_log.get());
+    results = run_grid(ex, std::move(traces), std::move(plugins), progress.callback(),
+                       event_log.get(), [&](const RunResults& r, size_t i) {
+                         if (r.cells[i].ok) partial.append(results_csv_row(r, r.cells[i], wo));
+                       });
   } catch (...) {
     if (events_file) {
       events_file.reset();
@@ -229,9 +283,8 @@ int run(const RunOptions& o) {
     if (!*events_file) throw std::runtime_error(events_tmp.string() + ": write failed");
     fs::rename(events_tmp, o.events);
   }
-  WriteOptions wo;
-  wo.reproducible = o.reproducible;
   write_results(results, ex.out_dir, wo);
+  partial.discard();  // everything it held is in results.csv now
   write_functions_csv(results, ex.out_dir);
   // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
   // does, so both give the same bytes.

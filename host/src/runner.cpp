@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "crash_report.hpp"
 #include "io_util.hpp"
 
 namespace keepwarm {
@@ -86,7 +87,7 @@ std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& 
 
 RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
                     std::vector<PluginPtr> plugins, const ProgressFn& progress,
-                    EventObserver* observer) {
+                    EventObserver* observer, const CellDoneFn& cell_done) {
   RunResults results;
   results.experiment = ex;
   results.traces = std::move(traces);
@@ -120,11 +121,16 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
   std::atomic<size_t> next{0};
   std::atomic<size_t> done{0};
   std::mutex progress_mutex;
-  auto worker = [&] {
+  CrashReporter crash_reporter(jobs);
+  auto worker = [&](unsigned worker_id) {
     for (;;) {
       const size_t i = next.fetch_add(1);
       if (i >= grid.size()) return;
       const Cell& cell = grid[i];
+      crash_reporter.running(worker_id, "policy " + results.plugins[cell.policy]->label() +
+                                            " on trace " + results.traces[cell.trace]->name +
+                                            " at " + std::to_string(cell.memory_mb) + " MB, seed " +
+                                            std::to_string(cell.seed));
       CellOutcome& out = results.cells[i];
       out.cell = cell;
       SimConfig config;
@@ -142,18 +148,20 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
         out.ok = false;
         out.error = e.what();
       }
+      crash_reporter.idle(worker_id);
       const size_t d = done.fetch_add(1) + 1;
-      if (progress) {
+      if (progress || cell_done) {
         std::lock_guard<std::mutex> lock(progress_mutex);
-        progress(d, grid.size());
+        if (cell_done) cell_done(results, i);
+        if (progress) progress(d, grid.size());
       }
     }
   };
   if (jobs <= 1) {
-    worker();
+    worker(0);
   } else {
     std::vector<std::thread> pool;
-    for (unsigned j = 0; j < jobs; ++j) pool.emplace_back(worker);
+    for (unsigned j = 0; j < jobs; ++j) pool.emplace_back(worker, j);
     for (std::thread& t : pool) t.join();
   }
   return results;
@@ -167,23 +175,31 @@ static std::string fixed(double v, int decimals) {
   return buf;
 }
 
-std::string results_csv(const RunResults& r, const WriteOptions& options) {
-  std::ostringstream out;
-  out << "trace,policy,memory_mb,seed,invocations,warm,cold,dropped,evictions,expirations,"
+std::string results_csv_header() {
+  return "trace,policy,memory_mb,seed,invocations,warm,cold,dropped,evictions,expirations,"
          "prewarms,prewarm_hits,cold_pct,dropped_pct,added_latency_ms,idle_mb_s,peak_memory_mb,"
          "wall_s\n";
-  for (const CellOutcome& c : r.cells) {
-    if (!c.ok) continue;
-    const CellMetrics& m = c.result.metrics;
-    out << csv_field(r.traces[c.cell.trace]->name) << ','
-        << csv_field(r.plugins[c.cell.policy]->name()) << ',' << c.cell.memory_mb << ','
-        << c.cell.seed << ',' << m.invocations << ',' << m.warm << ',' << m.cold << ',' << m.dropped
-        << ',' << m.evictions << ',' << m.expirations << ',' << m.prewarms << ',' << m.prewarm_hits
-        << ',' << fixed(m.cold_pct(), 6) << ',' << fixed(m.dropped_pct(), 6) << ','
-        << fixed(m.added_latency_ms, 3) << ',' << fixed(m.idle_mb_s, 3) << ',' << m.peak_memory_mb
-        << ',' << fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
-  }
+}
+
+std::string results_csv_row(const RunResults& r, const CellOutcome& c,
+                            const WriteOptions& options) {
+  const CellMetrics& m = c.result.metrics;
+  std::ostringstream out;
+  out << csv_field(r.traces[c.cell.trace]->name) << ','
+      << csv_field(r.plugins[c.cell.policy]->name()) << ',' << c.cell.memory_mb << ','
+      << c.cell.seed << ',' << m.invocations << ',' << m.warm << ',' << m.cold << ',' << m.dropped
+      << ',' << m.evictions << ',' << m.expirations << ',' << m.prewarms << ',' << m.prewarm_hits
+      << ',' << fixed(m.cold_pct(), 6) << ',' << fixed(m.dropped_pct(), 6) << ','
+      << fixed(m.added_latency_ms, 3) << ',' << fixed(m.idle_mb_s, 3) << ',' << m.peak_memory_mb
+      << ',' << fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
   return out.str();
+}
+
+std::string results_csv(const RunResults& r, const WriteOptions& options) {
+  std::string out = results_csv_header();
+  for (const CellOutcome& c : r.cells)
+    if (c.ok) out += results_csv_row(r, c, options);
+  return out;
 }
 
 static std::string json_string(const std::string& s) {

@@ -49,13 +49,18 @@ std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& 
 
 // Called after each finished cell with (done, total); from worker threads, serialised.
 using ProgressFn = std::function<void(size_t done, size_t total)>;
+// Called after each finished cell with the results so far and the cell's index in
+// results.cells (whose entry is complete); from worker threads, serialised with ProgressFn.
+using CellDoneFn = std::function<void(const RunResults& results, size_t index)>;
 
 // Runs every cell; a failing cell (policy error) is recorded and the others go on. Results are
 // identical for any number of jobs. An observer (the event log) is only accepted for a grid of
 // exactly one cell (ConfigError otherwise).
+// While it runs, a fatal signal in a policy (a crash) is reported on stderr with the cells that
+// were running, naming their plugins, before the process dies (see crash_report.hpp).
 RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
                     std::vector<PluginPtr> plugins, const ProgressFn& progress = {},
-                    EventObserver* observer = nullptr);
+                    EventObserver* observer = nullptr, const CellDoneFn& cell_done = {});
 
 struct WriteOptions {
   bool reproducible = false;  // write wall_s as 0 so that files compare byte for byte
@@ -63,6 +68,10 @@ struct WriteOptions {
 
 // results.csv: one row per successful cell (columns in docs/results.md).
 std::string results_csv(const RunResults& results, const WriteOptions& options = {});
+// The header line and one cell's row of results.csv (each with its newline).
+std::string results_csv_header();
+std::string results_csv_row(const RunResults& results, const CellOutcome& cell,
+                            const WriteOptions& options = {});
 // results.json: settings, keepwarm version, plugins, cells and failed cells.
 std::string results_json(const RunResults& results, const WriteOptions& options = {});
 // Writes both files atomically into dir (created if missing).
