@@ -320,6 +320,21 @@ TEST_F(EngineRules, ExceptionInAHookBecomesAPolicyError) {
   }
 }
 
+TEST_F(EngineRules, PolicyWarningsGoToStderrWithThePolicyAndCell) {
+  g_script.on_arrival = [](const Host& h, kw_function_id, const auto&) {
+    h.log(KW_LOG_WARN, "window too small");
+    h.log(KW_LOG_DEBUG, "internal detail");
+  };
+  const Trace t = make_trace({{"x", 10, 10, 10}}, {{5, "x"}});
+  ::testing::internal::CaptureStderr();
+  run_scripted(t, 100);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("policy 'scripted' at t=5.000 ms (100 MB, seed 1): warning: window too small"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(err.find("internal detail"), std::string::npos) << err;  // below the default level
+}
+
 TEST_F(EngineRules, PerFunctionCountsSumToTheCellTotals) {
   const Trace t = make_trace({{"a", 100, 10, 10}, {"b", 100, 10, 10}, {"c", 150, 10, 10}},
                              {{0, "a"}, {1, "b"}, {20, "a"}, {30, "c"}, {40, "b"}, {50, "a"}});

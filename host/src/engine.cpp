@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -238,6 +239,11 @@ class Simulation {
       lookahead_ = &owned_lookahead_;
     }
     for (const auto& [name, value] : config.params) params_.emplace(name, value);
+    // Policy log messages at or above KEEPWARM_LOG (debug, info, warn; default warn) go to stderr.
+    if (const char* env = std::getenv("KEEPWARM_LOG"); env != nullptr) {
+      const std::string v = env;
+      log_level_ = v == "debug" ? KW_LOG_DEBUG : v == "info" ? KW_LOG_INFO : KW_LOG_WARN;
+    }
     // The clock starts at the first arrival (policies may read it in create()).
     now_ = idle_since_ = trace.times.empty() ? 0.0 : trace.times.front();
     init_host();
@@ -623,7 +629,16 @@ class Simulation {
       const auto it = s.params_.find(name);
       return it == s.params_.end() ? nullptr : it->second.c_str();
     };
-    host_.log = [](const kw_host*, kw_log_level, const char*) {};
+    host_.log = [](const kw_host* h, kw_log_level level, const char* message) {
+      const Simulation& s = of(h);
+      if (message == nullptr || static_cast<int>(level) < s.log_level_) return;
+      static const char* const names[] = {"debug", "info", "warning"};
+      std::fprintf(stderr, "keepwarm: policy '%s' at t=%.3f ms (%llu MB, seed %llu): %s: %s\n",
+                   s.plugin_->name().c_str(), s.now_,
+                   static_cast<unsigned long long>(s.config_.memory_mb),
+                   static_cast<unsigned long long>(s.config_.seed),
+                   names[std::min<int>(std::max<int>(level, 0), 2)], message);
+    };
     host_.report_error = [](const kw_host* h, const char* message) {
       of(h).soft_fail(message != nullptr ? message : "error reported without a message");
     };
@@ -653,6 +668,7 @@ class Simulation {
   kw_host host_{};
   void* self_ = nullptr;
   std::string error_;
+  int log_level_ = KW_LOG_WARN;
 
   std::vector<kw_function_info> infos_;
   std::vector<double> cold_duration_;
