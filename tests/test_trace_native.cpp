@@ -55,6 +55,15 @@ TEST(TraceNative, MemoryNotPositive) {
   EXPECT_EQ(n.rfind("functions.csv:2:3: memory_mb", 0), 0u) << n;
 }
 
+TEST(TraceNative, NegativeTimesPointAtTheirColumn) {
+  const std::string c =
+      load_error("function,memory_mb,cold_ms,warm_ms\nf,128,-100,10\n", "time_ms,function\n");
+  EXPECT_EQ(c.rfind("functions.csv:2:7: cold_ms must be >= 0, got -100", 0), 0u) << c;
+  const std::string w =
+      load_error("function,memory_mb,cold_ms,warm_ms\nf,128,100,-1.5\n", "time_ms,function\n");
+  EXPECT_EQ(w.rfind("functions.csv:2:11: warm_ms must be >= 0, got -1.5", 0), 0u) << w;
+}
+
 TEST(TraceNative, DuplicateFunction) {
   TraceError err("", 0, 0, "");
   const std::string e =

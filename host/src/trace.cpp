@@ -116,7 +116,7 @@ class CsvCursor {
   uint64_t line_no_ = 0;
 };
 
-double parse_double(CsvCursor& csv, const char* what) {
+double parse_double(CsvCursor& csv, const char* what, uint64_t* column = nullptr) {
   uint64_t col = 0;
   std::string_view f = csv.field(what, &col);
   while (!f.empty() && f.front() == ' ') f.remove_prefix(1);
@@ -125,6 +125,7 @@ double parse_double(CsvCursor& csv, const char* what) {
   const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
   if (f.empty() || ec != std::errc() || ptr != f.data() + f.size() || !std::isfinite(v))
     csv.fail(col, std::string("bad number for ") + what + ": '" + std::string(f) + "'");
+  if (column != nullptr) *column = col;
   return v;
 }
 
@@ -157,13 +158,14 @@ Trace load_native_trace(const fs::path& dir) {
       uint64_t col = 0;
       const std::string_view id = csv.field("function", &col);
       if (id.empty()) csv.fail(col, "empty function name");
-      const double mem = parse_double(csv, "memory_mb");
+      uint64_t mem_col = 0, cold_col = 0, warm_col = 0;
+      const double mem = parse_double(csv, "memory_mb", &mem_col);
       if (mem <= 0 || mem != std::floor(mem) || mem > 4294967295.0)
-        csv.fail(id.size() + 2, "memory_mb must be a whole number > 0, got " + std::to_string(mem));
-      const double cold = parse_double(csv, "cold_ms");
-      const double warm = parse_double(csv, "warm_ms");
-      if (cold < 0) csv.fail(0, "cold_ms must be >= 0");
-      if (warm < 0) csv.fail(0, "warm_ms must be >= 0");
+        csv.fail(mem_col, "memory_mb must be a whole number > 0, got " + format_number(mem));
+      const double cold = parse_double(csv, "cold_ms", &cold_col);
+      const double warm = parse_double(csv, "warm_ms", &warm_col);
+      if (cold < 0) csv.fail(cold_col, "cold_ms must be >= 0, got " + format_number(cold));
+      if (warm < 0) csv.fail(warm_col, "warm_ms must be >= 0, got " + format_number(warm));
       csv.expect_end();
       const auto [it, inserted] = index.emplace(id, static_cast<uint32_t>(trace.functions.size()));
       if (!inserted)
@@ -188,7 +190,7 @@ Trace load_native_trace(const fs::path& dir) {
       csv.expect_end();
       if (t < last)
         csv.fail(1, "time goes backwards: " + std::string(csv.line().substr(0, col - 2)) +
-                        " is before the previous invocation");
+                        " is before the previous invocation's " + format_number(last));
       const auto it = index.find(id);
       if (it == index.end()) csv.fail(col, "unknown function '" + std::string(id) + "'");
       last = t;
