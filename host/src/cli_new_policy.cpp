@@ -205,8 +205,8 @@ class @CLASS@ final : public keepwarm::Policy {
     last_used_[slot] = host().now();
   }
 
-  // Container c of fn became idle (its invocation finished, or it was just prewarmed). The only
-  // place where set_keepalive is accepted for c (it must be idle).
+  // Container c of fn became idle (its invocation finished, or it was just prewarmed). From now
+  // until it is reused or removed, set_keepalive(c, ...) is accepted (here or in any later hook).
   void on_container_idle(kw_container_id c, kw_function_id /*fn*/) override {
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     idle_.push(slot, last_used_[slot]);
