@@ -5,9 +5,10 @@
 // Deadlines are now + keepalive_min at each idle event, so they come in idle order: the policy
 // keeps them in a FIFO queue and holds a single host timer at the queue's head, instead of one
 // host keep-alive deadline per idle event (an O(log n) update of the host's deadline heap at
-// every idle event and every reuse: about 20% slower in bench_policies). When the timer fires, due containers are removed with set_keepalive(c, now),
-// which the host carries out right after the hook, before any arrival at that time: the same
-// outcome as a host deadline, at O(1) amortised per event.
+// every idle event and every reuse: about 20% slower in bench_policies). When the timer fires, due
+// containers are removed with set_keepalive(c, now), which the host carries out right after the
+// hook, before any arrival at that time: the same outcome as a host deadline, at O(1) amortised per
+// event.
 //
 // faascache compat mode reproduces the reference's TTL: a container's time to live counts from
 // the start of the last invocation it served, and expired containers of f are purged only when
