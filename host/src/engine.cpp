@@ -59,25 +59,21 @@ inline double from_orderable(uint64_t u) noexcept {
   return t;
 }
 
-// A running container's finish, 16 bytes: the time as an orderable integer, then the order it
-// was scheduled in (high 40 bits, the tie-break) packed with the container's slot (low 24).
-struct FinishEvent {
+// An event of one container (its finish, or its keep-alive deadline), 16 bytes: the time as an
+// orderable integer, then the order it was scheduled in (high 40 bits, the tie-break) packed
+// with the container's slot (low 24).
+struct SlotEvent {
   static constexpr unsigned kSlotBits = 24;
   static constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
   uint64_t key;
   uint64_t order;
-  FinishEvent(double t, uint64_t seq, uint32_t slot) noexcept
+  SlotEvent(double t, uint64_t seq, uint32_t slot) noexcept
       : key(orderable(t)), order((seq << kSlotBits) | slot) {}
   double time() const noexcept { return from_orderable(key); }
   uint32_t slot() const noexcept { return static_cast<uint32_t>(order & kSlotMask); }
-  static bool before(const FinishEvent& a, const FinishEvent& b) noexcept {
+  static bool before(const SlotEvent& a, const SlotEvent& b) noexcept {
     return (a.key < b.key) | ((a.key == b.key) & (a.order < b.order));
   }
-};
-struct ExpiryEvent {
-  double t;
-  uint64_t seq;
-  uint32_t slot;
 };
 struct TimedEvent {
   double t;
@@ -143,12 +139,12 @@ class EventHeap {
 // then only ever holds live deadlines, whatever the policy does.
 class DeadlineHeap {
  public:
-  double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().t; }
+  double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().time(); }
   bool contains(uint32_t slot) const noexcept { return slot < pos_.size() && pos_[slot] != kNil; }
   // Sets (or replaces) the deadline of slot.
-  void set(const ExpiryEvent& e) {
-    erase(e.slot);
-    if (e.slot >= pos_.size()) pos_.resize(static_cast<size_t>(e.slot) + 1, kNil);
+  void set(const SlotEvent& e) {
+    erase(e.slot());
+    if (e.slot() >= pos_.size()) pos_.resize(static_cast<size_t>(e.slot()) + 1, kNil);
     v_.push_back(e);
     sift_up(v_.size() - 1);
   }
@@ -156,29 +152,29 @@ class DeadlineHeap {
     if (!contains(slot)) return;
     const size_t i = pos_[slot];
     pos_[slot] = kNil;
-    const ExpiryEvent last = v_.back();
+    const SlotEvent last = v_.back();
     v_.pop_back();
     if (i == v_.size()) return;
     v_[i] = last;
-    pos_[last.slot] = static_cast<uint32_t>(i);
+    pos_[last.slot()] = static_cast<uint32_t>(i);
     sift_down(sift_up(i));
   }
   uint32_t pop() noexcept {
-    const uint32_t slot = v_.front().slot;
+    const uint32_t slot = v_.front().slot();
     erase(slot);
     return slot;
   }
 
  private:
-  static bool before(const ExpiryEvent& a, const ExpiryEvent& b) noexcept {
-    return a.t < b.t || (a.t == b.t && a.seq < b.seq);
+  static bool before(const SlotEvent& a, const SlotEvent& b) noexcept {
+    return SlotEvent::before(a, b);
   }
-  void place(size_t i, const ExpiryEvent& e) noexcept {
+  void place(size_t i, const SlotEvent& e) noexcept {
     v_[i] = e;
-    pos_[e.slot] = static_cast<uint32_t>(i);
+    pos_[e.slot()] = static_cast<uint32_t>(i);
   }
   size_t sift_up(size_t i) noexcept {
-    const ExpiryEvent e = v_[i];
+    const SlotEvent e = v_[i];
     while (i > 0) {
       const size_t parent = (i - 1) / 4;
       if (!before(e, v_[parent])) break;
@@ -189,15 +185,14 @@ class DeadlineHeap {
     return i;
   }
   void sift_down(size_t i) noexcept {
-    const ExpiryEvent e = v_[i];
+    const SlotEvent e = v_[i];
     const size_t n = v_.size();
     for (;;) {
       const size_t first = 4 * i + 1;
       if (first >= n) break;
       size_t best = first;
       const size_t end = std::min(first + 4, n);
-      for (size_t c = first + 1; c < end; ++c)
-        if (before(v_[c], v_[best])) best = c;
+      for (size_t c = first + 1; c < end; ++c) best = before(v_[c], v_[best]) ? c : best;
       if (!before(v_[best], e)) break;
       place(i, v_[best]);
       i = best;
@@ -205,7 +200,7 @@ class DeadlineHeap {
     place(i, e);
   }
 
-  std::vector<ExpiryEvent> v_;
+  std::vector<SlotEvent> v_;
   std::vector<uint32_t> pos_;
 };
 
@@ -361,7 +356,7 @@ class Simulation {
       }
       ++result_.metrics.warm;
       ++pf.warm;
-      finishes_.push(FinishEvent{now_ + trace_.functions[fn].warm_ms, seq_++, slot});
+      finishes_.push(SlotEvent{now_ + trace_.functions[fn].warm_ms, seq_++, slot});
       if (observer_ != nullptr) [[unlikely]]
         observer_->arrival(now_, fn, Outcome::warm, handle(slot));
       if (desc_.on_container_started != nullptr)
@@ -387,7 +382,7 @@ class Simulation {
     ++pf.cold;
     const double duration = cold_duration_[fn];
     result_.metrics.added_latency_ms += duration - trace_.functions[fn].warm_ms;
-    finishes_.push(FinishEvent{now_ + duration, seq_++, slot});
+    finishes_.push(SlotEvent{now_ + duration, seq_++, slot});
     if (observer_ != nullptr) [[unlikely]]
       observer_->arrival(now_, fn, Outcome::cold, handle(slot));
     if (desc_.on_container_started != nullptr)
@@ -484,8 +479,8 @@ class Simulation {
       free_slots_.pop_back();
     } else {
       slot = static_cast<uint32_t>(containers_.size());
-      if (slot > FinishEvent::kSlotMask)
-        throw std::runtime_error("more than " + std::to_string(FinishEvent::kSlotMask + 1) +
+      if (slot > SlotEvent::kSlotMask)
+        throw std::runtime_error("more than " + std::to_string(SlotEvent::kSlotMask + 1) +
                                  " containers alive at once: beyond what keepwarm supports");
       containers_.emplace_back();
     }
@@ -603,7 +598,7 @@ class Simulation {
         s.expiries_.erase(slot);
         return;
       }
-      s.expiries_.set(ExpiryEvent{std::max(deadline, s.now_), s.seq_++, slot});
+      s.expiries_.set(SlotEvent{std::max(deadline, s.now_), s.seq_++, slot});
     };
     host_.request_prewarm = [](const kw_host* h, kw_function_id fn, double at) {
       Simulation& s = of(h);
@@ -677,7 +672,7 @@ class Simulation {
   std::vector<Container> containers_;
   std::vector<uint32_t> free_slots_;
   std::vector<FunctionState> functions_;
-  EventHeap<FinishEvent> finishes_;
+  EventHeap<SlotEvent> finishes_;
   DeadlineHeap expiries_;
   EventHeap<TimedEvent> timed_;
   uint64_t seq_ = 0;
