@@ -175,6 +175,20 @@ TEST(CliRun, BadInputGetsClearErrors) {
   EXPECT_NE(r.output.find("has no parameter 'nope'"), std::string::npos) << r.output;
 }
 
+TEST(CliRun, TracesSharingANameAreToldApart) {
+  test::TempDir dir;
+  write_trace(dir / "a" / "t");
+  write_trace(dir / "b" / "t");
+  const auto r = test::run_keepwarm("run -q --trace " + (dir / "a/t").string() + " --trace " +
+                                    (dir / "b/t").string() + " --policy lru --memory 500 --out " +
+                                    (dir / "o").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto rows = lines(test::read_text(dir / "o/results.csv"));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].rfind("t,lru,500,", 0), 0u) << rows[1];
+  EXPECT_EQ(rows[2].rfind("t-2,lru,500,", 0), 0u) << rows[2];
+}
+
 TEST(CliRun, NamesWithCommasAreQuotedAndReadBack) {
   test::TempDir dir;
   write_trace(dir / "my,\"odd\" trace");

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -243,7 +244,16 @@ int run(const RunOptions& o) {
   }
 
   std::vector<std::shared_ptr<const Trace>> traces;
-  for (const fs::path& p : ex.traces) traces.push_back(std::make_shared<Trace>(load_trace(p)));
+  std::set<std::string> trace_names;
+  for (const fs::path& p : ex.traces) {
+    auto trace = std::make_shared<Trace>(load_trace(p));
+    // Results name traces by their name: two traces that share one (a/sample, b/sample) become
+    // sample and sample-2.
+    const std::string base = trace->name;
+    for (int n = 2; !trace_names.insert(trace->name).second; ++n)
+      trace->name = base + "-" + std::to_string(n);
+    traces.push_back(std::move(trace));
+  }
 
   std::unique_ptr<std::ofstream> events_file;
   std::unique_ptr<EventLog> event_log;
