@@ -5,9 +5,11 @@
 // - containers live in a slab indexed by slot; a handle is (generation << 32 | slot);
 // - each function keeps its idle containers in an intrusive doubly linked list, most recently
 //   idled at the tail (warm starts reuse the tail; evictions/expiries unlink in O(1));
-// - three binary heaps hold pending events: running containers' finish times, keep-alive
-//   deadlines (lazily invalidated by a per-container token), and timers/prewarms. At equal
-//   times finishes go first, then expiries, then timers and prewarms (in request order).
+// - three 4-ary heaps hold pending events: running containers' finish times, keep-alive
+//   deadlines (indexed by slot, so a reuse or removal takes its deadline out at once), and
+//   timers/prewarms. Finishes and deadlines are 16-byte integer keys compared without branches.
+//   At equal times finishes go first, then expiries, then timers and prewarms; each kind in the
+//   order it was scheduled.
 #include "keepwarm/engine.hpp"
 
 #include <algorithm>
