@@ -90,93 +90,50 @@ struct TimedEvent {
 
 // A 4-ary min-heap ordered by E::before (time, then push order): half the depth of a binary
 // heap, and sifts move a hole instead of swapping. Equal times pop in push order, which makes
-// runs deterministic.
-template <class E>
+// runs deterministic. With kIndexed, entries carry a container slot (E::slot()) and the heap
+// keeps each slot's position, so that erase(slot) is O(log n): keep-alive deadlines, at most
+// one per container, leave the heap as soon as they are cancelled (reuse, removal, a new
+// deadline), so it only ever holds live ones, whatever the policy does.
+template <class E, bool kIndexed = false>
 class EventHeap {
  public:
   bool empty() const noexcept { return v_.empty(); }
   double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().time(); }
-  const E& top() const noexcept { return v_.front(); }
   void push(const E& e) {
-    size_t i = v_.size();
+    if constexpr (kIndexed)
+      if (e.slot() >= pos_.size()) pos_.resize(static_cast<size_t>(e.slot()) + 1, kNil);
     v_.push_back(e);
-    while (i > 0) {
-      const size_t parent = (i - 1) / 4;
-      if (!before(e, v_[parent])) break;
-      v_[i] = v_[parent];
-      i = parent;
-    }
-    v_[i] = e;
+    sift_up(v_.size() - 1);
   }
-  E pop() {
+  E pop() noexcept {
     const E top = v_.front();
-    const E last = v_.back();
-    v_.pop_back();
-    const size_t n = v_.size();
-    if (n > 0) {
-      size_t i = 0;
-      for (;;) {
-        const size_t first = 4 * i + 1;
-        if (first >= n) break;
-        size_t best = first;
-        const size_t end = std::min(first + 4, n);
-        for (size_t c = first + 1; c < end; ++c) best = before(v_[c], v_[best]) ? c : best;
-        if (!before(v_[best], last)) break;
-        v_[i] = v_[best];
-        i = best;
-      }
-      v_[i] = last;
-    }
+    remove_at(0);
     return top;
   }
   void reserve(size_t n) { v_.reserve(n); }
 
+  // Indexed heaps only.
+  bool contains(uint32_t slot) const noexcept { return slot < pos_.size() && pos_[slot] != kNil; }
+  void erase(uint32_t slot) noexcept {
+    if (contains(slot)) remove_at(pos_[slot]);
+  }
+
  private:
   static bool before(const E& a, const E& b) noexcept { return E::before(a, b); }
-  std::vector<E> v_;
-};
-
-// Keep-alive deadlines: at most one per container, so the heap is indexed by container slot and
-// a deadline leaves it as soon as it is cancelled (reuse, removal, or a new deadline). The heap
-// then only ever holds live deadlines, whatever the policy does.
-class DeadlineHeap {
- public:
-  double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().time(); }
-  bool contains(uint32_t slot) const noexcept { return slot < pos_.size() && pos_[slot] != kNil; }
-  // Sets (or replaces) the deadline of slot.
-  void set(const SlotEvent& e) {
-    erase(e.slot());
-    if (e.slot() >= pos_.size()) pos_.resize(static_cast<size_t>(e.slot()) + 1, kNil);
-    v_.push_back(e);
-    sift_up(v_.size() - 1);
+  void place(size_t i, const E& e) noexcept {
+    v_[i] = e;
+    if constexpr (kIndexed) pos_[e.slot()] = static_cast<uint32_t>(i);
   }
-  void erase(uint32_t slot) noexcept {
-    if (!contains(slot)) return;
-    const size_t i = pos_[slot];
-    pos_[slot] = kNil;
-    const SlotEvent last = v_.back();
+  void remove_at(size_t i) noexcept {
+    if constexpr (kIndexed) pos_[v_[i].slot()] = kNil;
+    const E last = v_.back();
     v_.pop_back();
     if (i == v_.size()) return;
     v_[i] = last;
-    pos_[last.slot()] = static_cast<uint32_t>(i);
     sift_down(sift_up(i));
   }
-  uint32_t pop() noexcept {
-    const uint32_t slot = v_.front().slot();
-    erase(slot);
-    return slot;
-  }
-
- private:
-  static bool before(const SlotEvent& a, const SlotEvent& b) noexcept {
-    return SlotEvent::before(a, b);
-  }
-  void place(size_t i, const SlotEvent& e) noexcept {
-    v_[i] = e;
-    pos_[e.slot()] = static_cast<uint32_t>(i);
-  }
   size_t sift_up(size_t i) noexcept {
-    const SlotEvent e = v_[i];
+    const E e = v_[i];
     while (i > 0) {
       const size_t parent = (i - 1) / 4;
       if (!before(e, v_[parent])) break;
@@ -187,7 +144,7 @@ class DeadlineHeap {
     return i;
   }
   void sift_down(size_t i) noexcept {
-    const SlotEvent e = v_[i];
+    const E e = v_[i];
     const size_t n = v_.size();
     for (;;) {
       const size_t first = 4 * i + 1;
@@ -202,8 +159,8 @@ class DeadlineHeap {
     place(i, e);
   }
 
-  std::vector<SlotEvent> v_;
-  std::vector<uint32_t> pos_;
+  std::vector<E> v_;
+  std::vector<uint32_t> pos_;  // indexed heaps: slot -> position, kNil when absent
 };
 
 std::string format_time(double t) {
@@ -303,7 +260,7 @@ class Simulation {
       if (tf == m) {
         finish(finishes_.pop().slot());
       } else if (te == m) {
-        remove(expiries_.pop(), KW_REMOVED_EXPIRED);
+        remove(expiries_.pop().slot(), KW_REMOVED_EXPIRED);
       } else {
         const TimedEvent e = timed_.pop();
         if (e.prewarm)
@@ -596,11 +553,9 @@ class Simulation {
         s.soft_fail("set_keepalive with a NaN deadline");
         return;
       }
-      if (deadline == INFINITY) {
-        s.expiries_.erase(slot);
-        return;
-      }
-      s.expiries_.set(SlotEvent{std::max(deadline, s.now_), s.seq_++, slot});
+      s.expiries_.erase(slot);  // a new deadline replaces the old one; INFINITY only clears it
+      if (deadline != INFINITY)
+        s.expiries_.push(SlotEvent{std::max(deadline, s.now_), s.seq_++, slot});
     };
     host_.request_prewarm = [](const kw_host* h, kw_function_id fn, double at) {
       Simulation& s = of(h);
@@ -675,7 +630,7 @@ class Simulation {
   std::vector<uint32_t> free_slots_;
   std::vector<FunctionState> functions_;
   EventHeap<SlotEvent> finishes_;
-  DeadlineHeap expiries_;
+  EventHeap<SlotEvent, true> expiries_;  // keep-alive deadlines, one per idle container at most
   EventHeap<TimedEvent> timed_;
   uint64_t seq_ = 0;
 
