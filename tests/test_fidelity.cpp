@@ -154,7 +154,23 @@ TEST_F(Fidelity, TtlMatchesReference) {
   EXPECT_EQ(checked, 5);
 }
 
-TEST_F(Fidelity, RandAssignmentVariantMatchesReferenceMean) {
+// RAND against the three `faascache-assignment` runs. The issue's criterion is the mean over
+// seeds within 15% (or 5 invocations). For cold starts that holds over 60 seeds. Dropped
+// invocations on 20-c are bimodal: in some seeds a random eviction takes the last idle
+// container of the busiest function just before a burst, each arrival then starts a 30 s cold
+// container, running containers fill memory and several hundred invocations are dropped. The
+// reference's own model has the same mode (tools/faascache_rand_model.py: 10 of 200 seeds at
+// 800 MB, mean 33.9, against 0.7 over the three published runs), so a mean over many seeds
+// cannot match the mean of those three. What is checked instead, per memory size:
+// - the mean of cold starts over kSeeds seeds, as the issue asks;
+// - the median of drops over kSeeds seeds against the reference's mean;
+// - a 3-seed experiment like the reference's reproduces the reference's mean, cold and dropped,
+//   within the issue's tolerance for at least a quarter of all 3-seed subsets of the kSeeds
+//   seeds: the published runs must be an ordinary outcome of keepwarm, not a rare one. This
+//   fails if the burst mode were more common than about 1 seed in 3, or if cold starts or
+//   drops outside the bursts were off by more than the tolerance.
+// The cross-check over 60 seeds against the Python model is the CTest fidelity_rand_model.
+TEST_F(Fidelity, RandAssignmentVariantMatchesReference) {
   std::map<uint64_t, std::pair<double, double>> ref_sum;  // memory -> (cold, dropped) sums
   std::map<uint64_t, int> ref_n;
   for (const RefRow& r : rows_) {
@@ -163,33 +179,48 @@ TEST_F(Fidelity, RandAssignmentVariantMatchesReferenceMean) {
     ref_sum[r.memory].second += r.dropped;
     ++ref_n[r.memory];
   }
-  ASSERT_FALSE(ref_sum.empty());
-  // The mean of the cold starts must match; for drops the median over seeds is compared: drops
-  // are bimodal on 20-c (in a few seeds a burst meets a function whose containers were all
-  // evicted, and cold starts of 3+ s then fill memory with running containers, dropping
-  // hundreds of invocations), and the reference's three seeds are too few to estimate the mean
-  // of such a rare mode. The mean is printed for the record.
-  constexpr int kSeeds = 10;
+  ASSERT_EQ(ref_sum.size(), 5u);
+  constexpr int kSeeds = 60;
   for (const auto& [memory, sums] : ref_sum) {
     const double ref_cold = sums.first / ref_n[memory];
     const double ref_dropped = sums.second / ref_n[memory];
-    double cold = 0, dropped = 0;
-    std::vector<double> drops;
+    std::vector<double> colds, drops;
     for (int seed = 1; seed <= kSeeds; ++seed) {
       const CellMetrics m =
           run_cell(*trace_, "rand", memory, Compat::faascache, seed, 3000, 0.2).metrics;
-      cold += static_cast<double>(m.cold) / kSeeds;
-      dropped += static_cast<double>(m.dropped) / kSeeds;
+      colds.push_back(static_cast<double>(m.cold));
       drops.push_back(static_cast<double>(m.dropped));
     }
-    std::sort(drops.begin(), drops.end());
-    const double median = (drops[kSeeds / 2 - 1] + drops[kSeeds / 2]) / 2;
+    double cold = 0, dropped = 0;
+    for (int i = 0; i < kSeeds; ++i) {
+      cold += colds[i] / kSeeds;
+      dropped += drops[i] / kSeeds;
+    }
+    std::vector<double> sorted = drops;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = (sorted[kSeeds / 2 - 1] + sorted[kSeeds / 2]) / 2;
+    const int ref_runs = ref_n[memory];
+    ASSERT_EQ(ref_runs, 3);
+    int subsets = 0, cold_ok = 0, dropped_ok = 0;
+    for (int a = 0; a < kSeeds; ++a)
+      for (int b = a + 1; b < kSeeds; ++b)
+        for (int c = b + 1; c < kSeeds; ++c) {
+          ++subsets;
+          cold_ok += within((colds[a] + colds[b] + colds[c]) / 3, ref_cold, 0.15, 5);
+          dropped_ok += within((drops[a] + drops[b] + drops[c]) / 3, ref_dropped, 0.15, 5);
+        }
+    const int bursts = static_cast<int>(
+        std::count_if(drops.begin(), drops.end(), [&](double d) { return d > median + 100; }));
     std::printf(
-        "fidelity RAND  %5llu MB: mean cold %7.1f (ref %7.1f)  dropped mean %7.1f median "
-        "%7.1f (ref %7.1f)\n",
-        static_cast<unsigned long long>(memory), cold, ref_cold, dropped, median, ref_dropped);
-    EXPECT_TRUE(within(cold, ref_cold, 0.15, 5)) << memory << " MB cold " << cold;
-    EXPECT_TRUE(within(median, ref_dropped, 0.15, 5)) << memory << " MB dropped " << median;
+        "fidelity RAND  %5llu MB: cold mean %6.1f (ref %6.1f)  dropped mean %6.1f median %6.1f "
+        "(ref %6.1f)  burst seeds %2d/%d  3-seed subsets within tolerance: cold %3.0f%% "
+        "dropped %3.0f%%\n",
+        static_cast<unsigned long long>(memory), cold, ref_cold, dropped, median, ref_dropped,
+        bursts, kSeeds, 100.0 * cold_ok / subsets, 100.0 * dropped_ok / subsets);
+    EXPECT_TRUE(within(cold, ref_cold, 0.15, 5)) << memory << " MB mean cold " << cold;
+    EXPECT_TRUE(within(median, ref_dropped, 0.15, 5)) << memory << " MB median dropped " << median;
+    EXPECT_GE(4 * cold_ok, subsets) << memory << " MB: few 3-seed cold means match";
+    EXPECT_GE(4 * dropped_ok, subsets) << memory << " MB: few 3-seed dropped means match";
   }
 }
 
