@@ -1,4 +1,5 @@
-// test_policy_hybrid_histogram.cpp: fixed fallback, histogram windows and prewarm timing.
+// test_policy_hybrid_histogram.cpp: fixed fallback, histogram windows, the out-of-range
+// forecast and prewarm timing.
 #include <gtest/gtest.h>
 
 #include "policy_test_util.hpp"
@@ -61,6 +62,39 @@ TEST(PolicyHybridHistogram, NotRepresentativeUsesFixedKeepAlive) {
   test::Recorder forced;
   test::run_with(trace, "hybrid-histogram", 1000, {{"cv_threshold", "0"}}, Compat::none, &forced);
   EXPECT_EQ(forced.outcomes.back(), Outcome::cold);
+}
+
+TEST(PolicyHybridHistogram, OutOfRangeIdleTimesUseTheForecast) {
+  // a runs 1000 ms, first every 300 minutes: every idle time (299 min 59 s) is beyond the
+  // 4-hour histogram, so the out-of-bound ratio is 1 > 0.5 and, from the tenth sample on
+  // (arrival 10), the forecast decides: prewarm at 0.85 x forecast after the execution ends,
+  // keep alive to 1.15 x forecast. Before that the fixed 4-hour keep-alive expires in every
+  // gap, so arrivals 0..10 are cold. Arrival 12 comes 400 minutes after arrival 11; with
+  // alpha 0.5 the forecast becomes the mean of the two idle times, 350 min - 1 s, and the
+  // prewarm after arrival 12 is placed from that.
+  constexpr double kIdle300 = 300 * kMin - 1000, kIdle400 = 400 * kMin - 1000;
+  std::vector<std::pair<double, std::string>> inv;
+  for (int k = 0; k <= 11; ++k) inv.push_back({k * 300 * kMin, "a"});
+  const double t12 = 11 * 300 * kMin + 400 * kMin;
+  inv.push_back({t12, "a"});
+  inv.push_back({t12 + 400 * kMin, "a"});
+  const Trace t = test::make_trace({{"a", 100, 1000, 1000}}, inv);
+  test::Recorder rec;
+  const CellResult r = test::run_with(t, "hybrid-histogram", 1000, {}, Compat::none, &rec);
+  ASSERT_GE(rec.prewarms.size(), 3u);
+  EXPECT_DOUBLE_EQ(rec.prewarms[0].first, 10 * 300 * kMin + 1000 + 0.85 * kIdle300);
+  EXPECT_DOUBLE_EQ(rec.prewarms[1].first, 11 * 300 * kMin + 1000 + 0.85 * kIdle300);
+  EXPECT_DOUBLE_EQ(rec.prewarms[2].first, t12 + 1000 + 0.85 * (0.5 * kIdle400 + 0.5 * kIdle300));
+  // Cold: arrivals 0..10, and arrival 12, which comes after the window planned from the
+  // 300-minute forecast closed (1.15 x 299 min 59 s). Arrivals 11 and 13 find their prewarmed
+  // container.
+  EXPECT_EQ(r.metrics.cold, 12u);
+  EXPECT_EQ(r.metrics.prewarm_hits, 2u);
+  // Changing alpha moves the third prewarm: alpha 1 forecasts the last idle time alone.
+  test::Recorder last;
+  test::run_with(t, "hybrid-histogram", 1000, {{"ewma_alpha", "1"}}, Compat::none, &last);
+  ASSERT_GE(last.prewarms.size(), 3u);
+  EXPECT_DOUBLE_EQ(last.prewarms[2].first, t12 + 1000 + 0.85 * kIdle400);
 }
 
 TEST(PolicyHybridHistogram, RejectsBadParameters) {
