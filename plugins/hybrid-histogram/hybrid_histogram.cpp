@@ -123,25 +123,26 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     const double now = host().now();
     if (fresh_prewarm_[slot]) {  // a prewarmed container: alive until the planned deadline
       fresh_prewarm_[slot] = 0;
-      keep_until(c, s.prewarm_deadline);
+      keep_until(c, s.prewarm_deadline, now);
       return;
     }
     s.last_end = now;
-    const Window w = window(fn);
-    const bool alone = host().running_count(fn) == 0 && host().idle_count(fn) == 1;
-    if (prewarm_ && alone && w.prewarm_ms > 0) {
-      host().set_keepalive(c, now);  // unload now, come back just before the next invocation
+    const Window w = window(s);
+    if (prewarm_ && w.prewarm_ms > 0 && host().running_count(fn) == 0 &&
+        host().idle_count(fn) == 1) {  // f's only container
+      host().set_keepalive(c, now);    // unload now, come back just before the next invocation
       s.prewarm_deadline = now + w.keepalive_end_ms;
       host().request_prewarm(fn, now + w.prewarm_ms);
     } else {
-      keep_until(c, now + w.keepalive_end_ms);
+      keep_until(c, now + w.keepalive_end_ms, now);
     }
   }
 
  private:
-  // Removes idle container c at time t unless it is reused first (INFINITY: never).
-  void keep_until(kw_container_id c, double t) {
-    host().set_keepalive(c, std::max(t, host().now()));
+  // Removes idle container c at time t (not before now) unless it is reused first (INFINITY:
+  // never).
+  void keep_until(kw_container_id c, double t, double now) {
+    host().set_keepalive(c, std::max(t, now));
   }
 
   // A percentile of a function's in-range idle times, kept up to date by record(): bin is the
@@ -152,8 +153,14 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     uint32_t bin = 0;
     uint32_t here = 0;
   };
+  struct Window {
+    double prewarm_ms;        // from the end of the execution
+    double keepalive_end_ms;  // from the end of the execution
+  };
   struct State {
     bool seen = false;
+    bool stale = true;  // window needs recomputing: record() changed the histogram or forecast
+    Window window{};
     double last_end = 0;
     uint64_t in_range = 0, oob = 0;
     double sum_sq = 0;  // sum of squared bin counts
@@ -161,13 +168,10 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     double prewarm_deadline = 0;
     Cursor head, tail;  // the head_ and tail_ percentiles
   };
-  struct Window {
-    double prewarm_ms;        // from the end of the execution
-    double keepalive_end_ms;  // from the end of the execution
-  };
 
   void record(kw_function_id fn, double it) {
     State& s = fn_[fn];
+    s.stale = true;
     s.forecast = s.forecast < 0 ? it : alpha_ * it + (1 - alpha_) * s.forecast;
     const double b = std::floor(it / bin_ms_);
     if (b >= bins_) {
@@ -262,8 +266,15 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     return i;
   }
 
-  Window window(kw_function_id fn) const {
-    const State& s = fn_[fn];
+  // The window of a function, recomputed only when record() has changed its state since.
+  Window window(State& s) const {
+    if (s.stale) {
+      s.window = compute_window(s);
+      s.stale = false;
+    }
+    return s.window;
+  }
+  Window compute_window(const State& s) const {
     const uint64_t total = s.in_range + s.oob;
     const Window fixed{0, fixed_ms_};
     if (total < std::max<uint64_t>(min_samples_, 1)) return fixed;
