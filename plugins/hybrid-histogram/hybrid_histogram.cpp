@@ -145,10 +145,12 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     host().set_keepalive(c, std::max(t, now));
   }
 
-  // A percentile of a function's in-range idle times, kept up to date by record(): bin is the
-  // smallest bin whose cumulative count reaches the target rank max(1, ceil(q x samples)); below
-  // counts the samples in lower bins, here those in bin (so below < target <= below + here).
+  // A percentile of a function's in-range idle times, kept up to date by record(): target is the
+  // rank (1-based) max(1, ceil(q x samples)) of the sample that sets it, bin the smallest bin
+  // whose cumulative count reaches target; below counts the samples in lower bins, here those in
+  // bin (so below < target <= below + here).
   struct Cursor {
+    uint64_t target = 1;
     uint64_t below = 0;
     uint32_t bin = 0;
     uint32_t here = 0;
@@ -173,8 +175,8 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     State& s = fn_[fn];
     s.stale = true;
     s.forecast = s.forecast < 0 ? it : alpha_ * it + (1 - alpha_) * s.forecast;
-    const double b = std::floor(it / bin_ms_);
-    if (b >= bins_) {
+    const double b = it / bin_ms_;  // >= 0: its bin is its integer part
+    if (b >= bins_) {               // as floor(b) >= bins_, an integer
       ++s.oob;
       return;
     }
@@ -186,17 +188,21 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     s.sum_sq += 2.0 * cnt + 1;
     ++cnt;
     ++s.in_range;
-    follow(s.head, head_, s.in_range, bin, counts, occupied);
-    follow(s.tail, tail_, s.in_range, bin, counts, occupied);
+    const double n = static_cast<double>(static_cast<int64_t>(s.in_range));
+    follow(s.head, head_, n, bin, counts, occupied);
+    follow(s.tail, tail_, n, bin, counts, occupied);
   }
 
   // Moves percentile cursor c (fraction q) after one sample was added to bin (n samples in
-  // range now). The loops step over occupied bins only; since one sample raises the target
-  // max(1, ceil(q n)) and each cumulative count by at most one, the cursor stays or moves to the
-  // next occupied bin on one side.
-  void follow(Cursor& c, double q, uint64_t n, uint32_t bin, const uint32_t* counts,
+  // range now). The target rank max(1, ceil(q n)) grows by one exactly when q n, as computed,
+  // exceeds it: rounding is monotone and q <= 1, so one more sample never raises ceil(q n) by
+  // more than one. The loops step over occupied bins only; since one sample raises the target
+  // and each cumulative count by at most one, the cursor stays or moves to the next occupied bin
+  // on one side.
+  void follow(Cursor& c, double q, double n, uint32_t bin, const uint32_t* counts,
               const uint64_t* occupied) const noexcept {
-    const uint64_t target = target_rank(q, n);
+    c.target += q * n > static_cast<double>(static_cast<int64_t>(c.target));
+    const uint64_t target = c.target;
     if (bin < c.bin)
       ++c.below;
     else if (bin == c.bin)
@@ -211,14 +217,6 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       c.here = counts[c.bin];
       c.below -= c.here;
     }
-  }
-
-  // max(1, ceil(q n)): the rank (1-based) of the sample whose bin is the q percentile.
-  static uint64_t target_rank(double q, uint64_t n) noexcept {
-    const double x = q * static_cast<double>(n);
-    uint64_t r = static_cast<uint64_t>(x);  // x >= 0: truncation, then ceil
-    if (static_cast<double>(r) < x) ++r;
-    return std::max<uint64_t>(1, r);
   }
 
   // Occupied bins of a function, a bit set of occupied_levels_ levels: bit i of level 0 is set
