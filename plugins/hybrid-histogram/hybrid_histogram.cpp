@@ -24,7 +24,11 @@
 //
 // Keep-alive deadlines are the host's (set_keepalive; a reuse cancels them).
 //
-// Cost per event: O(log B) for B bins (a Fenwick tree gives the percentiles), O(log n) heaps.
+// Cost per event: O(log n) heaps, and O(log_64 B) word operations at most for a histogram of B
+// bins (B = 240: two levels). Each idle time updates the bin counts, the sum of their squares
+// (for the CV) and two percentile cursors, which move at most to the next occupied bin on either
+// side, found in a bit set of occupied bins. A function's window is recomputed, in O(1), only at
+// its first idle event after a new idle time.
 #include <keepwarm/priority_policy.hpp>
 
 #include <array>
