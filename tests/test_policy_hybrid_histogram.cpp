@@ -2,6 +2,9 @@
 // forecast and prewarm timing.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "policy_test_util.hpp"
 
 using namespace keepwarm;
@@ -95,6 +98,60 @@ TEST(PolicyHybridHistogram, OutOfRangeIdleTimesUseTheForecast) {
   test::run_with(t, "hybrid-histogram", 1000, {{"ewma_alpha", "1"}}, Compat::none, &last);
   ASSERT_GE(last.prewarms.size(), 3u);
   EXPECT_DOUBLE_EQ(last.prewarms[2].first, t12 + 1000 + 0.85 * kIdle400);
+}
+
+TEST(PolicyHybridHistogram, TailPercentileFollowsEveryIdleTime) {
+  // 24000 bins of 0.6 s (a three-level set of occupied bins), 300 idle times between 1 and 200
+  // minutes in random order, the smallest first. With head_pct 0 every prewarm comes at that
+  // smallest bin, before the next arrival; the prewarmed container lives until the upper edge of
+  // the tail_pct percentile bin, so an arrival at or after that edge follows an expiry exactly
+  // there. Expected times from sorting the idle times recorded so far.
+  const double bin_ms = 0.01 * 60'000.0;
+  uint64_t seed = 7;
+  std::vector<double> its{60'300};  // ms, integers: times stay exact
+  for (int k = 0; k < 299; ++k) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    its.push_back(61'000 + static_cast<double>((seed >> 33) % 11'939'000));
+  }
+  std::vector<std::pair<double, std::string>> inv{{0, "a"}};
+  for (const double it : its) inv.push_back({inv.back().first + 1000 + it, "a"});
+  const Trace trace = test::make_trace({{"a", 100, 1000, 1000}}, inv);
+  for (const double pct : {99.0, 50.0, 37.5}) {
+    SCOPED_TRACE(pct);
+    const double q = pct / 100;
+    std::vector<double> removals, prewarms;
+    std::vector<uint32_t> seen;  // bins of the idle times recorded so far
+    for (size_t k = 1; k + 1 < inv.size(); ++k) {
+      // Execution k ends at e, after the idle time its[k - 1] was recorded.
+      const double e = inv[k].first + 1000;
+      seen.push_back(static_cast<uint32_t>(std::floor(its[k - 1] / bin_ms)));
+      std::vector<uint32_t> sorted = seen;
+      std::sort(sorted.begin(), sorted.end());
+      const auto n = static_cast<double>(sorted.size());
+      const size_t rank = std::max<size_t>(1, static_cast<size_t>(std::ceil(q * n)));
+      const double tail = (sorted[rank - 1] + 1) * bin_ms;
+      removals.push_back(e);  // unloaded at once
+      prewarms.push_back(e + sorted.front() * bin_ms);
+      if (its[k] >= tail) removals.push_back(e + tail);  // the prewarmed one expires first
+    }
+    test::Recorder rec;
+    const CellResult r = test::run_with(trace, "hybrid-histogram", 1000,
+                                        {{"bin_min", "0.01"},
+                                         {"min_samples", "1"},
+                                         {"cv_threshold", "0"},
+                                         {"oob_threshold", "1"},
+                                         {"head_pct", "0"},
+                                         {"tail_pct", std::to_string(pct)},
+                                         {"margin", "0"}},
+                                        Compat::none, &rec);
+    std::vector<double> got_removals, got_prewarms;
+    for (const auto& rm : rec.removals) got_removals.push_back(rm.t);
+    for (const auto& pw : rec.prewarms) got_prewarms.push_back(pw.first);
+    EXPECT_EQ(got_removals, removals);
+    EXPECT_EQ(got_prewarms, prewarms);
+    EXPECT_EQ(r.metrics.cold, 1 + removals.size() - prewarms.size());
+    EXPECT_EQ(r.metrics.evictions, 0u);
+  }
 }
 
 TEST(PolicyHybridHistogram, RejectsBadParameters) {

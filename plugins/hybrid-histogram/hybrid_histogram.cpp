@@ -24,10 +24,15 @@
 //
 // Keep-alive deadlines are the host's (set_keepalive; a reuse cancels them).
 //
-// Cost per event: O(log B) for B bins (a Fenwick tree gives the percentiles), O(log n) heaps.
+// Cost per event: O(log n) heaps, and O(log_64 B) word operations at most for a histogram of B
+// bins (B = 240: two levels). Each idle time updates the bin counts, the sum of their squares
+// (for the CV) and two percentile cursors, which move at most to the next occupied bin on either
+// side, found in a bit set of occupied bins. A function's window is recomputed, in O(1), only at
+// its first idle event after a new idle time.
 #include <keepwarm/priority_policy.hpp>
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <vector>
 
@@ -82,11 +87,18 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       throw std::invalid_argument("need 0 <= head_pct <= tail_pct <= 100");
     if (!(alpha_ > 0 && alpha_ <= 1)) throw std::invalid_argument("need 0 < ewma_alpha <= 1");
     bins_ = static_cast<uint32_t>(std::ceil(range_ms / bin_ms_));
-    while (top_step_ * 2 <= bins_) top_step_ *= 2;
+    uint64_t bits = bins_;  // of the level below
+    do {
+      const uint32_t words = static_cast<uint32_t>((bits + 63) / 64);
+      level_offset_[occupied_levels_] = occupied_words_;
+      level_words_[occupied_levels_++] = words;
+      occupied_words_ += words;
+      bits = words;
+    } while (bits > 1);
     const uint32_t n = host().function_count();
     fn_.resize(n);
-    fenwick_.assign(static_cast<size_t>(n) * (bins_ + 1), 0);
     counts_.assign(static_cast<size_t>(n) * bins_, 0);
+    occupied_.assign(static_cast<size_t>(n) * occupied_words_, 0);
   }
 
   double priority(kw_function_id, double, double) const noexcept { return host().now(); }
@@ -115,75 +127,156 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     const double now = host().now();
     if (fresh_prewarm_[slot]) {  // a prewarmed container: alive until the planned deadline
       fresh_prewarm_[slot] = 0;
-      keep_until(c, s.prewarm_deadline);
+      keep_until(c, s.prewarm_deadline, now);
       return;
     }
     s.last_end = now;
-    const Window w = window(fn);
-    const bool alone = host().running_count(fn) == 0 && host().idle_count(fn) == 1;
-    if (prewarm_ && alone && w.prewarm_ms > 0) {
-      host().set_keepalive(c, now);  // unload now, come back just before the next invocation
+    const Window w = window(s);
+    if (prewarm_ && w.prewarm_ms > 0 && host().running_count(fn) == 0 &&
+        host().idle_count(fn) == 1) {  // f's only container
+      host().set_keepalive(c, now);    // unload now, come back just before the next invocation
       s.prewarm_deadline = now + w.keepalive_end_ms;
       host().request_prewarm(fn, now + w.prewarm_ms);
     } else {
-      keep_until(c, now + w.keepalive_end_ms);
+      keep_until(c, now + w.keepalive_end_ms, now);
     }
   }
 
  private:
-  // Removes idle container c at time t unless it is reused first (INFINITY: never).
-  void keep_until(kw_container_id c, double t) {
-    host().set_keepalive(c, std::max(t, host().now()));
+  // Removes idle container c at time t (not before now) unless it is reused first (INFINITY:
+  // never).
+  void keep_until(kw_container_id c, double t, double now) {
+    host().set_keepalive(c, std::max(t, now));
   }
 
-  struct State {
-    bool seen = false;
-    double last_end = 0;
-    uint64_t in_range = 0, oob = 0;
-    double sum_sq = 0;  // sum of squared bin counts
-    double forecast = -1;
-    double prewarm_deadline = 0;
+  // A percentile of a function's in-range idle times, kept up to date by record(): target is the
+  // rank (1-based) max(1, ceil(q x samples)) of the sample that sets it, bin the smallest bin
+  // whose cumulative count reaches target; below counts the samples in lower bins, here those in
+  // bin (so below < target <= below + here).
+  struct Cursor {
+    uint64_t target = 1;
+    uint64_t below = 0;
+    uint32_t bin = 0;
+    uint32_t here = 0;
   };
   struct Window {
     double prewarm_ms;        // from the end of the execution
     double keepalive_end_ms;  // from the end of the execution
   };
+  struct State {
+    bool seen = false;
+    bool stale = true;  // window needs recomputing: record() changed the histogram or forecast
+    Window window{};
+    double last_end = 0;
+    uint64_t in_range = 0, oob = 0;
+    double sum_sq = 0;  // sum of squared bin counts
+    double forecast = -1;
+    double prewarm_deadline = 0;
+    Cursor head, tail;  // the head_ and tail_ percentiles
+  };
 
   void record(kw_function_id fn, double it) {
     State& s = fn_[fn];
+    s.stale = true;
     s.forecast = s.forecast < 0 ? it : alpha_ * it + (1 - alpha_) * s.forecast;
-    const double b = std::floor(it / bin_ms_);
-    if (b >= bins_) {
+    const double b = it / bin_ms_;  // >= 0: its bin is its integer part
+    if (b >= bins_) {               // as floor(b) >= bins_, an integer
       ++s.oob;
       return;
     }
     const uint32_t bin = static_cast<uint32_t>(b);
-    uint32_t& cnt = counts_[static_cast<size_t>(fn) * bins_ + bin];
+    uint32_t* counts = &counts_[static_cast<size_t>(fn) * bins_];
+    uint64_t* occupied = &occupied_[static_cast<size_t>(fn) * occupied_words_];
+    uint32_t& cnt = counts[bin];
+    if (cnt == 0) occupy(occupied, bin);
     s.sum_sq += 2.0 * cnt + 1;
     ++cnt;
     ++s.in_range;
-    uint32_t* tree = &fenwick_[static_cast<size_t>(fn) * (bins_ + 1)];
-    for (uint32_t i = bin + 1; i <= bins_; i += i & (~i + 1)) ++tree[i];
+    const double n = static_cast<double>(static_cast<int64_t>(s.in_range));
+    follow(s.head, head_, n, bin, counts, occupied);
+    follow(s.tail, tail_, n, bin, counts, occupied);
   }
 
-  // Smallest bin whose cumulative count reaches fraction q of the samples (a Fenwick descent in
-  // integers: it runs at every idle event).
-  uint32_t percentile_bin(kw_function_id fn, double q) const {
-    const uint32_t* tree = &fenwick_[static_cast<size_t>(fn) * (bins_ + 1)];
-    const uint64_t target = std::max<uint64_t>(
-        1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(fn_[fn].in_range))));
-    uint32_t pos = 0;
-    uint64_t acc = 0;
-    for (uint32_t step = top_step_; step > 0; step /= 2)
-      if (pos + step <= bins_ && acc + tree[pos + step] < target) {
-        pos += step;
-        acc += tree[pos];
+  // Moves percentile cursor c (fraction q) after one sample was added to bin (n samples in
+  // range now). The target rank max(1, ceil(q n)) grows by one exactly when q n, as computed,
+  // exceeds it: rounding is monotone and q <= 1, so one more sample never raises ceil(q n) by
+  // more than one. The loops step over occupied bins only; since one sample raises the target
+  // and each cumulative count by at most one, the cursor stays or moves to the next occupied bin
+  // on one side.
+  void follow(Cursor& c, double q, double n, uint32_t bin, const uint32_t* counts,
+              const uint64_t* occupied) const noexcept {
+    c.target += q * n > static_cast<double>(static_cast<int64_t>(c.target));
+    const uint64_t target = c.target;
+    if (bin < c.bin)
+      ++c.below;
+    else if (bin == c.bin)
+      ++c.here;
+    while (c.below + c.here < target) {  // the target sample lies in a higher bin
+      c.below += c.here;
+      c.bin = next_occupied(occupied, c.bin + 1);
+      c.here = counts[c.bin];
+    }
+    while (c.below >= target) {  // the target sample lies in a lower bin
+      c.bin = prev_occupied(occupied, c.bin - 1);
+      c.here = counts[c.bin];
+      c.below -= c.here;
+    }
+  }
+
+  // Occupied bins of a function, a bit set of occupied_levels_ levels: bit i of level 0 is set
+  // when bin i holds a sample, bit j of level k + 1 when word j of level k is not zero. Bins are
+  // never emptied (the histogram only grows), so bits are only ever set.
+  void occupy(uint64_t* occupied, uint32_t i) const noexcept {
+    for (uint32_t k = 0; k < occupied_levels_; ++k) {
+      uint64_t& w = occupied[level_offset_[k] + (i >> 6)];
+      const bool was_empty = w == 0;
+      w |= uint64_t{1} << (i & 63);
+      if (!was_empty) return;
+      i >>= 6;
+    }
+  }
+  // The lowest occupied bin >= i (there must be one).
+  uint32_t next_occupied(const uint64_t* occupied, uint32_t i) const noexcept {
+    uint32_t k = 0;
+    for (;; ++k) {  // climb to the first level with a set bit at or after i
+      if ((i >> 6) < level_words_[k]) {
+        const uint64_t m = occupied[level_offset_[k] + (i >> 6)] & (~uint64_t{0} << (i & 63));
+        if (m != 0) {
+          i = (i & ~63u) | static_cast<uint32_t>(std::countr_zero(m));
+          break;
+        }
       }
-    return pos;  // 0-based bin index
+      i = (i >> 6) + 1;
+    }
+    while (k-- > 0)  // descend along the lowest set bits
+      i = (i << 6) | static_cast<uint32_t>(std::countr_zero(occupied[level_offset_[k] + i]));
+    return i;
+  }
+  // The highest occupied bin <= i (there must be one).
+  uint32_t prev_occupied(const uint64_t* occupied, uint32_t i) const noexcept {
+    uint32_t k = 0;
+    for (;; ++k) {
+      const uint64_t m = occupied[level_offset_[k] + (i >> 6)] & (~uint64_t{0} >> (63 - (i & 63)));
+      if (m != 0) {
+        i = (i & ~63u) | (63 - static_cast<uint32_t>(std::countl_zero(m)));
+        break;
+      }
+      i = (i >> 6) - 1;
+    }
+    while (k-- > 0)
+      i = (i << 6) | (63 - static_cast<uint32_t>(std::countl_zero(occupied[level_offset_[k] + i])));
+    return i;
   }
 
-  Window window(kw_function_id fn) const {
-    const State& s = fn_[fn];
+  // The window of a function, recomputed only when record() has changed its state since.
+  Window window(State& s) const {
+    if (s.stale) {
+      s.window = compute_window(s);
+      s.stale = false;
+    }
+    return s.window;
+  }
+  Window compute_window(const State& s) const {
     const uint64_t total = s.in_range + s.oob;
     const Window fixed{0, fixed_ms_};
     if (total < std::max<uint64_t>(min_samples_, 1)) return fixed;
@@ -194,8 +287,8 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     const double var = std::max(0.0, s.sum_sq / bins_ - mean * mean);
     const double cv = std::sqrt(var) / mean;
     if (!(cv > cv_threshold_)) return fixed;
-    const double head = percentile_bin(fn, head_) * bin_ms_ * (1 - margin_);
-    const double tail = (percentile_bin(fn, tail_) + 1) * bin_ms_ * (1 + margin_);
+    const double head = s.head.bin * bin_ms_ * (1 - margin_);
+    const double tail = (s.tail.bin + 1) * bin_ms_ * (1 + margin_);
     return Window{head, tail};
   }
 
@@ -204,10 +297,13 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   double head_, tail_, margin_, oob_threshold_, fixed_ms_, alpha_, arima_margin_;
   bool prewarm_;
   uint32_t bins_ = 1;
-  uint32_t top_step_ = 1;  // largest power of two <= bins_
+  uint32_t occupied_levels_ = 0;
+  std::array<uint32_t, 6> level_words_{};   // words of each level of the occupied-bin bit set
+  std::array<uint32_t, 6> level_offset_{};  // first word of each level
+  uint32_t occupied_words_ = 0;             // all levels
   std::vector<State> fn_;
-  std::vector<uint32_t> fenwick_;  // per function, bins_ + 1 entries (1-based)
-  std::vector<uint32_t> counts_;   // per function, bins_ entries
+  std::vector<uint32_t> counts_;    // per function, bins_ entries
+  std::vector<uint64_t> occupied_;  // per function, occupied_words_ entries
   std::vector<uint8_t> fresh_prewarm_;
 };
 
