@@ -1,5 +1,5 @@
 // bench_engine.cpp: engine throughput (invocations per second) with the built-in lru and rand
-// plugins over a generated Azure-like day: 2.3 million invocations of 300 functions.
+// plugins over a generated Azure-like day: 2.56 million invocations of 300 functions.
 //
 //   build/release/bin/bench_engine --benchmark_filter=lru
 #include <benchmark/benchmark.h>
@@ -18,7 +18,7 @@ using namespace keepwarm;
 
 // An Azure-like day from keepwarm's own generator (`keepwarm trace generate azure`): 300
 // functions whose daily rates are log-uniform between 1 and 86,400 invocations, lognormal
-// execution times and memory, a diurnal pattern; about 2.3 million invocations.
+// execution times and memory, a diurnal pattern; about 2.56 million invocations.
 const Trace& bench_trace() {
   static const Trace trace = [] {
     AzureLikeSpec spec;
