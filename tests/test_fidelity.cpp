@@ -154,7 +154,7 @@ TEST_F(Fidelity, TtlMatchesReference) {
   EXPECT_EQ(checked, 5);
 }
 
-// RAND against the three `faascache-assignment` runs. The issue's criterion is the mean over
+// RAND against the three `faascache-assignment` runs. The fidelity target is the mean over
 // seeds within 15% (or 5 invocations). For cold starts that holds over 60 seeds. Dropped
 // invocations on 20-c are bimodal: in some seeds a random eviction takes the last idle
 // container of the busiest function just before a burst, each arrival then starts a 30 s cold
@@ -162,10 +162,10 @@ TEST_F(Fidelity, TtlMatchesReference) {
 // reference's own model has the same mode (tools/faascache_rand_model.py: 10 of 200 seeds at
 // 800 MB, mean 33.9, against 0.7 over the three published runs), so a mean over many seeds
 // cannot match the mean of those three. What is checked instead, per memory size:
-// - the mean of cold starts over kSeeds seeds, as the issue asks;
+// - the mean of cold starts over kSeeds seeds, as the target asks;
 // - the median of drops over kSeeds seeds against the reference's mean;
 // - a 3-seed experiment like the reference's reproduces the reference's mean, cold and dropped,
-//   within the issue's tolerance for at least a quarter of all 3-seed subsets of the kSeeds
+//   within that tolerance for at least a quarter of all 3-seed subsets of the kSeeds
 //   seeds: the published runs must be an ordinary outcome of keepwarm, not a rare one. This
 //   fails if the burst mode were more common than about 1 seed in 3, or if cold starts or
 //   drops outside the bursts were off by more than the tolerance.
