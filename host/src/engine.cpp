@@ -183,11 +183,11 @@ class Simulation {
         functions_(trace.functions.size()),
         per_function_(trace.functions.size()) {
     infos_.reserve(trace.functions.size());
-    for (const Function& f : trace.functions)
-      infos_.push_back(kw_function_info{f.id.c_str(), f.memory_mb, f.cold_ms, f.warm_ms});
     cold_duration_.reserve(trace.functions.size());
-    for (const Function& f : trace.functions)
+    for (const Function& f : trace.functions) {
+      infos_.push_back(kw_function_info{f.id.c_str(), f.memory_mb, f.cold_ms, f.warm_ms});
       cold_duration_.push_back(f.cold_ms * (1.0 + config.overhead_frac) + config.overhead_ms);
+    }
     if (plugin->needs_lookahead() && lookahead_ == nullptr) {
       owned_lookahead_.arrivals = trace.arrivals_by_function();
       lookahead_ = &owned_lookahead_;
@@ -199,7 +199,7 @@ class Simulation {
       log_level_ = v == "debug" ? KW_LOG_DEBUG : v == "info" ? KW_LOG_INFO : KW_LOG_WARN;
     }
     // The clock starts at the first arrival (policies may read it in create()).
-    now_ = idle_since_ = trace.times.empty() ? 0.0 : trace.times.front();
+    now_ = trace.times.empty() ? 0.0 : trace.times.front();
     init_host();
   }
 
@@ -241,8 +241,7 @@ class Simulation {
       place(fn);
       check_error();
     }
-    // The run ends at the last arrival: nothing after it fires.
-    if (n > 0) account_idle(times[n - 1]);
+    // The run ends at the last arrival (the clock is there now): nothing after it fires.
     result_.metrics.idle_mb_s = idle_area_ / 1000.0;
     if (desc_.on_end != nullptr) desc_.on_end(self_);
     check_error();
@@ -273,16 +272,11 @@ class Simulation {
     set_clock(t);
   }
 
+  // Moves the clock forward to t, adding the idle memory held since to the idle MB*ms.
   void set_clock(double t) noexcept {
     if (t > now_) {
-      account_idle(t);
+      idle_area_ += static_cast<double>(idle_mb_) * (t - now_);
       now_ = t;
-    }
-  }
-  void account_idle(double t) noexcept {
-    if (t > idle_since_) {
-      idle_area_ += static_cast<double>(idle_mb_) * (t - idle_since_);
-      idle_since_ = t;
     }
   }
 
@@ -305,7 +299,6 @@ class Simulation {
       }
       Container& c = containers_[slot];
       unlink_idle(slot);
-      idle_mb_ -= trace_.functions[fn].memory_mb;
       c.state = State::running;
       expiries_.erase(slot);  // reuse cancels the keep-alive deadline
       ++fs.running;
@@ -366,10 +359,7 @@ class Simulation {
   uint32_t evict_one(uint32_t for_fn) {
     const kw_container_id victim = desc_.choose_victim(self_, for_fn);
     check_error();
-    const uint32_t slot = checked_idle(victim, "choose_victim");
-    const uint32_t mb = trace_.functions[containers_[slot].fn].memory_mb;
-    remove(slot, KW_REMOVED_EVICTED);
-    return mb;
+    return remove(checked_idle(victim, "choose_victim"), KW_REMOVED_EVICTED);
   }
 
   void finish(uint32_t slot) {
@@ -378,7 +368,6 @@ class Simulation {
     c.state = State::idle;
     --functions_[fn].running;
     link_idle(slot);
-    idle_mb_ += trace_.functions[fn].memory_mb;
     if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
   }
 
@@ -394,24 +383,22 @@ class Simulation {
     c.state = State::idle;
     c.prewarmed_unused = true;
     link_idle(slot);
-    idle_mb_ += mb;
     ++result_.metrics.prewarms;
     if (observer_ != nullptr) [[unlikely]]
       observer_->prewarm(now_, handle(slot), fn, true);
     if (desc_.on_container_started != nullptr)
       desc_.on_container_started(self_, handle(slot), fn, KW_START_PREWARM);
     check_error();
-    if (containers_[slot].state == State::idle && desc_.on_container_idle != nullptr)
-      desc_.on_container_idle(self_, handle(slot), fn);
+    // Host calls only schedule events, so the container is still idle here.
+    if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
   }
 
-  // Removes an idle container (eviction or expiry) and tells the policy.
-  void remove(uint32_t slot, kw_removal_reason reason) {
+  // Removes an idle container (eviction or expiry) and tells the policy. Returns its memory.
+  uint32_t remove(uint32_t slot, kw_removal_reason reason) {
     Container& c = containers_[slot];
     const uint32_t fn = c.fn;
     const uint32_t mb = trace_.functions[fn].memory_mb;
     unlink_idle(slot);
-    idle_mb_ -= mb;
     used_mb_ -= mb;
     c.state = State::free;
     c.prewarmed_unused = false;
@@ -429,6 +416,7 @@ class Simulation {
     if (observer_ != nullptr) [[unlikely]]
       observer_->removal(now_, id, fn, mb, reason);
     if (desc_.on_container_removed != nullptr) desc_.on_container_removed(self_, id, fn, reason);
+    return mb;
   }
 
   uint32_t allocate(uint32_t fn) {
@@ -445,7 +433,6 @@ class Simulation {
     }
     Container& c = containers_[slot];
     c.fn = fn;
-    c.prev = c.next = kNil;
     used_mb_ += trace_.functions[fn].memory_mb;
     result_.metrics.peak_memory_mb = std::max(result_.metrics.peak_memory_mb, used_mb_);
     return slot;
@@ -463,6 +450,7 @@ class Simulation {
     fs.idle_tail = slot;
     ++fs.idle;
     ++idle_count_;
+    idle_mb_ += trace_.functions[c.fn].memory_mb;
   }
   void unlink_idle(uint32_t slot) noexcept {
     Container& c = containers_[slot];
@@ -478,6 +466,7 @@ class Simulation {
     c.prev = c.next = kNil;
     --fs.idle;
     --idle_count_;
+    idle_mb_ -= trace_.functions[c.fn].memory_mb;
   }
 
   kw_container_id handle(uint32_t slot) const noexcept {
@@ -638,7 +627,6 @@ class Simulation {
   uint64_t used_mb_ = 0;
   uint64_t idle_mb_ = 0;
   uint32_t idle_count_ = 0;
-  double idle_since_ = -INFINITY;
   double idle_area_ = 0;  // MB*ms
 
   CellResult result_;
