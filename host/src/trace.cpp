@@ -6,7 +6,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 #include <string_view>
 #include <unordered_map>
@@ -82,7 +81,6 @@ class CsvCursor {
     }
     return false;
   }
-  uint64_t line_no() const { return line_no_; }
   std::string_view line() const { return line_; }
 
   // Returns the next field of the current line and its 1-based column.
@@ -150,7 +148,7 @@ Trace load_native_trace(const fs::path& dir) {
   const fs::path invocations_file = dir / "invocations.csv";
   std::unordered_map<std::string_view, uint32_t> index;
 
-  const std::string functions_text = read_file(functions_file);
+  const std::string functions_text = read_trace_bytes(functions_file);
   {
     CsvCursor csv(functions_file, functions_text);
     expect_header(csv, functions_file, "function,memory_mb,cold_ms,warm_ms");
@@ -175,7 +173,7 @@ Trace load_native_trace(const fs::path& dir) {
     }
   }
 
-  const std::string invocations_text = read_file(invocations_file);
+  const std::string invocations_text = read_trace_bytes(invocations_file);
   {
     CsvCursor csv(invocations_file, invocations_text);
     expect_header(csv, invocations_file, "time_ms,function");

@@ -13,7 +13,6 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
-#include <queue>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -70,7 +69,6 @@ class CsvStream {
     if (in_.bad()) throw TraceError(file_, line_no_, 0, "read error");
     return false;
   }
-  bool at_end() const { return pos_ > line_.size(); }
   std::string_view field() {
     if (pos_ > line_.size()) fail(line_.size() + 1, "missing field");
     const size_t comma = line_.find(',', pos_);

@@ -1,13 +1,11 @@
 // trace_binary.cpp: the compact binary trace form (see trace_formats.hpp for the layout).
-// Loading is one read of the whole file and a few memcpy's; every length, count, index and the
-// checksum are checked, so a corrupt or truncated file is a TraceError, never a crash.
-#include <fcntl.h>
+// Loading maps the file (or, where mmap fails, reads it whole) and decodes it with a few memcpy's;
+// every length, count, index and the checksum are checked, so a corrupt or truncated file is a
+// TraceError, never a crash.
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bit>
-#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <unordered_set>

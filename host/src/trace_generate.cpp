@@ -232,10 +232,9 @@ class ConfigReader {
     throw TraceError(file_, line, col, what);
   }
   template <typename T>
-  void number(const char* key, T* out, const toml::table* t = nullptr) {
-    const toml::table& tab = t ? *t : table_;
+  void number(const char* key, T* out) {
     used_.insert(key);
-    const toml::node* n = tab.get(key);
+    const toml::node* n = table_.get(key);
     if (!n) return;
     double v = 0;
     if (const auto i = n->value_exact<int64_t>())
@@ -260,9 +259,10 @@ class ConfigReader {
       *out = hours * 3600000.0;
     }
   }
-  void check_unknown(const toml::table& t, const std::set<std::string>& allowed) const {
-    for (const auto& [k, v] : t)
-      if (!allowed.count(std::string(k.str())))
+  // Every key of the table must have been asked for (or marked used).
+  void check_unknown() const {
+    for (const auto& [k, v] : table_)
+      if (!used_.count(std::string(k.str())))
         fail(&v, "unknown key '" + std::string(k.str()) + "'");
   }
   std::set<std::string>& used() { return used_; }
@@ -294,7 +294,6 @@ void read_generator_config(const std::filesystem::path& file, MixConfig* mix,
   if (mix) {
     r.number("seed", &mix->seed);
     r.duration(&mix->duration_ms);
-    r.used().insert("duration_h");
     r.number("functions", &mix->functions);
     r.used().insert("function");
     if (const toml::node* fns = table.get("function")) {
@@ -312,7 +311,8 @@ void read_generator_config(const std::filesystem::path& file, MixConfig* mix,
         fr.number("cold_ms", &f.cold_ms);
         fr.number("warm_ms", &f.warm_ms);
         fr.number("iat_ms", &f.iat_ms);
-        fr.check_unknown(*t, {"id", "memory_mb", "cold_ms", "warm_ms", "iat_ms"});
+        fr.used().insert("id");
+        fr.check_unknown();
         if (f.memory_mb == 0) r.fail(&n, "function '" + f.id + "': memory_mb must be > 0");
         if (!(f.iat_ms > 0)) r.fail(&n, "function '" + f.id + "': iat_ms must be > 0");
         mix->explicit_functions.push_back(std::move(f));
@@ -322,7 +322,6 @@ void read_generator_config(const std::filesystem::path& file, MixConfig* mix,
     AzureLikeSpec& s = *azure;
     r.number("seed", &s.seed);
     r.duration(&s.duration_ms);
-    r.used().insert("duration_h");
     r.number("functions", &s.functions);
     r.number("min_per_day", &s.min_per_day);
     r.number("max_per_day", &s.max_per_day);
@@ -338,7 +337,7 @@ void read_generator_config(const std::filesystem::path& file, MixConfig* mix,
     r.number("diurnal_phase", &s.diurnal_phase);
     r.number("max_invocations", &s.max_invocations);
   }
-  r.check_unknown(table, r.used());
+  r.check_unknown();
 }
 
 }  // namespace keepwarm

@@ -70,7 +70,7 @@ struct Value {
 };
 
 // A tuple, list or dict (items alternate key, value), or an object (items: its attribute dict,
-// alternating name, value; an object built by REDUCE keeps positional args in `args`).
+// alternating name, value; REDUCE's positional arguments become named items).
 struct Node {
   std::vector<Value> items;
 };
@@ -446,20 +446,32 @@ struct Decoder {
   [[noreturn]] void fail(const std::string& what) const {
     throw TraceError(file, 0, 0, "pickle structure: " + what);
   }
-  double number(const Value& v, const std::string& what) const {
+  // `what` names the value in an error: a string, or a callable making one, so that the hot
+  // per-invocation path builds no text unless it fails.
+  template <class What>
+  double number(const Value& v, const What& what) const {
     if (v.kind == Kind::integer) return static_cast<double>(v.i);
     if (v.kind == Kind::real && std::isfinite(v.d)) return v.d;
-    fail(what + " is a " + kind_name(v.kind) + ", expected a finite number");
+    fail(text(what) + " is a " + kind_name(v.kind) + ", expected a finite number");
   }
-  uint32_t memory(const Value& v, const std::string& what) const {
+  template <class What>
+  uint32_t memory(const Value& v, const What& what) const {
     const double m = std::ceil(number(v, what));
-    if (m <= 0 || m > 4294967295.0) fail(what + " must be > 0, got " + std::to_string(m));
+    if (m <= 0 || m > 4294967295.0) fail(text(what) + " must be > 0, got " + std::to_string(m));
     return static_cast<uint32_t>(m);
   }
-  double duration(const Value& v, const std::string& what) const {
+  template <class What>
+  double duration(const Value& v, const What& what) const {
     const double d = number(v, what);
-    if (d < 0) fail(what + " must be >= 0");
+    if (d < 0) fail(text(what) + " must be >= 0");
     return d;
+  }
+
+ private:
+  static const std::string& text(const std::string& s) { return s; }
+  template <class F>
+  static std::string text(const F& make) {
+    return make();
   }
 };
 
@@ -517,9 +529,7 @@ Trace decode_pickle_trace(std::string_view bytes, const fs::path& file) {
     if (obj.kind != Kind::object)
       dec.fail(where() + "[0] is a " + std::string(kind_name(obj.kind)) + ", not a LambdaData");
     const Value tv = vm.node(pair).items[1];
-    const double t = tv.kind == Kind::real && std::isfinite(tv.d) ? tv.d
-                     : tv.kind == Kind::integer                   ? static_cast<double>(tv.i)
-                                                : dec.number(tv, where() + " time");
+    const double t = dec.number(tv, [&] { return where() + " time"; });
     if (t < last) dec.fail(where() + " time " + format_number(t) + " goes back in time");
     last = t;
     auto found = object_function.find(obj.i);
