@@ -22,15 +22,13 @@ struct Plugin::Library {
 Plugin::~Plugin() = default;
 
 std::string Plugin::version() const {
-  return descriptor_->version != nullptr ? descriptor_->version : "";
+  return normalized_.version != nullptr ? normalized_.version : "";
 }
 
 std::string Plugin::label() const {
   if (file_.empty()) return "'" + name_ + "'";
   return "'" + name_ + "' (" + file_.string() + ")";
 }
-
-static std::string describe(const fs::path& file) { return file.string(); }
 
 std::string abi_incompatibility(kw_abi_version plugin, kw_abi_version host) {
   if (plugin.major == host.major && plugin.minor <= host.minor) return "";
@@ -46,7 +44,8 @@ std::string abi_incompatibility(kw_abi_version plugin, kw_abi_version host) {
 
 // Checks the raw descriptor's version and size, then copies it into normalized_: a plugin built
 // against an older SDK has a shorter descriptor, and the host must not read past its end; the
-// fields it lacks stay zero (NULL hooks, which the host skips).
+// fields it lacks stay zero (NULL hooks, which the host skips). Then checks the name, the
+// required hooks and the parameter declarations. Errors start with `where`.
 void Plugin::adopt(const kw_policy_descriptor* raw, const std::string& where) {
   const std::string why =
       abi_incompatibility(raw->abi, kw_abi_version{KW_ABI_VERSION_MAJOR, KW_ABI_VERSION_MINOR});
@@ -57,12 +56,7 @@ void Plugin::adopt(const kw_policy_descriptor* raw, const std::string& where) {
                       " bytes); corrupt or not a keepwarm plugin");
   normalized_ = kw_policy_descriptor{};
   std::memcpy(&normalized_, raw, std::min<size_t>(raw->struct_size, sizeof normalized_));
-  check_descriptor();
-}
-
-void Plugin::check_descriptor() const {
-  const kw_policy_descriptor& d = *descriptor_;
-  const std::string where = file_.empty() ? std::string("in-process policy") : describe(file_);
+  const kw_policy_descriptor& d = normalized_;
   if (d.name == nullptr || d.name[0] == '\0')
     throw PluginError(where + ": descriptor has no policy name");
   if (d.create == nullptr || d.destroy == nullptr || d.choose_victim == nullptr)
@@ -78,11 +72,12 @@ void Plugin::check_descriptor() const {
       throw PluginError(where + ": policy '" + d.name + "' declares parameter '" + p.name +
                         "' twice");
   }
+  name_ = d.name;
 }
 
 std::shared_ptr<const Plugin> Plugin::load(const fs::path& file) {
   std::error_code ec;
-  if (!fs::exists(file, ec)) throw PluginError(describe(file) + ": no such plugin file");
+  if (!fs::exists(file, ec)) throw PluginError(file.string() + ": no such plugin file");
   auto plugin = std::shared_ptr<Plugin>(new Plugin());
   plugin->file_ = fs::absolute(file, ec);
   plugin->library_ = std::make_unique<Library>();
@@ -91,18 +86,17 @@ std::shared_ptr<const Plugin> Plugin::load(const fs::path& file) {
                              boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now,
                              load_ec);
   if (load_ec) {
-    throw PluginError(describe(file) + ": cannot load as a shared library (" + load_ec.message() +
+    throw PluginError(file.string() + ": cannot load as a shared library (" + load_ec.message() +
                       ")");
   }
   if (!plugin->library_->lib.has(KW_ENTRY_SYMBOL))
-    throw PluginError(describe(file) + ": not a keepwarm policy plugin (it does not export " +
+    throw PluginError(file.string() + ": not a keepwarm policy plugin (it does not export " +
                       KW_ENTRY_SYMBOL + ")");
   const auto entry = plugin->library_->lib.get<const kw_policy_descriptor*()>(KW_ENTRY_SYMBOL);
   const kw_policy_descriptor* raw = entry();
   if (raw == nullptr)
-    throw PluginError(describe(file) + ": " + KW_ENTRY_SYMBOL + "() returned no descriptor");
-  plugin->adopt(raw, describe(file));
-  plugin->name_ = plugin->descriptor_->name;
+    throw PluginError(file.string() + ": " + KW_ENTRY_SYMBOL + "() returned no descriptor");
+  plugin->adopt(raw, file.string());
   try {
     plugin->sha256_ = sha256_file_hex(file);
   } catch (const std::exception& e) {
@@ -116,7 +110,6 @@ std::shared_ptr<const Plugin> Plugin::from_descriptor(const kw_policy_descriptor
   auto plugin = std::shared_ptr<Plugin>(new Plugin());
   if (descriptor == nullptr) throw PluginError(origin + ": null descriptor");
   plugin->adopt(descriptor, origin);
-  plugin->name_ = descriptor->name;
   return plugin;
 }
 
@@ -154,7 +147,7 @@ static bool value_fits(kw_param_type t, const std::string& v) {
 std::map<std::string, std::string> Plugin::resolve_params(
     const std::map<std::string, std::string>& user) const {
   std::map<std::string, std::string> out;
-  const kw_policy_descriptor& d = *descriptor_;
+  const kw_policy_descriptor& d = normalized_;
   for (uint32_t i = 0; i < d.param_count; ++i) out[d.params[i].name] = d.params[i].default_value;
   for (const auto& [name, value] : user) {
     const kw_param_decl* decl = nullptr;

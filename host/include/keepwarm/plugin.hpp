@@ -40,15 +40,15 @@ class Plugin {
 
   // The descriptor as this host knows it: fields a plugin built against an older SDK does not
   // have (beyond its struct_size) read as zero/NULL.
-  const kw_policy_descriptor& descriptor() const noexcept { return *descriptor_; }
+  const kw_policy_descriptor& descriptor() const noexcept { return normalized_; }
   const std::string& name() const noexcept { return name_; }
   std::string version() const;
   const std::filesystem::path& file() const noexcept { return file_; }
   // Lower-case hex SHA-256 of the plugin file, computed at load ("" for in-process policies).
   const std::string& sha256() const noexcept { return sha256_; }
-  bool randomised() const noexcept { return (descriptor_->flags & KW_POLICY_RANDOMISED) != 0; }
+  bool randomised() const noexcept { return (normalized_.flags & KW_POLICY_RANDOMISED) != 0; }
   bool needs_lookahead() const noexcept {
-    return (descriptor_->flags & KW_POLICY_NEEDS_LOOKAHEAD) != 0;
+    return (normalized_.flags & KW_POLICY_NEEDS_LOOKAHEAD) != 0;
   }
   // "name (file)" for messages.
   std::string label() const;
@@ -61,14 +61,11 @@ class Plugin {
 
  private:
   Plugin() = default;
-  void check_descriptor() const;
-
   void adopt(const kw_policy_descriptor* raw, const std::string& where);
 
   struct Library;
   std::unique_ptr<Library> library_;   // null for in-process descriptors
   kw_policy_descriptor normalized_{};  // the plugin's descriptor, zero-extended to this ABI
-  const kw_policy_descriptor* descriptor_ = &normalized_;
   std::filesystem::path file_;
   std::string sha256_;
   std::string name_;
@@ -86,7 +83,8 @@ class PluginRegistry {
   static std::vector<std::filesystem::path> default_search_path(
       const std::vector<std::filesystem::path>& explicit_dirs);
 
-  // A policy by name, or by path to a plugin file (anything containing '/' or ending in .so).
+  // A policy by name, or by path to a plugin file (anything containing '/' or ending in .so,
+  // .dylib or .dll).
   // Throws PluginError listing what is available when the name is unknown.
   PluginPtr find(const std::string& name_or_path);
 
