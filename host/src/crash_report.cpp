@@ -1,5 +1,5 @@
 // crash_report.cpp: see crash_report.hpp. The handler only reads fixed buffers and calls
-// write(2), raise(3) and sigaction(2), which are async-signal-safe.
+// strlen(3), write(2) and raise(3), which are async-signal-safe.
 #include "crash_report.hpp"
 
 #include <signal.h>
@@ -76,14 +76,14 @@ void on_fatal_signal(int sig) {
     say(g_note);
     say("\n");
   }
-  // Die of the same signal, as the process would have without this handler.
-  signal(sig, SIG_DFL);
+  // Die of the same signal, as the process would have without this handler (SA_RESETHAND has
+  // restored the default action).
   raise(sig);
 }
 
 }  // namespace
 
-CrashReporter::CrashReporter(unsigned) {
+CrashReporter::CrashReporter() {
   if (g_installed.fetch_add(1) != 0) return;
   struct sigaction sa {};
   sa.sa_handler = on_fatal_signal;

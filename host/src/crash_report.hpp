@@ -10,7 +10,7 @@ namespace keepwarm {
 
 class CrashReporter {
  public:
-  explicit CrashReporter(unsigned workers);
+  CrashReporter();
   ~CrashReporter();
   CrashReporter(const CrashReporter&) = delete;
   CrashReporter& operator=(const CrashReporter&) = delete;

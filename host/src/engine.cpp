@@ -97,7 +97,6 @@ struct TimedEvent {
 template <class E, bool kIndexed = false>
 class EventHeap {
  public:
-  bool empty() const noexcept { return v_.empty(); }
   double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().time(); }
   void push(const E& e) {
     if constexpr (kIndexed)

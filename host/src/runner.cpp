@@ -121,7 +121,7 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
   std::atomic<size_t> next{0};
   std::atomic<size_t> done{0};
   std::mutex progress_mutex;
-  CrashReporter crash_reporter(jobs);
+  CrashReporter crash_reporter;
   auto worker = [&](unsigned worker_id) {
     for (;;) {
       const size_t i = next.fetch_add(1);

@@ -91,7 +91,7 @@ struct Lookahead {
   std::vector<std::vector<double>> arrivals;  // per function, sorted
 };
 
-// Runs one cell. lookahead may be null unless the plugin needs it (it is then built on the fly).
+// Runs one cell. lookahead may be null; if the plugin needs it, it is then built on the fly.
 // Throws PolicyError.
 CellResult simulate(const Trace& trace, const PluginPtr& plugin, const SimConfig& config,
                     const Lookahead* lookahead = nullptr, EventObserver* observer = nullptr);
