@@ -12,9 +12,10 @@
 //
 // Cost: create() precomputes per function the concurrency of every arrival and a max segment
 // tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is a descent
-// in that tree, O(log n), asked only when the function's state (arrivals seen, containers
-// alive) changed since the last time. A victim choice scores each function that has idle
-// containers: O(F_idle) per eviction plus those queries; arrivals, starts and finishes O(1).
+// in that tree, O(log A_f) (A_f: the arrivals of f), asked only when the function's state
+// (arrivals seen, containers alive) changed since the last time. A victim choice scores each
+// function that has idle containers: O(F_idle) per eviction plus those queries; arrivals, starts
+// and finishes O(1).
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
