@@ -48,10 +48,10 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   void on_arrival(kw_function_id fn) override {
     if (!compat()) return;
     const double now = host().now();
-    expired_.clear();
+    // set_keepalive only schedules the removal (the host carries it out after this hook), so
+    // idle_slots(fn) does not change during the loop.
     for (const uint32_t slot : idle_slots(fn))
-      if (started_at_[slot] + ttl_ms_ < now) expired_.push_back(id_of_slot(slot));
-    for (const kw_container_id c : expired_) host().set_keepalive(c, now);
+      if (started_at_[slot] + ttl_ms_ < now) host().set_keepalive(id_of_slot(slot), now);
   }
 
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -83,10 +83,7 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
     while (!queue_.empty() && (stale(queue_.front()) || queue_.front().deadline <= now)) {
       const Pending p = queue_.front();
       queue_.pop_front();
-      if (!stale(p)) {
-        host().set_keepalive(p.c, now);
-        invalidate(p.c);
-      }
+      if (!stale(p)) host().set_keepalive(p.c, now);  // its removal invalidates it
     }
     arm();
   }
@@ -121,7 +118,6 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   }
 
   double ttl_ms_;
-  std::vector<kw_container_id> expired_;
   // compat: per slot, the start time of the last invocation its container served (creation
   // time if prewarmed).
   std::vector<double> started_at_;
