@@ -7,8 +7,8 @@
 // in bin_min-minute bins; longer ITs are counted as out of bound (OOB).
 //
 // When a container of f goes idle and it is f's only container:
-// - fewer than min_samples ITs seen: fixed keep-alive (fixed_keepalive_min, default the
-//   histogram range, 4 hours, as the paper's standard keep-alive fallback), no prewarm;
+// - fewer than min_samples ITs seen: fixed keep-alive (fixed_keepalive_min, default 240 minutes,
+//   the same as range_min's default, as the paper's standard keep-alive fallback), no prewarm;
 // - OOB ratio > oob_threshold: time-series prediction. The paper fits ARIMA to the ITs; this
 //   plugin forecasts the next IT with exponential smoothing (alpha = ewma_alpha), O(1) per
 //   event and no model fitting, then, like the paper, prewarms at (1 - arima_margin) x forecast

@@ -51,10 +51,10 @@ class Oracle final : public keepwarm::Policy {
 
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     if (kind == KW_START_WARM) take_idle(c, fn);
-    if (kind != KW_START_PREWARM) ++running_[fn];
+    ++running_[fn];  // oracle requests no prewarm: every container starts running
   }
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
-    if (running_[fn] > 0) --running_[fn];  // 0 for a prewarmed container
+    --running_[fn];
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (slot >= pos_.size()) pos_.resize(slot + 1, kAbsent);
     pos_[slot] = static_cast<uint32_t>(idle_of_[fn].size());
