@@ -7,8 +7,8 @@
 // in bin_min-minute bins; longer ITs are counted as out of bound (OOB).
 //
 // When a container of f goes idle and it is f's only container:
-// - fewer than min_samples ITs seen: fixed keep-alive (fixed_keepalive_min, default the
-//   histogram range, 4 hours, as the paper's standard keep-alive fallback), no prewarm;
+// - fewer than min_samples ITs seen: fixed keep-alive (fixed_keepalive_min, default 240 minutes,
+//   the same as range_min's default, as the paper's standard keep-alive fallback), no prewarm;
 // - OOB ratio > oob_threshold: time-series prediction. The paper fits ARIMA to the ITs; this
 //   plugin forecasts the next IT with exponential smoothing (alpha = ewma_alpha), O(1) per
 //   event and no model fitting, then, like the paper, prewarms at (1 - arima_margin) x forecast
@@ -120,14 +120,18 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     fresh_prewarm_[slot] = kind == KW_START_PREWARM;
   }
 
+  // Only a container kept idle enters the LRU structures (PriorityPolicy::on_container_idle): an
+  // unloaded one is removed by the host right after this hook, before any eviction, and removing
+  // a container that was never made idle there is a no-op. The host moves a keep-alive deadline
+  // in the past to now.
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
-    PriorityPolicy::on_container_idle(c, fn);
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     State& s = fn_[fn];
     const double now = host().now();
     if (fresh_prewarm_[slot]) {  // a prewarmed container: alive until the planned deadline
       fresh_prewarm_[slot] = 0;
-      keep_until(c, s.prewarm_deadline, now);
+      PriorityPolicy::on_container_idle(c, fn);
+      host().set_keepalive(c, s.prewarm_deadline);
       return;
     }
     s.last_end = now;
@@ -138,17 +142,12 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       s.prewarm_deadline = now + w.keepalive_end_ms;
       host().request_prewarm(fn, now + w.prewarm_ms);
     } else {
-      keep_until(c, now + w.keepalive_end_ms, now);
+      PriorityPolicy::on_container_idle(c, fn);
+      host().set_keepalive(c, now + w.keepalive_end_ms);
     }
   }
 
  private:
-  // Removes idle container c at time t (not before now) unless it is reused first (INFINITY:
-  // never).
-  void keep_until(kw_container_id c, double t, double now) {
-    host().set_keepalive(c, std::max(t, now));
-  }
-
   // A percentile of a function's in-range idle times, kept up to date by record(): target is the
   // rank (1-based) max(1, ceil(q x samples)) of the sample that sets it, bin the smallest bin
   // whose cumulative count reaches target; below counts the samples in lower bins, here those in

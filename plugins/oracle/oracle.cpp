@@ -12,9 +12,10 @@
 //
 // Cost: create() precomputes per function the concurrency of every arrival and a max segment
 // tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is a descent
-// in that tree, O(log n), asked only when the function's state (arrivals seen, containers
-// alive) changed since the last time. A victim choice scores each function that has idle
-// containers: O(F_idle) per eviction plus those queries; arrivals, starts and finishes O(1).
+// in that tree, O(log A_f) (A_f: the arrivals of f), asked only when the function's state
+// (arrivals seen, containers alive) changed since the last time. A victim choice scores each
+// function that has idle containers: O(F_idle) per eviction plus those queries; arrivals, starts
+// and finishes O(1).
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
@@ -50,10 +51,10 @@ class Oracle final : public keepwarm::Policy {
 
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     if (kind == KW_START_WARM) take_idle(c, fn);
-    if (kind != KW_START_PREWARM) ++running_[fn];
+    ++running_[fn];  // oracle requests no prewarm: every container starts running
   }
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
-    if (running_[fn] > 0) --running_[fn];  // 0 for a prewarmed container
+    --running_[fn];
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (slot >= pos_.size()) pos_.resize(slot + 1, kAbsent);
     pos_[slot] = static_cast<uint32_t>(idle_of_[fn].size());

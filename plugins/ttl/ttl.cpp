@@ -48,10 +48,10 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   void on_arrival(kw_function_id fn) override {
     if (!compat()) return;
     const double now = host().now();
-    expired_.clear();
+    // set_keepalive only schedules the removal (the host carries it out after this hook), so
+    // idle_slots(fn) does not change during the loop.
     for (const uint32_t slot : idle_slots(fn))
-      if (started_at_slot(slot) + ttl_ms_ < now) expired_.push_back(id_of_slot(slot));
-    for (const kw_container_id c : expired_) host().set_keepalive(c, now);
+      if (started_at_[slot] + ttl_ms_ < now) host().set_keepalive(id_of_slot(slot), now);
   }
 
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -66,6 +66,11 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     PriorityPolicy::on_container_started(c, fn, kind);
     invalidate(c);
+    if (compat()) {
+      const uint32_t slot = KW_CONTAINER_SLOT(c);
+      if (slot >= started_at_.size()) started_at_.resize(slot + 1, 0.0);
+      started_at_[slot] = host().now();
+    }
   }
   void on_container_removed(kw_container_id c, kw_function_id fn,
                             kw_removal_reason reason) override {
@@ -78,10 +83,7 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
     while (!queue_.empty() && (stale(queue_.front()) || queue_.front().deadline <= now)) {
       const Pending p = queue_.front();
       queue_.pop_front();
-      if (!stale(p)) {
-        host().set_keepalive(p.c, now);
-        invalidate(p.c);
-      }
+      if (!stale(p)) host().set_keepalive(p.c, now);  // its removal invalidates it
     }
     arm();
   }
@@ -90,7 +92,7 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
     if (!compat()) return KW_NO_CONTAINER;
     uint32_t best = UINT32_MAX;
     for (const uint32_t slot : idle_slots(fn))
-      if (best == UINT32_MAX || started_at_slot(slot) < started_at_slot(best)) best = slot;
+      if (best == UINT32_MAX || started_at_[slot] < started_at_[best]) best = slot;
     return best == UINT32_MAX ? KW_NO_CONTAINER : id_of_slot(best);
   }
 
@@ -116,7 +118,9 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   }
 
   double ttl_ms_;
-  std::vector<kw_container_id> expired_;
+  // compat: per slot, the start time of the last invocation its container served (creation
+  // time if prewarmed).
+  std::vector<double> started_at_;
   std::deque<Pending> queue_;
   std::vector<uint64_t> idle_epoch_;
   bool timer_pending_ = false;

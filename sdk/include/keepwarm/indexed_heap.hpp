@@ -68,7 +68,8 @@ class IndexedHeap {
     for (const Entry& e : heap_) pos_[e.slot] = kAbsent;
     heap_.clear();
   }
-  // Read-only view of the entries in heap order (for scans in tests/debug).
+  // Calls f(slot, key) for every entry, in heap order (read-only; not used by the built-in
+  // policies).
   template <class F>
   void for_each(F&& f) const {
     for (const Entry& e : heap_) f(e.slot, e.key);

@@ -288,7 +288,7 @@ constexpr uint32_t param_count_of() {
 // The static descriptor of policy class P.
 // A hook that P does not override is left NULL in the descriptor, so the host skips the call
 // altogether (the pointer-to-member type names the class that declares the hook).
-#define KEEPWARM_DETAIL_HOOK(P, hook) \
+#define KEEPWARM_DETAIL_HOOK(P, T, hook) \
   (std::is_same_v<decltype(&P::hook), decltype(&::keepwarm::Policy::hook)> ? nullptr : &T::hook)
 
 template <class P>
@@ -308,17 +308,19 @@ const kw_policy_descriptor* descriptor_for() noexcept {
       detail::param_count_of<P>(),
       &T::create,
       &T::destroy,
-      KEEPWARM_DETAIL_HOOK(P, on_arrival),
-      KEEPWARM_DETAIL_HOOK(P, on_container_started),
-      KEEPWARM_DETAIL_HOOK(P, on_container_idle),
+      KEEPWARM_DETAIL_HOOK(P, T, on_arrival),
+      KEEPWARM_DETAIL_HOOK(P, T, on_container_started),
+      KEEPWARM_DETAIL_HOOK(P, T, on_container_idle),
       &T::choose_victim,
-      KEEPWARM_DETAIL_HOOK(P, on_container_removed),
-      KEEPWARM_DETAIL_HOOK(P, on_timer),
-      KEEPWARM_DETAIL_HOOK(P, on_end),
-      KEEPWARM_DETAIL_HOOK(P, choose_warm),
+      KEEPWARM_DETAIL_HOOK(P, T, on_container_removed),
+      KEEPWARM_DETAIL_HOOK(P, T, on_timer),
+      KEEPWARM_DETAIL_HOOK(P, T, on_end),
+      KEEPWARM_DETAIL_HOOK(P, T, choose_warm),
   };
   return &descriptor;
 }
+
+#undef KEEPWARM_DETAIL_HOOK
 
 }  // namespace keepwarm
 

@@ -46,7 +46,6 @@ class PriorityPolicy : public Policy {
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     grow(slot);
     ids_[slot] = c;
-    fn_of_[slot] = fn;
     if (kind == KW_START_WARM) {
       take_idle(slot, fn);
     } else {
@@ -54,11 +53,8 @@ class PriorityPolicy : public Policy {
       served_[slot] = 0;
     }
     if (kind != KW_START_PREWARM) {
-      started_at_[slot] = host().now();
       if (compat_) ++served_[slot];
       freq_[fn] += 1.0;
-    } else {
-      started_at_[slot] = host().now();
     }
     const double p = derived().priority(fn, clock_, freq_[fn]);
     if (compat_) {
@@ -107,12 +103,9 @@ class PriorityPolicy : public Policy {
   bool compat() const noexcept { return compat_; }
   double clock() const noexcept { return clock_; }
   double frequency(kw_function_id fn) const noexcept { return freq_[fn]; }
-  // Start time of the last invocation a container served (creation time if prewarmed).
-  double started_at(kw_container_id c) const noexcept { return started_at_[KW_CONTAINER_SLOT(c)]; }
   // Compat mode only: the idle containers of fn (slots), in no particular order.
   const std::vector<uint32_t>& idle_slots(kw_function_id fn) const noexcept { return idle_of_[fn]; }
   kw_container_id id_of_slot(uint32_t slot) const noexcept { return ids_[slot]; }
-  double started_at_slot(uint32_t slot) const noexcept { return started_at_[slot]; }
 
  private:
   static constexpr uint32_t kAbsent = UINT32_MAX;
@@ -123,10 +116,8 @@ class PriorityPolicy : public Policy {
     if (slot < ids_.size()) return;
     const size_t n = static_cast<size_t>(slot) + 1;
     ids_.resize(n, KW_NO_CONTAINER);
-    fn_of_.resize(n, 0);
     prio_.resize(n, 0.0);
     served_.resize(n, 0);
-    started_at_.resize(n, 0.0);
     pos_.resize(n, kAbsent);
   }
 
@@ -161,10 +152,8 @@ class PriorityPolicy : public Policy {
   IndexedHeap<double> by_function_;             // compat: functions with idle containers
   // Per container slot.
   std::vector<kw_container_id> ids_;
-  std::vector<kw_function_id> fn_of_;
   std::vector<double> prio_;
   std::vector<uint64_t> served_;
-  std::vector<double> started_at_;
   std::vector<uint32_t> pos_;  // compat: index in idle_of_[fn]
   IndexedHeap<double> idle_;   // default: idle containers by priority
 };
