@@ -76,6 +76,25 @@ std::string read_text(const fs::path& file) {
   return ss.str();
 }
 
+void write_pressure_trace(const fs::path& dir, int functions, int invocations) {
+  std::ostringstream f, inv;
+  f << "function,memory_mb,cold_ms,warm_ms\n";
+  for (int i = 0; i < functions; ++i)
+    f << "fn" << i << "," << 64 * (1 + i % 5) << "," << 500 + 37 * i << "," << 20 + 3 * i << "\n";
+  inv << "time_ms,function\n";
+  uint64_t x = 12345;
+  double t = 0;
+  for (int i = 0; i < invocations; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    t += static_cast<double>((x >> 33) % 200);
+    const int fn =
+        static_cast<int>((x >> 20) % functions) % (1 + static_cast<int>((x >> 40) % functions));
+    inv << t << ",fn" << fn << "\n";
+  }
+  write_text(dir / "functions.csv", f.str());
+  write_text(dir / "invocations.csv", inv.str());
+}
+
 CommandResult run_keepwarm(const std::string& args) {
   const std::string cmd = std::string("'") + KEEPWARM_EXE + "' " + args + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");

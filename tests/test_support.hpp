@@ -44,6 +44,12 @@ class TempDir {
 void write_text(const std::filesystem::path& file, const std::string& text);
 std::string read_text(const std::filesystem::path& file);
 
+// Writes a deterministic native trace (functions.csv, invocations.csv) into dir: functions fn0..
+// with varied sizes and costs, and invocations drawn from a fixed LCG, skewed towards the low
+// function numbers. The defaults give enough pressure for evictions at small memory sizes.
+void write_pressure_trace(const std::filesystem::path& dir, int functions = 30,
+                          int invocations = 6000);
+
 struct CommandResult {
   int exit_code;
   std::string output;  // stdout and stderr together
