@@ -4,8 +4,9 @@
 //
 // The trace is ../shared/reference/20-c.pckl when load_trace reads it; otherwise the native
 // form named by the environment variable KEEPWARM_FIDELITY_TRACE (a directory made from the
-// pickle). KEEPWARM_REFERENCE_DIR may point at the reference directory when ../shared is not
-// beside the source tree. Without the data the tests skip with a message.
+// pickle). The reference directory comes from test::shared_reference_dir(), so the environment
+// variable KEEPWARM_REFERENCE_DIR may point at it when ../shared is not beside the source tree
+// (as in a worktree). Without the data the tests skip with a message.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -31,12 +32,6 @@ struct RefRow {
   uint64_t memory = 0;
   double warm = 0, cold = 0, dropped = 0, evictions = 0;
 };
-
-fs::path reference_dir() {
-  if (const char* env = std::getenv("KEEPWARM_REFERENCE_DIR"); env != nullptr && *env != '\0')
-    return env;
-  return test::shared_reference_dir();
-}
 
 std::vector<RefRow> read_reference(const fs::path& file) {
   std::vector<RefRow> rows;
@@ -65,7 +60,7 @@ std::vector<RefRow> read_reference(const fs::path& file) {
 
 // The 20-c trace, or nullopt with the reason in `why`.
 std::optional<Trace> load_20c(std::string& why) {
-  const fs::path ref = reference_dir();
+  const fs::path ref = test::shared_reference_dir();
   if (!ref.empty()) {
     try {
       return load_trace(ref / "20-c.pckl");
@@ -100,7 +95,7 @@ bool within(double got, double want, double frac, double abs) {
 class Fidelity : public ::testing::Test {
  protected:
   void SetUp() override {
-    const fs::path ref = reference_dir();
+    const fs::path ref = test::shared_reference_dir();
     if (ref.empty() || !fs::exists(ref / "faascache-20-c.csv"))
       GTEST_SKIP() << "reference data absent: ../shared/reference next to the source tree (or "
                       "KEEPWARM_REFERENCE_DIR) is needed";

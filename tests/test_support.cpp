@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
@@ -108,6 +109,8 @@ CommandResult run_keepwarm(const std::string& args) {
 }
 
 fs::path shared_reference_dir() {
+  if (const char* env = std::getenv("KEEPWARM_REFERENCE_DIR"); env != nullptr && *env != '\0')
+    return fs::path(env);
   const fs::path dir = fs::path(KEEPWARM_SOURCE_DIR) / ".." / "shared" / "reference";
   std::error_code ec;
   return fs::is_directory(dir, ec) ? dir.lexically_normal() : fs::path();

@@ -57,7 +57,9 @@ struct CommandResult {
 // Runs the keepwarm executable with a shell-quoted argument string.
 CommandResult run_keepwarm(const std::string& args);
 
-// ../shared/reference next to the source tree, or empty when absent (tests then GTEST_SKIP).
+// The reference data directory: $KEEPWARM_REFERENCE_DIR when set and non-empty (for worktrees
+// and other checkouts without ../shared beside them), else ../shared/reference next to the
+// source tree, or empty when that is absent (tests then GTEST_SKIP).
 std::filesystem::path shared_reference_dir();
 
 }  // namespace keepwarm::test
