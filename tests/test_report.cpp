@@ -465,11 +465,7 @@ TEST(JsonRead, ParsesWhatResultsJsonUses) {
 
 TEST(EventLogCli, WorkedExampleEventsExactly) {
   test::TempDir dir;
-  test::write_text(dir / "w/functions.csv",
-                   "function,memory_mb,cold_ms,warm_ms\nx,100,1000,100\ny,100,1500,100\n"
-                   "z,250,1000,100\n");
-  test::write_text(dir / "w/invocations.csv",
-                   "time_ms,function\n0,x\n10,y\n2000,z\n3000,y\n4000,x\n");
+  write_native_trace(test::worked_example(), dir / "w");
   run_ok("run -q --trace " + (dir / "w").string() + " --policy lru --memory 400 --events " +
          (dir / "events.csv").string() + " --out " + (dir / "out").string());
   EXPECT_EQ(test::read_text(dir / "events.csv"),

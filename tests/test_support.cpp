@@ -31,6 +31,11 @@ Trace make_trace(std::vector<Function> functions,
   return t;
 }
 
+Trace worked_example() {
+  return make_trace({{"x", 100, 1000, 100}, {"y", 100, 1500, 100}, {"z", 250, 1000, 100}},
+                    {{0, "x"}, {10, "y"}, {2000, "z"}, {3000, "y"}, {4000, "x"}});
+}
+
 PluginPtr builtin(const std::string& name) {
   static PluginRegistry registry({fs::path(KEEPWARM_PLUGIN_DIR)});
   return registry.find(name);

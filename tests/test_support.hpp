@@ -17,6 +17,10 @@ namespace keepwarm::test {
 Trace make_trace(std::vector<Function> functions,
                  const std::vector<std::pair<double, std::string>>& invocations);
 
+// The worked example of docs/model.md: x 100 MB cold 1000 warm 100, y 100 MB cold 1500 warm
+// 100, z 250 MB cold 1000 warm 100; invocations 0 x, 10 y, 2000 z, 3000 y, 4000 x.
+Trace worked_example();
+
 // A built-in plugin (from the build tree's plugin directory) by policy name.
 PluginPtr builtin(const std::string& name);
 // A test-only plugin file from tests/plugins in the build tree, e.g. "test-wrong-major.so".
