@@ -75,19 +75,6 @@ std::optional<Trace> load_20c(std::string& why) {
   return std::nullopt;
 }
 
-CellResult run_cell(const Trace& trace, const std::string& policy, uint64_t memory, Compat compat,
-                    uint64_t seed = 1, double overhead_ms = 0, double overhead_frac = 0) {
-  const PluginPtr plugin = test::builtin(policy);
-  SimConfig config;
-  config.memory_mb = memory;
-  config.compat = compat;
-  config.seed = seed;
-  config.overhead_ms = overhead_ms;
-  config.overhead_frac = overhead_frac;
-  config.params = plugin->resolve_params({});
-  return simulate(trace, plugin, config);
-}
-
 bool within(double got, double want, double frac, double abs) {
   return std::fabs(got - want) <= std::max(frac * want, abs);
 }
@@ -116,7 +103,8 @@ TEST_F(Fidelity, PriorityPoliciesMatchReference) {
     if (r.simulator != "faascache") continue;
     const auto it = mapped.find(r.policy);
     if (it == mapped.end()) continue;
-    const CellMetrics m = run_cell(*trace_, it->second, r.memory, Compat::faascache).metrics;
+    const CellMetrics m =
+        test::run(*trace_, test::builtin(it->second), r.memory, Compat::faascache).metrics;
     std::printf(
         "fidelity %-5s %5llu MB: cold %5llu (ref %5.0f)  dropped %5llu (ref %5.0f)  "
         "evictions %5llu (ref %5.0f)\n",
@@ -136,7 +124,8 @@ TEST_F(Fidelity, TtlMatchesReference) {
   int checked = 0;
   for (const RefRow& r : rows_) {
     if (r.simulator != "faascache" || r.policy != "TTL") continue;
-    const CellMetrics m = run_cell(*trace_, "ttl", r.memory, Compat::faascache).metrics;
+    const CellMetrics m =
+        test::run(*trace_, test::builtin("ttl"), r.memory, Compat::faascache).metrics;
     std::printf("fidelity TTL   %5llu MB: cold %5llu (ref %5.0f)  dropped %5llu (ref %5.0f)\n",
                 static_cast<unsigned long long>(r.memory), static_cast<unsigned long long>(m.cold),
                 r.cold, static_cast<unsigned long long>(m.dropped), r.dropped);
@@ -182,7 +171,8 @@ TEST_F(Fidelity, RandAssignmentVariantMatchesReference) {
     std::vector<double> colds, drops;
     for (int seed = 1; seed <= kSeeds; ++seed) {
       const CellMetrics m =
-          run_cell(*trace_, "rand", memory, Compat::faascache, seed, 3000, 0.2).metrics;
+          test::run(*trace_, test::builtin("rand"), memory, Compat::faascache, seed, 3000, 0.2)
+              .metrics;
       colds.push_back(static_cast<double>(m.cold));
       drops.push_back(static_cast<double>(m.dropped));
     }
@@ -232,7 +222,7 @@ TEST_F(Fidelity, DefaultModeOracleBeatsLruAndRand) {
   for (const std::string& p : policies) {
     std::printf("default %-16s", p.c_str());
     for (const uint64_t memory : {500u, 800u, 1000u, 2000u, 4000u}) {
-      const CellMetrics m = run_cell(*trace_, p, memory, Compat::none).metrics;
+      const CellMetrics m = test::run(*trace_, test::builtin(p), memory, Compat::none).metrics;
       std::printf(" | %4llu MB c%5llu d%5llu e%5llu", static_cast<unsigned long long>(memory),
                   static_cast<unsigned long long>(m.cold),
                   static_cast<unsigned long long>(m.dropped),

@@ -46,11 +46,13 @@ fs::path test_plugin_file(const std::string& file) {
 }
 
 CellResult run(const Trace& trace, const PluginPtr& plugin, uint64_t memory_mb, Compat compat,
-               uint64_t seed) {
+               uint64_t seed, double overhead_ms, double overhead_frac) {
   SimConfig config;
   config.memory_mb = memory_mb;
   config.compat = compat;
   config.seed = seed;
+  config.overhead_ms = overhead_ms;
+  config.overhead_frac = overhead_frac;
   config.params = plugin->resolve_params({});
   return simulate(trace, plugin, config);
 }

@@ -26,9 +26,11 @@ PluginPtr builtin(const std::string& name);
 // A test-only plugin file from tests/plugins in the build tree, e.g. "test-wrong-major.so".
 std::filesystem::path test_plugin_file(const std::string& file);
 
-// Runs one cell with default settings and the given memory.
+// Runs one cell with the plugin's default parameters, the given memory and, optionally, the
+// compatibility mode, seed and cold-start overheads (SimConfig::overhead_ms, overhead_frac).
 CellResult run(const Trace& trace, const PluginPtr& plugin, uint64_t memory_mb,
-               Compat compat = Compat::none, uint64_t seed = 1);
+               Compat compat = Compat::none, uint64_t seed = 1, double overhead_ms = 0,
+               double overhead_frac = 0);
 
 // A fresh directory removed at scope exit.
 class TempDir {
