@@ -2,6 +2,7 @@
 // files, flag overrides, determinism across --jobs, and failing cells that lose nothing else.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <sstream>
 
 #include "test_support.hpp"
@@ -216,6 +217,18 @@ TEST(CliRun, PluginPathEnvironmentAndDirectFile) {
                           " --policy c-first-idle --memory 400 --out " + (dir / "o3").string() +
                           " > /dev/null 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
+  // A plugin file named directly: a copy of the built-in lru, on no search path, is the one
+  // loaded (results.json records its file).
+  const fs::path copy = dir / "direct" / "my-lru.so";
+  fs::create_directories(copy.parent_path());
+  fs::copy_file(test::builtin("lru")->file(), copy);
+  const auto direct =
+      test::run_keepwarm("run -q --trace " + (dir / "t").string() + " --policy " + copy.string() +
+                         " --memory 400 --out " + (dir / "o4").string());
+  ASSERT_EQ(direct.exit_code, 0) << direct.output;
+  EXPECT_NE(test::read_text(dir / "o4/results.json").find("\"file\": \"" + copy.string() + "\""),
+            std::string::npos);
+  EXPECT_EQ(lines(test::read_text(dir / "o4/results.csv")).at(1).rfind("t,lru,400,1,6000,", 0), 0u);
 }
 
 }  // namespace
