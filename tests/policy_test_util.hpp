@@ -16,14 +16,16 @@ inline uint32_t fn_index(const Trace& t, const std::string& name) {
   throw std::out_of_range("no function " + name);
 }
 
-// Runs one cell with user parameters and an optional observer.
+// Runs one cell with user parameters, an optional observer and a seed.
 inline CellResult run_with(const Trace& trace, const std::string& policy, uint64_t memory_mb,
                            const std::map<std::string, std::string>& params = {},
-                           Compat compat = Compat::none, EventObserver* observer = nullptr) {
+                           Compat compat = Compat::none, EventObserver* observer = nullptr,
+                           uint64_t seed = 1) {
   const PluginPtr plugin = builtin(policy);
   SimConfig config;
   config.memory_mb = memory_mb;
   config.compat = compat;
+  config.seed = seed;
   config.params = plugin->resolve_params(params);
   return simulate(trace, plugin, config, nullptr, observer);
 }

@@ -2,6 +2,7 @@
 // files, flag overrides, determinism across --jobs, and failing cells that lose nothing else.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <sstream>
 
 #include "test_support.hpp"
@@ -10,25 +11,6 @@ namespace fs = std::filesystem;
 using namespace keepwarm;
 
 namespace {
-
-// A deterministic trace with enough pressure for evictions at small memory sizes.
-void write_trace(const fs::path& dir) {
-  std::ostringstream f, inv;
-  f << "function,memory_mb,cold_ms,warm_ms\n";
-  for (int i = 0; i < 30; ++i)
-    f << "fn" << i << "," << 64 * (1 + i % 5) << "," << 500 + 37 * i << "," << 20 + 3 * i << "\n";
-  inv << "time_ms,function\n";
-  uint64_t x = 12345;
-  double t = 0;
-  for (int i = 0; i < 6000; ++i) {
-    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    t += static_cast<double>((x >> 33) % 200);
-    const int fn = static_cast<int>((x >> 20) % 30) % (1 + static_cast<int>((x >> 40) % 30));
-    inv << t << ",fn" << fn << "\n";
-  }
-  test::write_text(dir / "functions.csv", f.str());
-  test::write_text(dir / "invocations.csv", inv.str());
-}
 
 std::vector<std::string> lines(const std::string& s) {
   std::vector<std::string> out;
@@ -39,7 +21,7 @@ std::vector<std::string> lines(const std::string& s) {
 
 TEST(CliRun, WritesResultsWithTheDocumentedColumns) {
   test::TempDir dir;
-  write_trace(dir / "t");
+  test::write_pressure_trace(dir / "t");
   const auto r = test::run_keepwarm("run --trace " + (dir / "t").string() +
                                     " --policy rand --policy lru --memory 300,600,5000 --seeds 2 "
                                     "--out " +
@@ -67,7 +49,7 @@ TEST(CliRun, WritesResultsWithTheDocumentedColumns) {
 
 TEST(CliRun, JobsDoNotChangeResults) {
   test::TempDir dir;
-  write_trace(dir / "t");
+  test::write_pressure_trace(dir / "t");
   const std::string common = "run -q --reproducible --trace " + (dir / "t").string() +
                              " --policy rand,lru --memory 200,400,800,1600 --seeds 3 ";
   const auto a = test::run_keepwarm(common + "--jobs 1 --out " + (dir / "a").string());
@@ -89,7 +71,7 @@ TEST(CliRun, JobsDoNotChangeResults) {
 
 TEST(CliRun, ExperimentFileWithFlagOverrides) {
   test::TempDir dir;
-  write_trace(dir / "traces/t");
+  test::write_pressure_trace(dir / "traces/t");
   test::write_text(dir / "e.toml", R"([experiment]
 name = "mine"
 traces = ["traces/t"]
@@ -111,7 +93,7 @@ out = "res"
 
 TEST(CliRun, FailingCellsAreReportedAndTheRestIsKept) {
   test::TempDir dir;
-  write_trace(dir / "t");
+  test::write_pressure_trace(dir / "t");
   const auto r =
       test::run_keepwarm("run -q --trace " + (dir / "t").string() + " --policy lru --policy " +
                          test::test_plugin_file("test-faulty.so").string() +
@@ -130,7 +112,7 @@ TEST(CliRun, FailingCellsAreReportedAndTheRestIsKept) {
 
 TEST(CliRun, ACrashingPolicyIsNamedAndFinishedCellsAreKept) {
   test::TempDir dir;
-  write_trace(dir / "t");
+  test::write_pressure_trace(dir / "t");
   // One job: lru's cells run first (grid order), then the crashing policy's first cell with
   // memory pressure brings the process down.
   const auto r = test::run_keepwarm("run -q --jobs 1 --trace " + (dir / "t").string() +
@@ -157,7 +139,7 @@ TEST(CliRun, ACrashingPolicyIsNamedAndFinishedCellsAreKept) {
 
 TEST(CliRun, BadInputGetsClearErrors) {
   test::TempDir dir;
-  write_trace(dir / "t");
+  test::write_pressure_trace(dir / "t");
   auto r =
       test::run_keepwarm("run --trace " + (dir / "t").string() + " --policy nosuch --memory 100");
   EXPECT_EQ(r.exit_code, 1);
@@ -177,8 +159,8 @@ TEST(CliRun, BadInputGetsClearErrors) {
 
 TEST(CliRun, TracesSharingANameAreToldApart) {
   test::TempDir dir;
-  write_trace(dir / "a" / "t");
-  write_trace(dir / "b" / "t");
+  test::write_pressure_trace(dir / "a" / "t");
+  test::write_pressure_trace(dir / "b" / "t");
   const auto r = test::run_keepwarm("run -q --trace " + (dir / "a/t").string() + " --trace " +
                                     (dir / "b/t").string() + " --policy lru --memory 500 --out " +
                                     (dir / "o").string());
@@ -191,7 +173,7 @@ TEST(CliRun, TracesSharingANameAreToldApart) {
 
 TEST(CliRun, NamesWithCommasAreQuotedAndReadBack) {
   test::TempDir dir;
-  write_trace(dir / "my,\"odd\" trace");
+  test::write_pressure_trace(dir / "my,\"odd\" trace");
   const auto r = test::run_keepwarm("run -q --trace '" + (dir / "my,\"odd\" trace").string() +
                                     "' --policy lru --memory 500 --out " + (dir / "o").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -220,7 +202,7 @@ TEST(CliPlugins, ListsBuiltinsAndPluginPathAdditions) {
 
 TEST(CliRun, PluginPathEnvironmentAndDirectFile) {
   test::TempDir dir;
-  write_trace(dir / "t");
+  test::write_pressure_trace(dir / "t");
   const auto r =
       test::run_keepwarm("run -q --trace " + (dir / "t").string() +
                          " --policy c-first-idle --memory 400 --plugin-path " +
@@ -235,6 +217,18 @@ TEST(CliRun, PluginPathEnvironmentAndDirectFile) {
                           " --policy c-first-idle --memory 400 --out " + (dir / "o3").string() +
                           " > /dev/null 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
+  // A plugin file named directly: a copy of the built-in lru, on no search path, is the one
+  // loaded (results.json records its file).
+  const fs::path copy = dir / "direct" / "my-lru.so";
+  fs::create_directories(copy.parent_path());
+  fs::copy_file(test::builtin("lru")->file(), copy);
+  const auto direct =
+      test::run_keepwarm("run -q --trace " + (dir / "t").string() + " --policy " + copy.string() +
+                         " --memory 400 --out " + (dir / "o4").string());
+  ASSERT_EQ(direct.exit_code, 0) << direct.output;
+  EXPECT_NE(test::read_text(dir / "o4/results.json").find("\"file\": \"" + copy.string() + "\""),
+            std::string::npos);
+  EXPECT_EQ(lines(test::read_text(dir / "o4/results.csv")).at(1).rfind("t,lru,400,1,6000,", 0), 0u);
 }
 
 }  // namespace

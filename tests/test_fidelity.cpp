@@ -4,8 +4,9 @@
 //
 // The trace is ../shared/reference/20-c.pckl when load_trace reads it; otherwise the native
 // form named by the environment variable KEEPWARM_FIDELITY_TRACE (a directory made from the
-// pickle). KEEPWARM_REFERENCE_DIR may point at the reference directory when ../shared is not
-// beside the source tree. Without the data the tests skip with a message.
+// pickle). The reference directory comes from test::shared_reference_dir(), so the environment
+// variable KEEPWARM_REFERENCE_DIR may point at it when ../shared is not beside the source tree
+// (as in a worktree). Without the data the tests skip with a message.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -31,12 +32,6 @@ struct RefRow {
   uint64_t memory = 0;
   double warm = 0, cold = 0, dropped = 0, evictions = 0;
 };
-
-fs::path reference_dir() {
-  if (const char* env = std::getenv("KEEPWARM_REFERENCE_DIR"); env != nullptr && *env != '\0')
-    return env;
-  return test::shared_reference_dir();
-}
 
 std::vector<RefRow> read_reference(const fs::path& file) {
   std::vector<RefRow> rows;
@@ -65,7 +60,7 @@ std::vector<RefRow> read_reference(const fs::path& file) {
 
 // The 20-c trace, or nullopt with the reason in `why`.
 std::optional<Trace> load_20c(std::string& why) {
-  const fs::path ref = reference_dir();
+  const fs::path ref = test::shared_reference_dir();
   if (!ref.empty()) {
     try {
       return load_trace(ref / "20-c.pckl");
@@ -80,19 +75,6 @@ std::optional<Trace> load_20c(std::string& why) {
   return std::nullopt;
 }
 
-CellResult run_cell(const Trace& trace, const std::string& policy, uint64_t memory, Compat compat,
-                    uint64_t seed = 1, double overhead_ms = 0, double overhead_frac = 0) {
-  const PluginPtr plugin = test::builtin(policy);
-  SimConfig config;
-  config.memory_mb = memory;
-  config.compat = compat;
-  config.seed = seed;
-  config.overhead_ms = overhead_ms;
-  config.overhead_frac = overhead_frac;
-  config.params = plugin->resolve_params({});
-  return simulate(trace, plugin, config);
-}
-
 bool within(double got, double want, double frac, double abs) {
   return std::fabs(got - want) <= std::max(frac * want, abs);
 }
@@ -100,7 +82,7 @@ bool within(double got, double want, double frac, double abs) {
 class Fidelity : public ::testing::Test {
  protected:
   void SetUp() override {
-    const fs::path ref = reference_dir();
+    const fs::path ref = test::shared_reference_dir();
     if (ref.empty() || !fs::exists(ref / "faascache-20-c.csv"))
       GTEST_SKIP() << "reference data absent: ../shared/reference next to the source tree (or "
                       "KEEPWARM_REFERENCE_DIR) is needed";
@@ -121,7 +103,8 @@ TEST_F(Fidelity, PriorityPoliciesMatchReference) {
     if (r.simulator != "faascache") continue;
     const auto it = mapped.find(r.policy);
     if (it == mapped.end()) continue;
-    const CellMetrics m = run_cell(*trace_, it->second, r.memory, Compat::faascache).metrics;
+    const CellMetrics m =
+        test::run(*trace_, test::builtin(it->second), r.memory, Compat::faascache).metrics;
     std::printf(
         "fidelity %-5s %5llu MB: cold %5llu (ref %5.0f)  dropped %5llu (ref %5.0f)  "
         "evictions %5llu (ref %5.0f)\n",
@@ -141,7 +124,8 @@ TEST_F(Fidelity, TtlMatchesReference) {
   int checked = 0;
   for (const RefRow& r : rows_) {
     if (r.simulator != "faascache" || r.policy != "TTL") continue;
-    const CellMetrics m = run_cell(*trace_, "ttl", r.memory, Compat::faascache).metrics;
+    const CellMetrics m =
+        test::run(*trace_, test::builtin("ttl"), r.memory, Compat::faascache).metrics;
     std::printf("fidelity TTL   %5llu MB: cold %5llu (ref %5.0f)  dropped %5llu (ref %5.0f)\n",
                 static_cast<unsigned long long>(r.memory), static_cast<unsigned long long>(m.cold),
                 r.cold, static_cast<unsigned long long>(m.dropped), r.dropped);
@@ -187,7 +171,8 @@ TEST_F(Fidelity, RandAssignmentVariantMatchesReference) {
     std::vector<double> colds, drops;
     for (int seed = 1; seed <= kSeeds; ++seed) {
       const CellMetrics m =
-          run_cell(*trace_, "rand", memory, Compat::faascache, seed, 3000, 0.2).metrics;
+          test::run(*trace_, test::builtin("rand"), memory, Compat::faascache, seed, 3000, 0.2)
+              .metrics;
       colds.push_back(static_cast<double>(m.cold));
       drops.push_back(static_cast<double>(m.dropped));
     }
@@ -237,7 +222,7 @@ TEST_F(Fidelity, DefaultModeOracleBeatsLruAndRand) {
   for (const std::string& p : policies) {
     std::printf("default %-16s", p.c_str());
     for (const uint64_t memory : {500u, 800u, 1000u, 2000u, 4000u}) {
-      const CellMetrics m = run_cell(*trace_, p, memory, Compat::none).metrics;
+      const CellMetrics m = test::run(*trace_, test::builtin(p), memory, Compat::none).metrics;
       std::printf(" | %4llu MB c%5llu d%5llu e%5llu", static_cast<unsigned long long>(memory),
                   static_cast<unsigned long long>(m.cold),
                   static_cast<unsigned long long>(m.dropped),

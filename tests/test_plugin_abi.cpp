@@ -59,10 +59,7 @@ TEST(PluginAbi, MissingFileGetsAClearError) {
 TEST(PluginAbi, PlainCPolicyLoadsAndRuns) {
   const PluginPtr p = Plugin::load(test::test_plugin_file("test-c-policy.so"));
   EXPECT_EQ(p->name(), "c-first-idle");
-  const Trace t =
-      test::make_trace({{"x", 100, 1000, 100}, {"y", 100, 1500, 100}, {"z", 250, 1000, 100}},
-                       {{0, "x"}, {10, "y"}, {2000, "z"}, {3000, "y"}, {4000, "x"}});
-  const CellResult r = test::run(t, p, 400);
+  const CellResult r = test::run(test::worked_example(), p, 400);
   EXPECT_EQ(r.metrics.cold + r.metrics.warm + r.metrics.dropped, 5u);
   EXPECT_EQ(r.metrics.evictions, 2u);  // evicts the first-known idle container (x), then z
 }
@@ -153,10 +150,8 @@ TEST(PluginAbi, OlderSdkDescriptorLoadsAndIsReadOnlyUpToItsSize) {
   EXPECT_LT(p->descriptor().struct_size, sizeof(kw_policy_descriptor));
   // The field past struct_size holds a function in the plugin's memory; the host ignores it.
   EXPECT_EQ(p->descriptor().choose_warm, nullptr);
-  const Trace t =
-      test::make_trace({{"x", 100, 1000, 100}, {"y", 100, 1500, 100}, {"z", 250, 1000, 100}},
-                       {{0, "x"}, {10, "y"}, {2000, "z"}, {3000, "y"}, {4000, "x"}});
-  const CellResult r = test::run(t, p, 400);  // has a warm start, which would ask choose_warm
+  // The worked example has a warm start, which would ask choose_warm.
+  const CellResult r = test::run(test::worked_example(), p, 400);
   EXPECT_EQ(r.metrics.warm, 1u);
   EXPECT_EQ(r.metrics.evictions, 2u);
 }

@@ -65,7 +65,6 @@ Trace generated() {
     return static_cast<double>((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
   };
   std::vector<Function> fns;
-  std::vector<std::pair<double, std::string>> inv;
   std::vector<std::pair<double, std::string>> all;
   for (int f = 0; f < 60; ++f) {
     const std::string id = "f" + std::to_string(f);

@@ -24,14 +24,8 @@ Trace four_idle() {
 }
 
 std::vector<uint32_t> victims(uint64_t seed) {
-  const Trace t = four_idle();
-  const PluginPtr plugin = test::builtin("rand");
-  SimConfig config;
-  config.memory_mb = 500;
-  config.seed = seed;
-  config.params = plugin->resolve_params({});
   test::Recorder rec;
-  simulate(t, plugin, config, nullptr, &rec);
+  test::run_with(four_idle(), "rand", 500, {}, Compat::none, &rec, seed);
   return rec.evicted();
 }
 

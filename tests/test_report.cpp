@@ -133,7 +133,6 @@ std::string xml_problem(const std::string& s) {
     } else {
       if (open.empty() && !std::isspace(static_cast<unsigned char>(s[i])))
         return "text outside the root " + at(i);
-      if (s[i] == '>' && false) return "";
       ++i;
     }
   }
@@ -155,26 +154,6 @@ TEST(XmlChecker, AcceptsGoodAndRejectsBadDocuments) {
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
-
-// A deterministic trace with pressure at small memory sizes (as in test_cli_run.cpp).
-void write_trace(const fs::path& dir, int functions = 30, int invocations = 6000) {
-  std::ostringstream f, inv;
-  f << "function,memory_mb,cold_ms,warm_ms\n";
-  for (int i = 0; i < functions; ++i)
-    f << "fn" << i << "," << 64 * (1 + i % 5) << "," << 500 + 37 * i << "," << 20 + 3 * i << "\n";
-  inv << "time_ms,function\n";
-  uint64_t x = 12345;
-  double t = 0;
-  for (int i = 0; i < invocations; ++i) {
-    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-    t += static_cast<double>((x >> 33) % 200);
-    const int fn =
-        static_cast<int>((x >> 20) % functions) % (1 + static_cast<int>((x >> 40) % functions));
-    inv << t << ",fn" << fn << "\n";
-  }
-  test::write_text(dir / "functions.csv", f.str());
-  test::write_text(dir / "invocations.csv", inv.str());
-}
 
 struct Csv {
   std::vector<std::string> header;
@@ -231,7 +210,7 @@ class Report : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test::TempDir;
-    write_trace(*dir_ / "t");
+    test::write_pressure_trace(*dir_ / "t");
     run_ok("run -q --reproducible --jobs 2 --trace " + (*dir_ / "t").string() +
            " --policy rand,lru --memory 150,300,600,5000 --seeds 2 --out " +
            (*dir_ / "out").string());
@@ -396,7 +375,7 @@ TEST(ReportCommand, MissingOrBrokenFilesGiveClearErrors) {
   EXPECT_NE(r.output.find("results.json: 1:"), std::string::npos) << r.output;
   // A good results.json with a broken results.csv: the error names file and line.
   test::TempDir ok;
-  write_trace(ok / "t", 5, 100);
+  test::write_pressure_trace(ok / "t", 5, 100);
   run_ok("run -q --trace " + (ok / "t").string() + " --policy lru --memory 100,200 --out " +
          (ok / "o").string());
   std::string csv = test::read_text(ok / "o/results.csv");
@@ -417,7 +396,7 @@ TEST(ReportCommand, MissingOrBrokenFilesGiveClearErrors) {
 
 TEST(ReportNames, TraceNamesAreEscapedAndFileNamesSafe) {
   test::TempDir dir;
-  write_trace(dir / "a&b<c>", 5, 200);
+  test::write_pressure_trace(dir / "a&b<c>", 5, 200);
   run_ok("run -q --trace '" + (dir / "a&b<c>").string() + "' --policy lru --memory 100,200 --out " +
          (dir / "o").string());
   ASSERT_TRUE(fs::exists(dir / "o/plots/a_b_c_-cold.svg"));
@@ -434,7 +413,7 @@ TEST(ReportNames, TraceNamesAreEscapedAndFileNamesSafe) {
 TEST(Progress, NoLineForShortRunsOnATerminal) {
   if (std::system("command -v script > /dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
   test::TempDir dir;
-  write_trace(dir / "t", 10, 500);
+  test::write_pressure_trace(dir / "t", 10, 500);
   const std::string cmd = "script -qec \"'" + std::string(KEEPWARM_EXE) + "' run --trace " +
                           (dir / "t").string() + " --policy lru --memory 100,200 --out " +
                           (dir / "o").string() + "\" /dev/null > " + (dir / "tty.txt").string() +
@@ -485,11 +464,7 @@ TEST(JsonRead, ParsesWhatResultsJsonUses) {
 
 TEST(EventLogCli, WorkedExampleEventsExactly) {
   test::TempDir dir;
-  test::write_text(dir / "w/functions.csv",
-                   "function,memory_mb,cold_ms,warm_ms\nx,100,1000,100\ny,100,1500,100\n"
-                   "z,250,1000,100\n");
-  test::write_text(dir / "w/invocations.csv",
-                   "time_ms,function\n0,x\n10,y\n2000,z\n3000,y\n4000,x\n");
+  write_native_trace(test::worked_example(), dir / "w");
   run_ok("run -q --trace " + (dir / "w").string() + " --policy lru --memory 400 --events " +
          (dir / "events.csv").string() + " --out " + (dir / "out").string());
   EXPECT_EQ(test::read_text(dir / "events.csv"),
@@ -506,7 +481,7 @@ TEST(EventLogCli, WorkedExampleEventsExactly) {
 
 TEST(EventLogCli, RefusedForMoreThanOneCell) {
   test::TempDir dir;
-  write_trace(dir / "t", 5, 50);
+  test::write_pressure_trace(dir / "t", 5, 50);
   auto r = test::run_keepwarm("run -q --trace " + (dir / "t").string() +
                               " --policy lru --memory 100,200 --events " +
                               (dir / "e.csv").string() + " --out " + (dir / "o").string());

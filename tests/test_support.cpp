@@ -5,9 +5,9 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -30,6 +30,11 @@ Trace make_trace(std::vector<Function> functions,
   return t;
 }
 
+Trace worked_example() {
+  return make_trace({{"x", 100, 1000, 100}, {"y", 100, 1500, 100}, {"z", 250, 1000, 100}},
+                    {{0, "x"}, {10, "y"}, {2000, "z"}, {3000, "y"}, {4000, "x"}});
+}
+
 PluginPtr builtin(const std::string& name) {
   static PluginRegistry registry({fs::path(KEEPWARM_PLUGIN_DIR)});
   return registry.find(name);
@@ -40,11 +45,13 @@ fs::path test_plugin_file(const std::string& file) {
 }
 
 CellResult run(const Trace& trace, const PluginPtr& plugin, uint64_t memory_mb, Compat compat,
-               uint64_t seed) {
+               uint64_t seed, double overhead_ms, double overhead_frac) {
   SimConfig config;
   config.memory_mb = memory_mb;
   config.compat = compat;
   config.seed = seed;
+  config.overhead_ms = overhead_ms;
+  config.overhead_frac = overhead_frac;
   config.params = plugin->resolve_params({});
   return simulate(trace, plugin, config);
 }
@@ -76,6 +83,25 @@ std::string read_text(const fs::path& file) {
   return ss.str();
 }
 
+void write_pressure_trace(const fs::path& dir, int functions, int invocations) {
+  std::ostringstream f, inv;
+  f << "function,memory_mb,cold_ms,warm_ms\n";
+  for (int i = 0; i < functions; ++i)
+    f << "fn" << i << "," << 64 * (1 + i % 5) << "," << 500 + 37 * i << "," << 20 + 3 * i << "\n";
+  inv << "time_ms,function\n";
+  uint64_t x = 12345;
+  double t = 0;
+  for (int i = 0; i < invocations; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    t += static_cast<double>((x >> 33) % 200);
+    const int fn =
+        static_cast<int>((x >> 20) % functions) % (1 + static_cast<int>((x >> 40) % functions));
+    inv << t << ",fn" << fn << "\n";
+  }
+  write_text(dir / "functions.csv", f.str());
+  write_text(dir / "invocations.csv", inv.str());
+}
+
 CommandResult run_keepwarm(const std::string& args) {
   const std::string cmd = std::string("'") + KEEPWARM_EXE + "' " + args + " 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
@@ -89,6 +115,8 @@ CommandResult run_keepwarm(const std::string& args) {
 }
 
 fs::path shared_reference_dir() {
+  if (const char* env = std::getenv("KEEPWARM_REFERENCE_DIR"); env != nullptr && *env != '\0')
+    return fs::path(env);
   const fs::path dir = fs::path(KEEPWARM_SOURCE_DIR) / ".." / "shared" / "reference";
   std::error_code ec;
   return fs::is_directory(dir, ec) ? dir.lexically_normal() : fs::path();

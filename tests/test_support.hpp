@@ -17,14 +17,20 @@ namespace keepwarm::test {
 Trace make_trace(std::vector<Function> functions,
                  const std::vector<std::pair<double, std::string>>& invocations);
 
+// The worked example of docs/model.md: x 100 MB cold 1000 warm 100, y 100 MB cold 1500 warm
+// 100, z 250 MB cold 1000 warm 100; invocations 0 x, 10 y, 2000 z, 3000 y, 4000 x.
+Trace worked_example();
+
 // A built-in plugin (from the build tree's plugin directory) by policy name.
 PluginPtr builtin(const std::string& name);
 // A test-only plugin file from tests/plugins in the build tree, e.g. "test-wrong-major.so".
 std::filesystem::path test_plugin_file(const std::string& file);
 
-// Runs one cell with default settings and the given memory.
+// Runs one cell with the plugin's default parameters, the given memory and, optionally, the
+// compatibility mode, seed and cold-start overheads (SimConfig::overhead_ms, overhead_frac).
 CellResult run(const Trace& trace, const PluginPtr& plugin, uint64_t memory_mb,
-               Compat compat = Compat::none, uint64_t seed = 1);
+               Compat compat = Compat::none, uint64_t seed = 1, double overhead_ms = 0,
+               double overhead_frac = 0);
 
 // A fresh directory removed at scope exit.
 class TempDir {
@@ -44,6 +50,12 @@ class TempDir {
 void write_text(const std::filesystem::path& file, const std::string& text);
 std::string read_text(const std::filesystem::path& file);
 
+// Writes a deterministic native trace (functions.csv, invocations.csv) into dir: functions fn0..
+// with varied sizes and costs, and invocations drawn from a fixed LCG, skewed towards the low
+// function numbers. The defaults give enough pressure for evictions at small memory sizes.
+void write_pressure_trace(const std::filesystem::path& dir, int functions = 30,
+                          int invocations = 6000);
+
 struct CommandResult {
   int exit_code;
   std::string output;  // stdout and stderr together
@@ -51,7 +63,9 @@ struct CommandResult {
 // Runs the keepwarm executable with a shell-quoted argument string.
 CommandResult run_keepwarm(const std::string& args);
 
-// ../shared/reference next to the source tree, or empty when absent (tests then GTEST_SKIP).
+// The reference data directory: $KEEPWARM_REFERENCE_DIR when set and non-empty (for worktrees
+// and other checkouts without ../shared beside them), else ../shared/reference next to the
+// source tree, or empty when that is absent (tests then GTEST_SKIP).
 std::filesystem::path shared_reference_dir();
 
 }  // namespace keepwarm::test

@@ -48,7 +48,9 @@ TEST(TraceCli, ConvertWritesTheNativeFormUnlessOutEndsInKwt) {
             test::read_text(dir / "src" / "invocations.csv"));
   // The FaasCache pickle, when the reference data is there.
   const auto ref = test::shared_reference_dir();
-  if (ref.empty()) GTEST_SKIP() << "../shared/reference absent: pickle conversion not checked";
+  if (ref.empty())
+    GTEST_SKIP()
+        << "../shared/reference (or $KEEPWARM_REFERENCE_DIR) absent: pickle conversion not checked";
   const auto p = test::run_keepwarm("trace convert '" + (ref / "20-c.pckl").string() + "' '" +
                                     (dir / "20-c").string() + "'");
   ASSERT_EQ(p.exit_code, 0) << p.output;

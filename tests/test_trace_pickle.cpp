@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <bit>
-#include <cstdlib>
 #include <cstring>
 
 #include "keepwarm/trace_formats.hpp"
@@ -282,16 +281,11 @@ TEST(TracePickle, DeepNestingDoesNotOverflow) {
   expect_error(p.bytes(), "expected a (lambdas, trace) tuple");
 }
 
-// ../shared/reference next to the source tree, or $KEEPWARM_SHARED_REFERENCE (for worktrees).
-std::filesystem::path reference_dir() {
-  if (const char* env = std::getenv("KEEPWARM_SHARED_REFERENCE"); env && *env) return env;
-  return test::shared_reference_dir();
-}
-
 TEST(TracePickle, RealFaasCacheTrace) {
-  const auto dir = reference_dir();
+  const auto dir = test::shared_reference_dir();
   if (dir.empty() || !std::filesystem::exists(dir / "20-c.pckl"))
-    GTEST_SKIP() << "../shared/reference/20-c.pckl not present; skipping the real-trace check";
+    GTEST_SKIP() << "../shared/reference/20-c.pckl (or $KEEPWARM_REFERENCE_DIR/20-c.pckl) not "
+                    "present; skipping the real-trace check";
   const Trace t = load_trace(dir / "20-c.pckl");
   EXPECT_EQ(t.functions.size(), 20u);
   EXPECT_EQ(t.invocation_count(), 17808u);

@@ -7,6 +7,8 @@ and the check is on distributions, per memory size:
 - mean cold starts: Welch's t statistic below 4 and the means within 10%;
 - the share of seeds in the burst mode (drops more than 100 above the median): within 0.15;
 - the median of drops within 5, and the mean of drops outside the bursts within 2 or 5%.
+The reference directory is $KEEPWARM_REFERENCE_DIR when set and non-empty (as for the C++
+tests' test::shared_reference_dir()), else ../shared/reference beside SOURCE_DIR.
 Exits 77 (CTest's skip code) with a message when the reference trace is absent.
 
 Usage: check_rand_model.py KEEPWARM_EXE SOURCE_DIR WORK_DIR
@@ -37,11 +39,20 @@ def summarise(rows):
     }
 
 
+def reference_dir(source):
+    """$KEEPWARM_REFERENCE_DIR, else ../shared/reference beside the source tree."""
+    env = os.environ.get("KEEPWARM_REFERENCE_DIR", "")
+    if env:
+        return env
+    return os.path.join(source, "..", "shared", "reference")
+
+
 def main():
     exe, source, work = sys.argv[1:4]
-    trace = os.path.join(source, "..", "shared", "reference", "20-c.pckl")
+    trace = os.path.join(reference_dir(source), "20-c.pckl")
     if not os.path.isfile(trace):
-        print(f"SKIP: {os.path.normpath(trace)} is absent (../shared is not beside the source)")
+        print(f"SKIP: {os.path.normpath(trace)} is absent (../shared is not beside the source "
+              "and KEEPWARM_REFERENCE_DIR does not name a directory holding it)")
         return 77
     out = os.path.join(work, "rand-model")
     subprocess.run([exe, "run", "-t", trace, "-p", "rand", "-m", ",".join(map(str, MEMORY)),
