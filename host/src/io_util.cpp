@@ -7,6 +7,7 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -57,6 +58,24 @@ std::string format_number(double v) {
   std::array<char, 64> buf;
   const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   return std::string(buf.data(), ec == std::errc() ? ptr : buf.data());
+}
+
+std::string format_fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string format_count(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return format_fixed(v, 0);
+  return format_fixed(v, 1);
+}
+
+std::string format_relative(double v, double base) {
+  if (base == 0) return v == 0 ? "=" : "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", 100.0 * (v - base) / base);
+  return buf;
 }
 
 std::string csv_field(std::string_view s) {

@@ -1,5 +1,6 @@
 // io_util.hpp: small file helpers shared by the host: whole-file reads, atomic writes
-// (temporary file then rename), and shortest round-trip number formatting.
+// (temporary file then rename), and number formatting (shortest round-trip, fixed decimals,
+// counts and relative changes as the rankings show them).
 #pragma once
 
 #include <filesystem>
@@ -17,6 +18,17 @@ void write_file_atomic(const std::filesystem::path& file, const std::string& con
 
 // Shortest text that reads back as the same double ("1", "0.5", "1e+20").
 std::string format_number(double v);
+
+// v with a fixed number of decimals, as printf's %.*f writes it ("2.50" for 2.5, 2).
+std::string format_fixed(double v, int decimals);
+
+// A count that may be a mean over seeds: whole numbers without decimals ("12"), others with
+// one ("12.3").
+std::string format_count(double v);
+
+// The change from base to v in percent ("+12.5%", "-3.0%"); "=" when both are 0 and "n/a"
+// when only base is.
+std::string format_relative(double v, double base);
 
 // A CSV field as RFC 4180 writes it: as is, or in double quotes (quotes doubled) when it holds
 // a comma, a quote or a line break.
