@@ -13,6 +13,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "keepwarm/trace.hpp"
 
@@ -32,26 +33,33 @@ std::string read_file(const std::filesystem::path& file) {
   return out;
 }
 
-void write_file_atomic(const std::filesystem::path& file, const std::string& content) {
-  const std::filesystem::path tmp =
-      file.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (f == nullptr)
-      throw std::runtime_error(tmp.string() + ": cannot create: " + std::strerror(errno));
-    const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-    const bool closed = std::fclose(f) == 0;
-    if (!ok || !closed) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(tmp.string() + ": write failed");
-    }
-  }
+AtomicFile::AtomicFile(std::filesystem::path file)
+    : file_(std::move(file)),
+      tmp_(file_.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()))) {
+  out_.open(tmp_, std::ios::binary);
+  if (!out_) throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (committed_) return;
+  out_.close();
   std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(file.string() + ": cannot rename into place: " + ec.message());
-  }
+  std::filesystem::remove(tmp_, ec);
+}
+
+void AtomicFile::commit() {
+  out_.close();
+  if (!out_) throw std::runtime_error(tmp_.string() + ": write failed");
+  std::error_code ec;
+  std::filesystem::rename(tmp_, file_, ec);
+  if (ec) throw std::runtime_error(file_.string() + ": cannot rename into place: " + ec.message());
+  committed_ = true;
+}
+
+void write_file_atomic(const std::filesystem::path& file, const std::string& content) {
+  AtomicFile out(file);
+  out.stream().write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.commit();
 }
 
 std::string format_number(double v) {

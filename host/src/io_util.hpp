@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +14,27 @@ namespace keepwarm {
 // Reads a whole file; throws std::runtime_error naming the file on failure.
 std::string read_file(const std::filesystem::path& file);
 
-// Writes content to file.tmp.<pid> then renames it over file, so readers never see a torn file.
+// A file written through a temporary beside it (file.tmp.<pid>) that commit() renames over
+// file, so readers never see a torn file. Without commit() (an error on the way) the
+// destructor removes the temporary. Errors are std::runtime_error naming the file.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path file);  // creates the temporary
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  std::ostream& stream() { return out_; }
+  // Closes the temporary and renames it over the file; on failure removes it and throws.
+  void commit();
+
+ private:
+  std::filesystem::path file_, tmp_;
+  std::ofstream out_;
+  bool committed_ = false;
+};
+
+// Writes content to file through an AtomicFile.
 void write_file_atomic(const std::filesystem::path& file, const std::string& content);
 
 // Shortest text that reads back as the same double ("1", "0.5", "1e+20").

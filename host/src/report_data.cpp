@@ -1,7 +1,5 @@
 // report_data.cpp: functions.csv, reading an output directory back into ReportData, and the
 // event log observer.
-#include <unistd.h>
-
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -50,27 +48,11 @@ std::string functions_csv(const RunResults& r) {
 }
 
 void write_functions_csv(const RunResults& results, const fs::path& dir) {
-  // Streamed (the file has functions x cells rows) to a temporary file, then renamed.
+  // Streamed: the file has functions x cells rows.
   fs::create_directories(dir);
-  const fs::path file = dir / "functions.csv";
-  const fs::path tmp = file.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(tmp.string() + ": cannot create");
-    functions_csv_to(results, out);
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error(tmp.string() + ": write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error(file.string() + ": cannot rename into place: " + ec.message());
-  }
+  AtomicFile file(dir / "functions.csv");
+  functions_csv_to(results, file.stream());
+  file.commit();
 }
 
 // ---- reading an output directory ---------------------------------------------------------
