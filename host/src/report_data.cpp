@@ -6,7 +6,6 @@
 #include <map>
 #include <ostream>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 #include "io_util.hpp"
@@ -41,12 +40,6 @@ void functions_csv_to(const RunResults& r, std::ostream& out) {
 
 }  // namespace
 
-std::string functions_csv(const RunResults& r) {
-  std::ostringstream out;
-  functions_csv_to(r, out);
-  return out.str();
-}
-
 void write_functions_csv(const RunResults& results, const fs::path& dir) {
   // Streamed: the file has functions x cells rows.
   fs::create_directories(dir);
@@ -63,17 +56,13 @@ namespace {
 // the current row are looked up by column name.
 class CsvReader {
  public:
-  CsvReader(const fs::path& file, const std::vector<std::string>& required)
-      : file_(file), in_(file, std::ios::binary) {
+  explicit CsvReader(const fs::path& file) : file_(file), in_(file, std::ios::binary) {
     if (!in_) throw ReportError(file.string() + ": cannot open");
     std::string line;
     if (!std::getline(in_, line)) throw ReportError(file.string() + ": empty file");
     if (!line.empty() && line.back() == '\r') line.pop_back();
     header_ = split_csv_line(line);
     for (size_t i = 0; i < header_.size(); ++i) column_[header_[i]] = i;
-    for (const std::string& name : required)
-      if (!column_.count(name))
-        throw ReportError(file.string() + ":1: missing column '" + name + "'");
   }
 
   // Reads the next non-empty row; false at the end of the file.
@@ -93,7 +82,13 @@ class CsvReader {
     return false;
   }
 
-  size_t column(const std::string& name) const { return column_.at(name); }
+  // The index of a column; ReportError when the header lacks it.
+  size_t column(const std::string& name) const {
+    const auto it = column_.find(name);
+    if (it == column_.end())
+      throw ReportError(file_.string() + ":1: missing column '" + name + "'");
+    return it->second;
+  }
   std::string_view text(size_t col) const { return fields_[col]; }
   std::string str(size_t col) const { return std::string(fields_[col]); }
   uint64_t u64(size_t col) const {
@@ -176,20 +171,18 @@ ReportData read_report_data(const fs::path& dir) {
   ReportData data;
   data.settings = read_settings(dir / "results.json");
 
-  CsvReader cells(dir / "results.csv",
-                  {"trace", "policy", "memory_mb", "seed", "invocations", "warm", "cold", "dropped",
-                   "evictions", "expirations", "prewarms", "prewarm_hits", "cold_pct",
-                   "dropped_pct", "added_latency_ms", "idle_mb_s", "peak_memory_mb"});
+  CsvReader cells(dir / "results.csv");
   {
+    // In the order of the file's columns, so the first one missing is the one reported.
     const size_t trace = cells.column("trace"), policy = cells.column("policy"),
                  memory = cells.column("memory_mb"), seed = cells.column("seed"),
                  invocations = cells.column("invocations"), warm = cells.column("warm"),
                  cold = cells.column("cold"), dropped = cells.column("dropped"),
                  evictions = cells.column("evictions"), expirations = cells.column("expirations"),
                  prewarms = cells.column("prewarms"), prewarm_hits = cells.column("prewarm_hits"),
-                 peak = cells.column("peak_memory_mb"), cold_pct = cells.column("cold_pct"),
-                 dropped_pct = cells.column("dropped_pct"),
-                 latency = cells.column("added_latency_ms"), idle = cells.column("idle_mb_s");
+                 cold_pct = cells.column("cold_pct"), dropped_pct = cells.column("dropped_pct"),
+                 latency = cells.column("added_latency_ms"), idle = cells.column("idle_mb_s"),
+                 peak = cells.column("peak_memory_mb");
     while (cells.next()) {
       ReportCell c;
       c.trace = cells.str(trace);
@@ -221,9 +214,7 @@ ReportData read_report_data(const fs::path& dir) {
     if (it == smallest.end() || c.memory_mb < it->second) smallest[c.trace] = c.memory_mb;
   }
   if (fs::exists(dir / "functions.csv")) {
-    CsvReader fns(dir / "functions.csv",
-                  {"trace", "policy", "memory_mb", "seed", "function", "invocations", "warm",
-                   "cold", "dropped", "evictions", "expirations"});
+    CsvReader fns(dir / "functions.csv");
     const size_t trace = fns.column("trace"), policy = fns.column("policy"),
                  memory = fns.column("memory_mb"), seed = fns.column("seed"),
                  function = fns.column("function"), invocations = fns.column("invocations"),

@@ -125,7 +125,6 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic}
 class Html {
  public:
   void raw(const std::string& s) { o_ << s; }
-  void text(const std::string& s) { o_ << plot::escape(s); }
   void tag(const char* name, const std::string& content, const char* attrs = "") {
     o_ << '<' << name << attrs << '>' << plot::escape(content) << "</" << name << ">\n";
   }

@@ -25,10 +25,9 @@ class ReportError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// functions.csv: one row per successful cell and function, in grid order then trace order:
+// Writes functions.csv atomically into dir (created if missing): one row per successful cell
+// and function, in grid order then trace order:
 // trace,policy,memory_mb,seed,function,invocations,warm,cold,dropped,evictions,expirations
-std::string functions_csv(const RunResults& results);
-// Writes functions.csv atomically into dir (created if missing).
 void write_functions_csv(const RunResults& results, const std::filesystem::path& dir);
 
 // One row of results.csv, with the numbers as the file has them.
