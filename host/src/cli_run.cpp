@@ -193,8 +193,11 @@ Experiment build_experiment(const RunOptions& o) {
     ex.traces.clear();
     for (const std::string& t : o.traces) ex.traces.emplace_back(t);
   }
+  // A value from a flag has no place in the file: its origin (experiment.hpp) goes, so that
+  // errors about it do not point at a file line.
   if (!o.policies.empty()) {
     ex.policies.clear();
+    std::erase_if(ex.origin, [](const auto& kv) { return kv.first.rfind("policy:", 0) == 0; });
     for (const std::string& p : o.policies) {
       // --policy a,b is the same as --policy a --policy b.
       std::stringstream ss(p);
@@ -216,7 +219,9 @@ Experiment build_experiment(const RunOptions& o) {
         eq == dot + 1)
       throw ConfigError("--param takes POLICY.NAME=VALUE (e.g. ttl.keepalive_min=20), not '" + p +
                         "'");
-    ex.params[p.substr(0, dot)][p.substr(dot + 1, eq - dot - 1)] = p.substr(eq + 1);
+    const std::string policy = p.substr(0, dot), name = p.substr(dot + 1, eq - dot - 1);
+    ex.params[policy][name] = p.substr(eq + 1);
+    ex.origin.erase("param:" + policy + "." + name);
   }
   for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
   if (!o.out.empty()) ex.out_dir = o.out;
