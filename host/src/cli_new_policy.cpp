@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "io_util.hpp"
 #include "keepwarm/trace.hpp"
 
 namespace keepwarm::cli {
@@ -63,12 +64,6 @@ std::string class_name(const std::string& name) {
   if (out.size() < 6 || out.compare(out.size() - 6, 6, "Policy") != 0) out += "Policy";
   if (out == "Policy") out = "MyPolicy";
   return out;
-}
-
-fs::path executable_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : exe.parent_path();
 }
 
 // The shipped sample trace next to the executable (installed: <prefix>/share/keepwarm/traces;

@@ -19,6 +19,12 @@
 
 namespace keepwarm {
 
+std::filesystem::path executable_dir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : exe.parent_path();
+}
+
 std::string read_file(const std::filesystem::path& file) {
   std::FILE* f = std::fopen(file.c_str(), "rb");
   if (f == nullptr)

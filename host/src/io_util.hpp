@@ -11,6 +11,9 @@
 
 namespace keepwarm {
 
+// The directory holding the running executable (from /proc/self/exe); empty if unknown.
+std::filesystem::path executable_dir();
+
 // Reads a whole file; throws std::runtime_error naming the file on failure.
 std::string read_file(const std::filesystem::path& file);
 
