@@ -91,6 +91,29 @@ out = "res"
   EXPECT_EQ(rows[1].rfind("t,lru,700,", 0), 0u) << rows[1];
 }
 
+TEST(CliRun, ErrorsAboutFlagValuesDoNotPointAtTheFile) {
+  test::TempDir dir;
+  write_trace(dir / "traces/t");
+  test::write_text(dir / "e.toml", R"([experiment]
+traces = ["traces/t"]
+memory_mb = [500]
+policies = ["ttl"]
+out = "res"
+
+[policy.ttl]
+keepalive_min = "soon"
+)");
+  // The file's bad value is reported at its line ...
+  auto r = test::run_keepwarm("run -q " + (dir / "e.toml").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("e.toml:8:"), std::string::npos) << r.output;
+  // ... a bad --param value over it is not.
+  r = test::run_keepwarm("run -q " + (dir / "e.toml").string() + " --param ttl.keepalive_min=x");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("got 'x'"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("e.toml"), std::string::npos) << r.output;
+}
+
 TEST(CliRun, FailingCellsAreReportedAndTheRestIsKept) {
   test::TempDir dir;
   test::write_pressure_trace(dir / "t");

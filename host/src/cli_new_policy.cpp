@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "io_util.hpp"
 #include "keepwarm/trace.hpp"
 
 namespace keepwarm::cli {
@@ -63,12 +64,6 @@ std::string class_name(const std::string& name) {
   if (out.size() < 6 || out.compare(out.size() - 6, 6, "Policy") != 0) out += "Policy";
   if (out == "Policy") out = "MyPolicy";
   return out;
-}
-
-fs::path executable_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : exe.parent_path();
 }
 
 // The shipped sample trace next to the executable (installed: <prefix>/share/keepwarm/traces;
@@ -263,7 +258,7 @@ memory_mb = [@MEMORY@]
 policies = ["@NAME@", "rand", "lru"]
 seeds = 3                  # rand is randomised: 3 seeds; deterministic policies run once
 plugin_path = ["build"]    # where `cmake --build build` puts @NAME@.so
-out = "results"            # results.csv, results.json
+out = "results"            # results.csv/.json, functions.csv, report.html, plots/
 
 # Parameters of @NAME@ (defaults shown; see `keepwarm plugins --details --plugin-path build`).
 [policy.@NAME@]
@@ -292,9 +287,10 @@ Needs a C++20 compiler, CMake >= 3.22 and keepwarm 1.x (installed, or a build tr
     keepwarm run experiment.toml
 
 runs @NAME@, rand (the baseline) and lru on the trace in `experiment.toml` at each memory size,
-prints the ranking and writes `results/results.csv` and `results/results.json`. Point `traces`
-at your own traces (a directory with functions.csv and invocations.csv, see keepwarm's
-traces/README) or override on the command line:
+prints the ranking and writes `results/`: `results.csv` and `results.json` (one row per run),
+`functions.csv` (per function), `report.html` (open it in a browser) and `plots/*.svg`. Point
+`traces` at your own traces (a directory with functions.csv and invocations.csv, see
+keepwarm's traces/README) or override on the command line:
 
     keepwarm run experiment.toml --trace other/trace --memory 500,1000,2000
 
@@ -349,10 +345,11 @@ int scaffold(const NewPolicyOptions& o) {
   std::string memory;
   for (const uint64_t m : memory_levels(trace))
     memory += (memory.empty() ? "" : ", ") + std::to_string(m);
+  const std::string hint = package_hint();
   const auto fill = [&](std::string text) {
     text = replace_all(std::move(text), "@NAME@", o.name);
     text = replace_all(std::move(text), "@CLASS@", class_name(o.name));
-    text = replace_all(std::move(text), "@HINT@", package_hint());
+    text = replace_all(std::move(text), "@HINT@", hint);
     text = replace_all(std::move(text), "@DIR@", dir.string());
     text = replace_all(std::move(text), "@MEMORY@", memory);
     text = replace_all(std::move(text), "@TRACE@",
@@ -372,8 +369,8 @@ int scaffold(const NewPolicyOptions& o) {
     std::cout << "note: no shipped sample trace was found next to keepwarm; set `traces` in "
               << (dir / "experiment.toml").string() << " (or pass --trace)\n";
   std::cout << "\nbuild it and rank it against rand and lru:\n"
-            << "  cmake -S " << dir.string() << " -B " << (dir / "build").string() << " "
-            << package_hint() << "\n"
+            << "  cmake -S " << dir.string() << " -B " << (dir / "build").string() << " " << hint
+            << "\n"
             << "  cmake --build " << (dir / "build").string() << "\n"
             << "  keepwarm run " << (dir / "experiment.toml").string() << "\n";
   return 0;

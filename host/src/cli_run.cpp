@@ -6,7 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -16,6 +15,7 @@
 
 #include "cli.hpp"
 #include "crash_report.hpp"
+#include "io_util.hpp"
 #include "keepwarm/experiment.hpp"
 #include "keepwarm/report.hpp"
 #include "keepwarm/runner.hpp"
@@ -193,8 +193,11 @@ Experiment build_experiment(const RunOptions& o) {
     ex.traces.clear();
     for (const std::string& t : o.traces) ex.traces.emplace_back(t);
   }
+  // A value from a flag has no place in the file: its origin (experiment.hpp) goes, so that
+  // errors about it do not point at a file line.
   if (!o.policies.empty()) {
     ex.policies.clear();
+    std::erase_if(ex.origin, [](const auto& kv) { return kv.first.rfind("policy:", 0) == 0; });
     for (const std::string& p : o.policies) {
       // --policy a,b is the same as --policy a --policy b.
       std::stringstream ss(p);
@@ -216,7 +219,9 @@ Experiment build_experiment(const RunOptions& o) {
         eq == dot + 1)
       throw ConfigError("--param takes POLICY.NAME=VALUE (e.g. ttl.keepalive_min=20), not '" + p +
                         "'");
-    ex.params[p.substr(0, dot)][p.substr(dot + 1, eq - dot - 1)] = p.substr(eq + 1);
+    const std::string policy = p.substr(0, dot), name = p.substr(dot + 1, eq - dot - 1);
+    ex.params[policy][name] = p.substr(eq + 1);
+    ex.origin.erase("param:" + policy + "." + name);
   }
   for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
   if (!o.out.empty()) ex.out_dir = o.out;
@@ -255,15 +260,14 @@ int run(const RunOptions& o) {
     traces.push_back(std::move(trace));
   }
 
-  std::unique_ptr<std::ofstream> events_file;
+  // The event log goes to a temporary file, renamed into place once the cell has run (and
+  // removed if it fails).
+  std::unique_ptr<AtomicFile> events_file;
   std::unique_ptr<EventLog> event_log;
-  fs::path events_tmp;
   if (!o.events.empty()) {
-    events_tmp = o.events + ".tmp." + std::to_string(static_cast<long>(::getpid()));
-    events_file = std::make_unique<std::ofstream>(events_tmp, std::ios::binary);
-    if (!*events_file) throw std::runtime_error(events_tmp.string() + ": cannot create");
-    *events_file << EventLog::header();
-    event_log = std::make_unique<EventLog>(*traces.front(), *events_file);
+    events_file = std::make_unique<AtomicFile>(o.events);
+    events_file->stream() << EventLog::header();
+    event_log = std::make_unique<EventLog>(*traces.front(), events_file->stream());
   }
 
   WriteOptions wo;
@@ -273,26 +277,13 @@ int run(const RunOptions& o) {
   fs::create_directories(ex.out_dir);
   PartialResults partial(ex.out_dir / "results.partial.csv");
   ProgressLine progress(::isatty(STDERR_FILENO) != 0 && !o.quiet);
-  RunResults results;
-  try {
-    results = run_grid(ex, std::move(traces), std::move(plugins), progress.callback(),
-                       event_log.get(), [&](const RunResults& r, size_t i) {
-                         if (r.cells[i].ok) partial.append(results_csv_row(r, r.cells[i], wo));
-                       });
-  } catch (...) {
-    if (events_file) {
-      events_file.reset();
-      std::error_code ec;
-      fs::remove(events_tmp, ec);
-    }
-    throw;
-  }
+  const RunResults results =
+      run_grid(ex, std::move(traces), std::move(plugins), progress.callback(), event_log.get(),
+               [&](const RunResults& r, size_t i) {
+                 if (r.cells[i].ok) partial.append(results_csv_row(r, r.cells[i], wo));
+               });
   progress.finish();
-  if (events_file) {
-    events_file->close();
-    if (!*events_file) throw std::runtime_error(events_tmp.string() + ": write failed");
-    fs::rename(events_tmp, o.events);
-  }
+  if (events_file) events_file->commit();
   write_results(results, ex.out_dir, wo);
   partial.discard();  // everything it held is in results.csv now
   write_functions_csv(results, ex.out_dir);

@@ -210,8 +210,7 @@ void add_trace_commands(CLI::App& app) {
       if (mix_given[0]->count()) c.functions = mf.functions;
       if (mix_given[1]->count()) c.duration_ms = mf.duration_h * 3600000.0;
       if (mix_given[2]->count()) c.seed = mf.seed;
-      Trace t = generate_mix(c.spec());
-      t.name = fs::path(mf.out).filename().string();
+      const Trace t = generate_mix(c.spec());
       write_trace(t, mf.out, mf.format);
     });
 
@@ -254,8 +253,7 @@ void add_trace_commands(CLI::App& app) {
       if (az_given[6]->count()) s.memory_median_mb = mem_median;
       if (az_given[7]->count()) s.diurnal_amplitude = diurnal;
       if (az_given[8]->count()) s.max_invocations = max_inv;
-      Trace t = generate_azure_like(s);
-      t.name = fs::path(af.out).filename().string();
+      const Trace t = generate_azure_like(s);
       write_trace(t, af.out, af.format);
     });
   }

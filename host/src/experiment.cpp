@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "io_util.hpp"
+
 namespace keepwarm {
 
 namespace fs = std::filesystem;
@@ -59,16 +61,13 @@ const toml::array& get_array(const fs::path& file, const toml::node& node,
   fail(file, node, what + " must be an array");
 }
 
-// A parameter value as the text policies read back (TOML types kept apart: 1 vs 1.0 vs true).
+// A parameter value as the text policies read back: strings as they are, numbers as the
+// shortest text that reads back the same (format_number; 1 and 1.0 both give "1", 0.1 gives
+// "0.1"), booleans as true / false.
 std::string param_text(const fs::path& file, const toml::node& node, const std::string& what) {
   if (const auto* s = node.as_string()) return s->get();
   if (const auto* i = node.as_integer()) return std::to_string(i->get());
-  if (const auto* d = node.as_floating_point()) {
-    std::ostringstream s;
-    s.precision(17);
-    s << d->get();
-    return s.str();
-  }
+  if (const auto* d = node.as_floating_point()) return format_number(d->get());
   if (const auto* b = node.as_boolean()) return b->get() ? "true" : "false";
   fail(file, node, what + " must be a string, number or boolean");
 }

@@ -7,15 +7,23 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "keepwarm/trace.hpp"
 
 namespace keepwarm {
+
+std::filesystem::path executable_dir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : exe.parent_path();
+}
 
 std::string read_file(const std::filesystem::path& file) {
   std::FILE* f = std::fopen(file.c_str(), "rb");
@@ -31,32 +39,57 @@ std::string read_file(const std::filesystem::path& file) {
   return out;
 }
 
-void write_file_atomic(const std::filesystem::path& file, const std::string& content) {
-  const std::filesystem::path tmp =
-      file.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (f == nullptr)
-      throw std::runtime_error(tmp.string() + ": cannot create: " + std::strerror(errno));
-    const bool ok = std::fwrite(content.data(), 1, content.size(), f) == content.size();
-    const bool closed = std::fclose(f) == 0;
-    if (!ok || !closed) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(tmp.string() + ": write failed");
-    }
-  }
+AtomicFile::AtomicFile(std::filesystem::path file)
+    : file_(std::move(file)),
+      tmp_(file_.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()))) {
+  out_.open(tmp_, std::ios::binary);
+  if (!out_) throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (committed_) return;
+  out_.close();
   std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(file.string() + ": cannot rename into place: " + ec.message());
-  }
+  std::filesystem::remove(tmp_, ec);
+}
+
+void AtomicFile::commit() {
+  out_.close();
+  if (!out_) throw std::runtime_error(tmp_.string() + ": write failed");
+  std::error_code ec;
+  std::filesystem::rename(tmp_, file_, ec);
+  if (ec) throw std::runtime_error(file_.string() + ": cannot rename into place: " + ec.message());
+  committed_ = true;
+}
+
+void write_file_atomic(const std::filesystem::path& file, const std::string& content) {
+  AtomicFile out(file);
+  out.stream().write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.commit();
 }
 
 std::string format_number(double v) {
   std::array<char, 64> buf;
   const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   return std::string(buf.data(), ec == std::errc() ? ptr : buf.data());
+}
+
+std::string format_fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string format_count(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return format_fixed(v, 0);
+  return format_fixed(v, 1);
+}
+
+std::string format_relative(double v, double base) {
+  if (base == 0) return v == 0 ? "=" : "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", 100.0 * (v - base) / base);
+  return buf;
 }
 
 std::string csv_field(std::string_view s) {

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 prints the message (or the help) and has its own codes; bad input is 1 throughout.
+    return app.exit(e) == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "keepwarm: " << e.what() << "\n";
     return 1;

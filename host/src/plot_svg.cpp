@@ -157,9 +157,8 @@ std::string render_svg(const Plot& p) {
     }
   // A log axis needs positive data; fall back to linear otherwise.
   const Scale xs = p.x_scale != Scale::linear && !(xlo > 0) ? Scale::linear : p.x_scale;
-  const Scale ys = p.y_scale != Scale::linear && !(ylo > 0) ? Scale::linear : p.y_scale;
   const Axis x = make_axis(xs, xlo, xhi, false, p.x_ticks);
-  const Axis y = make_axis(ys, ylo, yhi, p.y_from_zero, {});
+  const Axis y = make_axis(Scale::linear, ylo, yhi, /*from_zero=*/true, {});
   auto px = [&](double v) { return kLeft + x.t(v) * kPlotW; };
   auto py = [&](double v) { return kTop + (1 - y.t(v)) * kPlotH; };
 
@@ -205,7 +204,7 @@ std::string render_svg(const Plot& p) {
     << "\" text-anchor=\"middle\">" << escape(p.x_label + scale_note(xs)) << "</text>\n";
   o << "<text x=\"18\" y=\"" << fmt(kTop + kPlotH / 2)
     << "\" text-anchor=\"middle\" transform=\"rotate(-90 18 " << fmt(kTop + kPlotH / 2) << ")\">"
-    << escape(p.y_label + scale_note(ys)) << "</text>\n";
+    << escape(p.y_label) << "</text>\n";
 
   // Series: a line, then the points with their data.
   for (const Series& s : p.series) {

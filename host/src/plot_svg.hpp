@@ -1,7 +1,7 @@
-// plot_svg.hpp: a small SVG line-plot writer for the report: axes with readable ticks (linear,
-// log2 or log10), axis labels, a legend, and one circle per data point that carries its values
-// in data-x / data-y attributes (shortest round-trip text), so tests and readers can check the
-// drawn numbers against results.csv.
+// plot_svg.hpp: a small SVG line-plot writer for the report: axes with readable ticks (x
+// linear, log2 or log10; y linear from 0), axis labels, a legend, and one circle per data point
+// that carries its values in data-x / data-y attributes (shortest round-trip text), so tests and
+// readers can check the drawn numbers against results.csv.
 #pragma once
 
 #include <string>
@@ -26,9 +26,8 @@ struct Series {
 
 struct Plot {
   std::string title, x_label, y_label;
-  Scale x_scale = Scale::linear, y_scale = Scale::linear;
-  std::vector<double> x_ticks;  // explicit x ticks (empty = automatic)
-  bool y_from_zero = true;      // linear y axes start at 0
+  Scale x_scale = Scale::linear;  // y is linear and starts at 0
+  std::vector<double> x_ticks;    // explicit x ticks (empty = automatic)
   std::vector<Series> series;
 };
 

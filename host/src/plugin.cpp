@@ -2,6 +2,7 @@
 // the plugin search path.
 #include "keepwarm/plugin.hpp"
 
+#include "io_util.hpp"
 #include "keepwarm/sha256.hpp"
 
 #include <algorithm>
@@ -169,12 +170,6 @@ std::map<std::string, std::string> Plugin::resolve_params(
 }
 
 // ---- registry ----------------------------------------------------------------------------
-
-static fs::path executable_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : exe.parent_path();
-}
 
 std::vector<fs::path> PluginRegistry::default_search_path(
     const std::vector<fs::path>& explicit_dirs) {

@@ -1,12 +1,11 @@
 // report_data.cpp: functions.csv, reading an output directory back into ReportData, and the
 // event log observer.
-#include <unistd.h>
-
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <map>
 #include <ostream>
-#include <sstream>
+#include <set>
 #include <string_view>
 
 #include "io_util.hpp"
@@ -41,34 +40,12 @@ void functions_csv_to(const RunResults& r, std::ostream& out) {
 
 }  // namespace
 
-std::string functions_csv(const RunResults& r) {
-  std::ostringstream out;
-  functions_csv_to(r, out);
-  return out.str();
-}
-
 void write_functions_csv(const RunResults& results, const fs::path& dir) {
-  // Streamed (the file has functions x cells rows) to a temporary file, then renamed.
+  // Streamed: the file has functions x cells rows.
   fs::create_directories(dir);
-  const fs::path file = dir / "functions.csv";
-  const fs::path tmp = file.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()));
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw std::runtime_error(tmp.string() + ": cannot create");
-    functions_csv_to(results, out);
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error(tmp.string() + ": write failed");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw std::runtime_error(file.string() + ": cannot rename into place: " + ec.message());
-  }
+  AtomicFile file(dir / "functions.csv");
+  functions_csv_to(results, file.stream());
+  file.commit();
 }
 
 // ---- reading an output directory ---------------------------------------------------------
@@ -79,17 +56,13 @@ namespace {
 // the current row are looked up by column name.
 class CsvReader {
  public:
-  CsvReader(const fs::path& file, const std::vector<std::string>& required)
-      : file_(file), in_(file, std::ios::binary) {
+  explicit CsvReader(const fs::path& file) : file_(file), in_(file, std::ios::binary) {
     if (!in_) throw ReportError(file.string() + ": cannot open");
     std::string line;
     if (!std::getline(in_, line)) throw ReportError(file.string() + ": empty file");
     if (!line.empty() && line.back() == '\r') line.pop_back();
     header_ = split_csv_line(line);
     for (size_t i = 0; i < header_.size(); ++i) column_[header_[i]] = i;
-    for (const std::string& name : required)
-      if (!column_.count(name))
-        throw ReportError(file.string() + ":1: missing column '" + name + "'");
   }
 
   // Reads the next non-empty row; false at the end of the file.
@@ -109,7 +82,13 @@ class CsvReader {
     return false;
   }
 
-  size_t column(const std::string& name) const { return column_.at(name); }
+  // The index of a column; ReportError when the header lacks it.
+  size_t column(const std::string& name) const {
+    const auto it = column_.find(name);
+    if (it == column_.end())
+      throw ReportError(file_.string() + ":1: missing column '" + name + "'");
+    return it->second;
+  }
   std::string_view text(size_t col) const { return fields_[col]; }
   std::string str(size_t col) const { return std::string(fields_[col]); }
   uint64_t u64(size_t col) const {
@@ -192,20 +171,18 @@ ReportData read_report_data(const fs::path& dir) {
   ReportData data;
   data.settings = read_settings(dir / "results.json");
 
-  CsvReader cells(dir / "results.csv",
-                  {"trace", "policy", "memory_mb", "seed", "invocations", "warm", "cold", "dropped",
-                   "evictions", "expirations", "prewarms", "prewarm_hits", "cold_pct",
-                   "dropped_pct", "added_latency_ms", "idle_mb_s", "peak_memory_mb"});
+  CsvReader cells(dir / "results.csv");
   {
+    // In the order of the file's columns, so the first one missing is the one reported.
     const size_t trace = cells.column("trace"), policy = cells.column("policy"),
                  memory = cells.column("memory_mb"), seed = cells.column("seed"),
                  invocations = cells.column("invocations"), warm = cells.column("warm"),
                  cold = cells.column("cold"), dropped = cells.column("dropped"),
                  evictions = cells.column("evictions"), expirations = cells.column("expirations"),
                  prewarms = cells.column("prewarms"), prewarm_hits = cells.column("prewarm_hits"),
-                 peak = cells.column("peak_memory_mb"), cold_pct = cells.column("cold_pct"),
-                 dropped_pct = cells.column("dropped_pct"),
-                 latency = cells.column("added_latency_ms"), idle = cells.column("idle_mb_s");
+                 cold_pct = cells.column("cold_pct"), dropped_pct = cells.column("dropped_pct"),
+                 latency = cells.column("added_latency_ms"), idle = cells.column("idle_mb_s"),
+                 peak = cells.column("peak_memory_mb");
     while (cells.next()) {
       ReportCell c;
       c.trace = cells.str(trace);
@@ -237,9 +214,7 @@ ReportData read_report_data(const fs::path& dir) {
     if (it == smallest.end() || c.memory_mb < it->second) smallest[c.trace] = c.memory_mb;
   }
   if (fs::exists(dir / "functions.csv")) {
-    CsvReader fns(dir / "functions.csv",
-                  {"trace", "policy", "memory_mb", "seed", "function", "invocations", "warm",
-                   "cold", "dropped", "evictions", "expirations"});
+    CsvReader fns(dir / "functions.csv");
     const size_t trace = fns.column("trace"), policy = fns.column("policy"),
                  memory = fns.column("memory_mb"), seed = fns.column("seed"),
                  function = fns.column("function"), invocations = fns.column("invocations"),
@@ -266,6 +241,139 @@ ReportData read_report_data(const fs::path& dir) {
     }
   }
   return data;
+}
+
+ReportData to_report_data(const RunResults& r) {
+  ReportData data;
+  ReportSettings& s = data.settings;
+  s.name = r.experiment.name;
+  for (const auto& t : r.traces)
+    s.traces.push_back({t->name, "", t->functions.size(), t->invocation_count()});
+  s.memory_mb = r.experiment.memory_mb;
+  for (const PluginPtr& p : r.plugins) s.policies.push_back(p->name());
+  s.seeds = r.experiment.seeds;
+  for (const CellOutcome& c : r.cells) {
+    if (!c.ok) {
+      ++s.failed_cells;
+      continue;
+    }
+    const CellMetrics& m = c.result.metrics;
+    ReportCell rc;
+    rc.trace = r.traces[c.cell.trace]->name;
+    rc.policy = r.plugins[c.cell.policy]->name();
+    rc.memory_mb = c.cell.memory_mb;
+    rc.seed = c.cell.seed;
+    rc.invocations = m.invocations;
+    rc.warm = m.warm;
+    rc.cold = m.cold;
+    rc.dropped = m.dropped;
+    rc.evictions = m.evictions;
+    rc.expirations = m.expirations;
+    rc.prewarms = m.prewarms;
+    rc.prewarm_hits = m.prewarm_hits;
+    rc.peak_memory_mb = m.peak_memory_mb;
+    rc.cold_pct = m.cold_pct();
+    rc.dropped_pct = m.dropped_pct();
+    rc.added_latency_ms = m.added_latency_ms;
+    rc.idle_mb_s = m.idle_mb_s;
+    data.cells.push_back(std::move(rc));
+  }
+  return data;
+}
+
+// ---- the ranking -------------------------------------------------------------------------
+
+std::vector<TraceView> build_views(const ReportData& d) {
+  std::vector<std::string> trace_names;
+  for (const auto& t : d.settings.traces) trace_names.push_back(t.name);
+  for (const ReportCell& c : d.cells)
+    if (std::find(trace_names.begin(), trace_names.end(), c.trace) == trace_names.end())
+      trace_names.push_back(c.trace);
+  std::vector<TraceView> views;
+  for (const std::string& name : trace_names) {
+    TraceView v;
+    v.name = name;
+    std::set<uint64_t> memory;
+    std::set<std::string> present;
+    for (const ReportCell& c : d.cells) {
+      if (c.trace != name) continue;
+      PolicyMean& m = v.mean[{c.policy, c.memory_mb}];
+      ++m.runs;
+      m.cold += static_cast<double>(c.cold);
+      m.dropped += static_cast<double>(c.dropped);
+      m.evictions += static_cast<double>(c.evictions);
+      m.cold_pct += c.cold_pct;
+      m.dropped_pct += c.dropped_pct;
+      m.idle_mb_s += c.idle_mb_s;
+      memory.insert(c.memory_mb);
+      present.insert(c.policy);
+    }
+    for (auto& [key, m] : v.mean) {
+      const double n = static_cast<double>(m.runs);
+      m.cold /= n;
+      m.dropped /= n;
+      m.evictions /= n;
+      m.cold_pct /= n;
+      m.dropped_pct /= n;
+      m.idle_mb_s /= n;
+      v.seeds[key.first] = std::max(v.seeds[key.first], m.runs);
+    }
+    for (const std::string& p : d.settings.policies)
+      if (present.erase(p)) v.policies.push_back(p);
+    for (const std::string& p : present) v.policies.push_back(p);  // not in settings: by name
+    v.memory.assign(memory.begin(), memory.end());
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+Ranking rank_policies(const TraceView& v) {
+  Ranking ranking;
+  std::map<std::string, double> total_misses, total_evictions, rank_sum;
+  std::map<std::string, size_t> levels;
+  for (uint64_t mem : v.memory) {
+    std::vector<std::string> order;
+    for (const std::string& p : v.policies)
+      if (v.mean.count({p, mem})) order.push_back(p);
+    std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+      const PolicyMean& x = v.mean.at({a, mem});
+      const PolicyMean& y = v.mean.at({b, mem});
+      if (x.misses() != y.misses()) return x.misses() < y.misses();
+      if (x.evictions != y.evictions) return x.evictions < y.evictions;
+      return a < b;
+    });
+    const auto base = v.mean.find({kBaselinePolicy, mem});
+    MemoryRanking& level = ranking.per_memory.emplace_back();
+    level.memory_mb = mem;
+    for (size_t i = 0; i < order.size(); ++i) {
+      const PolicyMean& m = v.mean.at({order[i], mem});
+      level.rows.push_back({order[i], base == v.mean.end()
+                                          ? "-"
+                                          : format_relative(m.misses(), base->second.misses())});
+      total_misses[order[i]] += m.misses();
+      total_evictions[order[i]] += m.evictions;
+      rank_sum[order[i]] += static_cast<double>(i + 1);
+      ++levels[order[i]];
+    }
+  }
+  std::vector<std::string> order;
+  for (const auto& [p, n] : levels) order.push_back(p);
+  std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+    if (total_misses[a] != total_misses[b]) return total_misses[a] < total_misses[b];
+    if (total_evictions[a] != total_evictions[b]) return total_evictions[a] < total_evictions[b];
+    return a < b;
+  });
+  const bool has_base = levels.count(kBaselinePolicy) != 0;
+  for (const std::string& p : order) {
+    OverallRanking& row = ranking.overall.emplace_back();
+    row.policy = p;
+    row.misses = total_misses[p];
+    row.evictions = total_evictions[p];
+    row.mean_rank = rank_sum[p] / static_cast<double>(levels[p]);
+    row.vs_baseline =
+        has_base ? format_relative(total_misses[p], total_misses[kBaselinePolicy]) : "-";
+  }
+  return ranking;
 }
 
 // ---- event log ---------------------------------------------------------------------------

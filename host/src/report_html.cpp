@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <map>
-#include <set>
 #include <sstream>
 
 #include "io_util.hpp"
@@ -18,40 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kBaseline = "rand";
-
-// One policy at one (trace, memory): means over its seeds.
-struct Mean {
-  size_t runs = 0;
-  double cold = 0, dropped = 0, evictions = 0, cold_pct = 0, dropped_pct = 0, idle_mb_s = 0;
-  double misses() const { return cold + dropped; }
-};
-
-struct TraceView {
-  std::string name;
-  std::vector<std::string> policies;                      // those with results, settings order
-  std::vector<uint64_t> memory;                           // ascending
-  std::map<std::pair<std::string, uint64_t>, Mean> mean;  // (policy, memory)
-  std::map<std::string, size_t> seeds;                    // runs per cell, per policy
-};
-
-std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
-std::string count(double v) {
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return fixed(v, 0);
-  return fixed(v, 1);
-}
-
-std::string relative(double v, double base) {
-  if (base == 0) return v == 0 ? "=" : "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", 100.0 * (v - base) / base);
-  return buf;
-}
+const char* const kBaseline = kBaselinePolicy;
 
 // A file-name-safe version of a trace name.
 std::string slug(const std::string& s) {
@@ -61,50 +26,6 @@ std::string slug(const std::string& s) {
         (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   if (out.empty() || out[0] == '.') out = "_" + out;
   return out;
-}
-
-std::vector<TraceView> build_views(const ReportData& d) {
-  std::vector<std::string> trace_names;
-  for (const auto& t : d.settings.traces) trace_names.push_back(t.name);
-  for (const ReportCell& c : d.cells)
-    if (std::find(trace_names.begin(), trace_names.end(), c.trace) == trace_names.end())
-      trace_names.push_back(c.trace);
-  std::vector<TraceView> views;
-  for (const std::string& name : trace_names) {
-    TraceView v;
-    v.name = name;
-    std::set<uint64_t> memory;
-    std::set<std::string> present;
-    for (const ReportCell& c : d.cells) {
-      if (c.trace != name) continue;
-      Mean& m = v.mean[{c.policy, c.memory_mb}];
-      ++m.runs;
-      m.cold += static_cast<double>(c.cold);
-      m.dropped += static_cast<double>(c.dropped);
-      m.evictions += static_cast<double>(c.evictions);
-      m.cold_pct += c.cold_pct;
-      m.dropped_pct += c.dropped_pct;
-      m.idle_mb_s += c.idle_mb_s;
-      memory.insert(c.memory_mb);
-      present.insert(c.policy);
-    }
-    for (auto& [key, m] : v.mean) {
-      const double n = static_cast<double>(m.runs);
-      m.cold /= n;
-      m.dropped /= n;
-      m.evictions /= n;
-      m.cold_pct /= n;
-      m.dropped_pct /= n;
-      m.idle_mb_s /= n;
-      v.seeds[key.first] = std::max(v.seeds[key.first], m.runs);
-    }
-    for (const std::string& p : d.settings.policies)
-      if (present.erase(p)) v.policies.push_back(p);
-    for (const std::string& p : present) v.policies.push_back(p);  // not in settings: by name
-    v.memory.assign(memory.begin(), memory.end());
-    views.push_back(std::move(v));
-  }
-  return views;
 }
 
 std::string series_name(const TraceView& v, const std::string& policy) {
@@ -160,14 +81,14 @@ std::vector<RenderedFile> plots_for(const TraceView& v) {
   const std::string base = "plots/" + slug(v.name);
 
   plot::Plot cold = memory_plot(v, "cold starts vs memory", "cold starts (% of started)");
-  cold.series = make_series(v, [](uint64_t mem, const Mean& m) {
+  cold.series = make_series(v, [](uint64_t mem, const PolicyMean& m) {
     return std::pair<double, double>(static_cast<double>(mem), m.cold_pct);
   });
   out.push_back({base + "-cold.svg", plot::render_svg(cold)});
 
   plot::Plot dropped =
       memory_plot(v, "dropped invocations vs memory", "dropped (% of invocations)");
-  dropped.series = make_series(v, [](uint64_t mem, const Mean& m) {
+  dropped.series = make_series(v, [](uint64_t mem, const PolicyMean& m) {
     return std::pair<double, double>(static_cast<double>(mem), m.dropped_pct);
   });
   out.push_back({base + "-dropped.svg", plot::render_svg(dropped)});
@@ -176,7 +97,7 @@ std::vector<RenderedFile> plots_for(const TraceView& v) {
   trade.title = v.name + ": keep-alive cost vs cold starts";
   trade.x_label = "idle memory-time (MB\u00b7s)";
   trade.y_label = "cold starts (% of started)";
-  trade.series = make_series(v, [](uint64_t, const Mean& m) {
+  trade.series = make_series(v, [](uint64_t, const PolicyMean& m) {
     return std::pair<double, double>(m.idle_mb_s, m.cold_pct);
   });
   double lo = INFINITY, hi = -INFINITY;
@@ -204,7 +125,6 @@ th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic}
 class Html {
  public:
   void raw(const std::string& s) { o_ << s; }
-  void text(const std::string& s) { o_ << plot::escape(s); }
   void tag(const char* name, const std::string& content, const char* attrs = "") {
     o_ << '<' << name << attrs << '>' << plot::escape(content) << "</" << name << ">\n";
   }
@@ -261,62 +181,37 @@ void settings_section(Html& h, const ReportData& d) {
 }
 
 void ranking_section(Html& h, const TraceView& v) {
-  const bool has_base =
-      std::find(v.policies.begin(), v.policies.end(), kBaseline) != v.policies.end();
-  std::map<std::string, double> total_misses, total_evictions, rank_sum;
-  std::map<std::string, size_t> levels;
+  const Ranking ranking = rank_policies(v);
   h.tag("h3", "Ranking per memory size");
   h.raw(
       "<p class=\"note\">Sorted by cold starts + dropped invocations, then evictions; means "
       "over seeds for randomised policies; \u201cvs rand\u201d compares cold+dropped with the "
       "RAND baseline.</p>\n");
-  for (uint64_t mem : v.memory) {
-    std::vector<std::string> rows;
-    for (const std::string& p : v.policies)
-      if (v.mean.count({p, mem})) rows.push_back(p);
-    std::sort(rows.begin(), rows.end(), [&](const std::string& a, const std::string& b) {
-      const Mean& x = v.mean.at({a, mem});
-      const Mean& y = v.mean.at({b, mem});
-      if (x.misses() != y.misses()) return x.misses() < y.misses();
-      if (x.evictions != y.evictions) return x.evictions < y.evictions;
-      return a < b;
-    });
-    const auto base = v.mean.find({kBaseline, mem});
-    h.raw("<table>\n<caption>" + plot::escape(std::to_string(mem) + " MB") + "</caption>\n");
+  for (const MemoryRanking& level : ranking.per_memory) {
+    h.raw("<table>\n<caption>" + plot::escape(std::to_string(level.memory_mb) + " MB") +
+          "</caption>\n");
     h.row({"rank", "policy", "cold+dropped", "cold", "dropped", "evictions", "cold %", "dropped %",
            "idle MB\u00b7s", "vs rand"},
           2, true);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Mean& m = v.mean.at({rows[i], mem});
-      h.row({std::to_string(i + 1), series_name(v, rows[i]), count(m.misses()), count(m.cold),
-             count(m.dropped), count(m.evictions), fixed(m.cold_pct, 2), fixed(m.dropped_pct, 2),
-             fixed(m.idle_mb_s, 0),
-             base == v.mean.end() ? "-" : relative(m.misses(), base->second.misses())},
-            2, false, rows[i] == kBaseline ? " class=\"base\"" : "");
-      total_misses[rows[i]] += m.misses();
-      total_evictions[rows[i]] += m.evictions;
-      rank_sum[rows[i]] += static_cast<double>(i + 1);
-      ++levels[rows[i]];
+    for (size_t i = 0; i < level.rows.size(); ++i) {
+      const std::string& p = level.rows[i].policy;
+      const PolicyMean& m = v.mean.at({p, level.memory_mb});
+      h.row(
+          {std::to_string(i + 1), series_name(v, p), format_count(m.misses()), format_count(m.cold),
+           format_count(m.dropped), format_count(m.evictions), format_fixed(m.cold_pct, 2),
+           format_fixed(m.dropped_pct, 2), format_fixed(m.idle_mb_s, 0), level.rows[i].vs_baseline},
+          2, false, p == kBaseline ? " class=\"base\"" : "");
     }
     h.raw("</table>\n");
   }
-  std::vector<std::string> order;
-  for (const auto& [p, n] : levels) order.push_back(p);
-  std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
-    if (total_misses[a] != total_misses[b]) return total_misses[a] < total_misses[b];
-    if (total_evictions[a] != total_evictions[b]) return total_evictions[a] < total_evictions[b];
-    return a < b;
-  });
   h.tag("h3", "Overall ranking (summed over " + std::to_string(v.memory.size()) + " memory sizes)");
   h.raw("<table>\n");
   h.row({"rank", "policy", "cold+dropped", "evictions", "mean rank", "vs rand"}, 2, true);
-  for (size_t i = 0; i < order.size(); ++i) {
-    const std::string& p = order[i];
-    h.row({std::to_string(i + 1), series_name(v, p), count(total_misses[p]),
-           count(total_evictions[p]), fixed(rank_sum[p] / static_cast<double>(levels[p]), 2),
-           has_base && levels.count(kBaseline) ? relative(total_misses[p], total_misses[kBaseline])
-                                               : "-"},
-          2, false, p == kBaseline ? " class=\"base\"" : "");
+  for (size_t i = 0; i < ranking.overall.size(); ++i) {
+    const OverallRanking& r = ranking.overall[i];
+    h.row({std::to_string(i + 1), series_name(v, r.policy), format_count(r.misses),
+           format_count(r.evictions), format_fixed(r.mean_rank, 2), r.vs_baseline},
+          2, false, r.policy == kBaseline ? " class=\"base\"" : "");
   }
   h.raw("</table>\n");
 }
@@ -368,9 +263,9 @@ void worst_functions_section(Html& h, const ReportData& d, const TraceView& v) {
            "cold+dropped %"},
           1, true);
     for (const Row& r : rows)
-      h.row({r.function, count(r.inv), count(r.warm), count(r.cold), count(r.dropped),
-             count(r.evictions), count(r.expirations),
-             r.inv == 0 ? "-" : fixed(100.0 * (r.cold + r.dropped) / r.inv, 2)},
+      h.row({r.function, format_count(r.inv), format_count(r.warm), format_count(r.cold),
+             format_count(r.dropped), format_count(r.evictions), format_count(r.expirations),
+             r.inv == 0 ? "-" : format_fixed(100.0 * (r.cold + r.dropped) / r.inv, 2)},
             1);
     h.raw("</table>\n</details>\n");
   }

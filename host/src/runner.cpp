@@ -12,6 +12,7 @@
 
 #include "crash_report.hpp"
 #include "io_util.hpp"
+#include "keepwarm/report.hpp"
 
 namespace keepwarm {
 
@@ -169,12 +170,6 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
 
 // ---- results files -----------------------------------------------------------------------
 
-static std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 std::string results_csv_header() {
   return "trace,policy,memory_mb,seed,invocations,warm,cold,dropped,evictions,expirations,"
          "prewarms,prewarm_hits,cold_pct,dropped_pct,added_latency_ms,idle_mb_s,peak_memory_mb,"
@@ -189,9 +184,9 @@ std::string results_csv_row(const RunResults& r, const CellOutcome& c,
       << csv_field(r.plugins[c.cell.policy]->name()) << ',' << c.cell.memory_mb << ','
       << c.cell.seed << ',' << m.invocations << ',' << m.warm << ',' << m.cold << ',' << m.dropped
       << ',' << m.evictions << ',' << m.expirations << ',' << m.prewarms << ',' << m.prewarm_hits
-      << ',' << fixed(m.cold_pct(), 6) << ',' << fixed(m.dropped_pct(), 6) << ','
-      << fixed(m.added_latency_ms, 3) << ',' << fixed(m.idle_mb_s, 3) << ',' << m.peak_memory_mb
-      << ',' << fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
+      << ',' << format_fixed(m.cold_pct(), 6) << ',' << format_fixed(m.dropped_pct(), 6) << ','
+      << format_fixed(m.added_latency_ms, 3) << ',' << format_fixed(m.idle_mb_s, 3) << ','
+      << m.peak_memory_mb << ',' << format_fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
   return out.str();
 }
 
@@ -329,114 +324,51 @@ void write_results(const RunResults& results, const fs::path& dir, const WriteOp
 
 namespace {
 
-struct Summary {  // one policy at one (trace, memory): mean over its seeds
-  size_t policy = 0;
-  size_t runs = 0;
-  double cold = 0, dropped = 0, evictions = 0, cold_pct = 0;
-  double misses() const { return cold + dropped; }
-};
-
 std::string pad(const std::string& s, size_t width, bool left = true) {
   if (s.size() >= width) return s;
   return left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
 }
 
-std::string number(double v) {
-  if (v == std::floor(v) && std::fabs(v) < 1e15) return fixed(v, 0);
-  return fixed(v, 1);
-}
-
-std::string relative(double v, double base) {
-  if (base == 0) return v == 0 ? "=" : "n/a";
-  const double pct = 100.0 * (v - base) / base;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", pct);
-  return buf;
-}
-
 }  // namespace
 
 std::string format_ranking(const RunResults& r) {
+  // The ranking itself is report.html's (rank_policies), on the exact in-memory numbers.
+  const std::vector<TraceView> views = build_views(to_report_data(r));
   std::ostringstream out;
-  const auto rand_it = std::find_if(r.plugins.begin(), r.plugins.end(),
-                                    [](const PluginPtr& p) { return p->name() == "rand"; });
-  const size_t rand_index =
-      rand_it == r.plugins.end() ? SIZE_MAX : static_cast<size_t>(rand_it - r.plugins.begin());
-
   for (size_t t = 0; t < r.traces.size(); ++t) {
     const Trace& trace = *r.traces[t];
     out << "\n== trace " << trace.name << ": " << trace.functions.size() << " functions, "
         << trace.invocation_count() << " invocations"
         << (r.experiment.compat == Compat::faascache ? ", compat faascache" : "") << "\n";
-    std::map<size_t, double> total_misses, total_evictions, rank_sum;
-    std::map<size_t, size_t> levels;
-    for (uint64_t mem : r.experiment.memory_mb) {
-      std::map<size_t, Summary> by_policy;
-      for (const CellOutcome& c : r.cells) {
-        if (!c.ok || c.cell.trace != t || c.cell.memory_mb != mem) continue;
-        Summary& s = by_policy[c.cell.policy];
-        s.policy = c.cell.policy;
-        ++s.runs;
-        s.cold += static_cast<double>(c.result.metrics.cold);
-        s.dropped += static_cast<double>(c.result.metrics.dropped);
-        s.evictions += static_cast<double>(c.result.metrics.evictions);
-        s.cold_pct += c.result.metrics.cold_pct();
-      }
-      std::vector<Summary> rows;
-      for (auto& [p, s] : by_policy) {
-        s.cold /= s.runs;
-        s.dropped /= s.runs;
-        s.evictions /= s.runs;
-        s.cold_pct /= s.runs;
-        rows.push_back(s);
-      }
-      std::sort(rows.begin(), rows.end(), [&](const Summary& a, const Summary& b) {
-        if (a.misses() != b.misses()) return a.misses() < b.misses();
-        if (a.evictions != b.evictions) return a.evictions < b.evictions;
-        return r.plugins[a.policy]->name() < r.plugins[b.policy]->name();
-      });
-      const auto base = by_policy.find(rand_index);
-      out << "\n  memory " << mem << " MB\n";
+    const auto v = std::find_if(views.begin(), views.end(),
+                                [&](const TraceView& view) { return view.name == trace.name; });
+    if (v == views.end()) continue;  // not reached: every trace has a view
+    const Ranking ranking = rank_policies(*v);
+    for (const MemoryRanking& level : ranking.per_memory) {
+      out << "\n  memory " << level.memory_mb << " MB\n";
       out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
           << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
           << pad("cold %", 9, false) << pad("vs rand", 10, false) << "\n";
-      for (size_t i = 0; i < rows.size(); ++i) {
-        const Summary& s = rows[i];
-        const std::string name = r.plugins[s.policy]->name() +
-                                 (s.runs > 1 ? " (" + std::to_string(s.runs) + " seeds)" : "");
+      for (size_t i = 0; i < level.rows.size(); ++i) {
+        const std::string& p = level.rows[i].policy;
+        const PolicyMean& m = v->mean.at({p, level.memory_mb});
+        const std::string name = p + (m.runs > 1 ? " (" + std::to_string(m.runs) + " seeds)" : "");
         out << "    " << pad(std::to_string(i + 1), 6) << pad(name, 20)
-            << pad(number(s.misses()), 14, false) << pad(number(s.cold), 10, false)
-            << pad(number(s.dropped), 10, false) << pad(number(s.evictions), 11, false)
-            << pad(fixed(s.cold_pct, 2), 9, false)
-            << pad(base == by_policy.end() ? "-" : relative(s.misses(), base->second.misses()), 10,
-                   false)
-            << "\n";
-        total_misses[s.policy] += s.misses();
-        total_evictions[s.policy] += s.evictions;
-        rank_sum[s.policy] += static_cast<double>(i + 1);
-        ++levels[s.policy];
+            << pad(format_count(m.misses()), 14, false) << pad(format_count(m.cold), 10, false)
+            << pad(format_count(m.dropped), 10, false) << pad(format_count(m.evictions), 11, false)
+            << pad(format_fixed(m.cold_pct, 2), 9, false)
+            << pad(level.rows[i].vs_baseline, 10, false) << "\n";
       }
     }
-    // Overall: total cold+dropped over the memory sizes, then total evictions.
-    std::vector<size_t> order;
-    for (const auto& [p, n] : levels) order.push_back(p);
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      if (total_misses[a] != total_misses[b]) return total_misses[a] < total_misses[b];
-      if (total_evictions[a] != total_evictions[b]) return total_evictions[a] < total_evictions[b];
-      return r.plugins[a]->name() < r.plugins[b]->name();
-    });
-    out << "\n  overall (summed over " << r.experiment.memory_mb.size() << " memory sizes)\n";
+    out << "\n  overall (summed over " << v->memory.size() << " memory sizes)\n";
     out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
         << pad("evictions", 11, false) << pad("mean rank", 11, false) << pad("vs rand", 10, false)
         << "\n";
-    for (size_t i = 0; i < order.size(); ++i) {
-      const size_t p = order[i];
-      out << "    " << pad(std::to_string(i + 1), 6) << pad(r.plugins[p]->name(), 20)
-          << pad(number(total_misses[p]), 14, false) << pad(number(total_evictions[p]), 11, false)
-          << pad(fixed(rank_sum[p] / levels[p], 2), 11, false)
-          << pad(levels.count(rand_index) ? relative(total_misses[p], total_misses[rand_index])
-                                          : "-",
-                 10, false)
+    for (size_t i = 0; i < ranking.overall.size(); ++i) {
+      const OverallRanking& row = ranking.overall[i];
+      out << "    " << pad(std::to_string(i + 1), 6) << pad(row.policy, 20)
+          << pad(format_count(row.misses), 14, false) << pad(format_count(row.evictions), 11, false)
+          << pad(format_fixed(row.mean_rank, 2), 11, false) << pad(row.vs_baseline, 10, false)
           << "\n";
     }
   }

@@ -36,7 +36,7 @@ struct Experiment {
   std::filesystem::path out_dir;  // empty = results/<name>
   // Where settings came from ("file:line:column"), to point errors found later at their line:
   // "policy:<name>" for an entry of policies, "params:<policy>" for a [policy.<name>] table,
-  // "param:<policy>.<name>" for a parameter.
+  // "param:<policy>.<name>" for a parameter. A flag that replaces a setting drops its origin.
   std::map<std::string, std::string> origin;
 };
 

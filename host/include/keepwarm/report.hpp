@@ -25,10 +25,9 @@ class ReportError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// functions.csv: one row per successful cell and function, in grid order then trace order:
+// Writes functions.csv atomically into dir (created if missing): one row per successful cell
+// and function, in grid order then trace order:
 // trace,policy,memory_mb,seed,function,invocations,warm,cold,dropped,evictions,expirations
-std::string functions_csv(const RunResults& results);
-// Writes functions.csv atomically into dir (created if missing).
 void write_functions_csv(const RunResults& results, const std::filesystem::path& dir);
 
 // One row of results.csv, with the numbers as the file has them.
@@ -75,6 +74,57 @@ struct ReportData {
 
 // Reads results.json, results.csv and (if present) functions.csv from dir. Throws ReportError.
 ReportData read_report_data(const std::filesystem::path& dir);
+
+// An in-memory run as ReportData, with the exact numbers rather than the files' rounded ones
+// (the terminal ranking uses it; report.html is always rendered from the files). functions
+// is left empty.
+ReportData to_report_data(const RunResults& results);
+
+// ---- the ranking: one implementation for the terminal and report.html ------------------
+
+// The policy the rankings compare with ("vs rand").
+inline constexpr const char* kBaselinePolicy = "rand";
+
+// One policy at one (trace, memory size): means over its seeds.
+struct PolicyMean {
+  size_t runs = 0;
+  double cold = 0, dropped = 0, evictions = 0, cold_pct = 0, dropped_pct = 0, idle_mb_s = 0;
+  double misses() const { return cold + dropped; }
+};
+
+// One trace's cells, grouped by policy and memory size.
+struct TraceView {
+  std::string name;
+  std::vector<std::string> policies;  // those with results: settings order, then by name
+  std::vector<uint64_t> memory;       // those with results, ascending
+  std::map<std::pair<std::string, uint64_t>, PolicyMean> mean;  // (policy, memory)
+  std::map<std::string, size_t> seeds;  // per policy: the most runs in one of its cells
+};
+
+// One view per trace: the settings' traces in order, then any others the cells name.
+std::vector<TraceView> build_views(const ReportData& data);
+
+// A trace's ranking. At each memory size with results, policies are sorted by cold+dropped,
+// then evictions, then name; overall, by those summed over the memory sizes with results (the
+// same way). vs_baseline is the change of cold+dropped relative to kBaselinePolicy
+// (format_relative), or "-" when the baseline has no result there.
+struct MemoryRanking {
+  uint64_t memory_mb = 0;
+  struct Row {
+    std::string policy, vs_baseline;
+  };
+  std::vector<Row> rows;  // best first; the means are view.mean.at({policy, memory_mb})
+};
+struct OverallRanking {
+  std::string policy, vs_baseline;
+  double misses = 0, evictions = 0;  // summed over the memory sizes
+  double mean_rank = 0;              // mean of its ranks at those sizes
+};
+struct Ranking {
+  std::vector<MemoryRanking> per_memory;  // view.memory order
+  std::vector<OverallRanking> overall;    // best first
+};
+Ranking rank_policies(const TraceView& view);
 
 // A rendered file: path relative to the output directory and its content.
 struct RenderedFile {
