@@ -93,7 +93,7 @@ out = "res"
 
 TEST(CliRun, ErrorsAboutFlagValuesDoNotPointAtTheFile) {
   test::TempDir dir;
-  write_trace(dir / "traces/t");
+  test::write_pressure_trace(dir / "traces/t");
   test::write_text(dir / "e.toml", R"([experiment]
 traces = ["traces/t"]
 memory_mb = [500]
