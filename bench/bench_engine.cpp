@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <memory>
 
-#include "keepwarm/engine.hpp"
-#include "keepwarm/plugin.hpp"
-#include "keepwarm/trace_formats.hpp"
+#include "keepwarm/engine/engine.hpp"
+#include "keepwarm/loader/plugin.hpp"
+#include "keepwarm/traces/formats.hpp"
 
 namespace {
 

@@ -9,8 +9,10 @@
 #include <random>
 #include <sstream>
 
-#include "keepwarm/report.hpp"
-#include "keepwarm/runner.hpp"
+#include "keepwarm/experiment/event_log.hpp"
+#include "keepwarm/experiment/results.hpp"
+#include "keepwarm/experiment/runner.hpp"
+#include "keepwarm/report/report.hpp"
 
 using namespace keepwarm;
 

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "keepwarm/engine.hpp"
-#include "keepwarm/plugin.hpp"
-#include "keepwarm/trace.hpp"
+#include "keepwarm/engine/engine.hpp"
+#include "keepwarm/loader/plugin.hpp"
+#include "keepwarm/traces/trace.hpp"
 
 namespace {
 

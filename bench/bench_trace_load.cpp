@@ -14,7 +14,7 @@
 #include <new>
 #include <unordered_map>
 
-#include "keepwarm/trace_formats.hpp"
+#include "keepwarm/traces/formats.hpp"
 
 // ---- heap accounting ------------------------------------------------------------------------
 namespace {

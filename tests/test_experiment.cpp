@@ -2,8 +2,8 @@
 // file:line:column.
 #include <gtest/gtest.h>
 
-#include "keepwarm/experiment.hpp"
-#include "keepwarm/runner.hpp"
+#include "keepwarm/experiment/experiment.hpp"
+#include "keepwarm/experiment/runner.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;

@@ -6,7 +6,7 @@
 #include <array>
 #include <cstddef>
 
-#include "keepwarm/sha256.hpp"
+#include "keepwarm/util/sha256.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;

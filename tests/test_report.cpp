@@ -11,9 +11,11 @@
 #include <set>
 #include <sstream>
 
-#include "json_read.hpp"
-#include "keepwarm/report.hpp"
-#include "plot_svg.hpp"
+#include "keepwarm/experiment/event_log.hpp"
+#include "keepwarm/experiment/results.hpp"
+#include "keepwarm/report/plot_svg.hpp"
+#include "keepwarm/report/report.hpp"
+#include "keepwarm/util/json_read.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <string>
 
-#include "keepwarm/sha256.hpp"
+#include "keepwarm/util/sha256.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;

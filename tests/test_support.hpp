@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "keepwarm/engine.hpp"
-#include "keepwarm/plugin.hpp"
-#include "keepwarm/trace.hpp"
+#include "keepwarm/engine/engine.hpp"
+#include "keepwarm/loader/plugin.hpp"
+#include "keepwarm/traces/trace.hpp"
 
 namespace keepwarm::test {
 

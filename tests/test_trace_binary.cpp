@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "keepwarm/trace_formats.hpp"
+#include "keepwarm/traces/formats.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;

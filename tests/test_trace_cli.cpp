@@ -1,7 +1,7 @@
 // test_trace_cli.cpp: `keepwarm trace ...` end to end: generate, convert, info, and errors.
 #include <gtest/gtest.h>
 
-#include "keepwarm/trace_formats.hpp"
+#include "keepwarm/traces/formats.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;

@@ -2,7 +2,7 @@
 // round trip through write_native_trace.
 #include <gtest/gtest.h>
 
-#include "keepwarm/trace_formats.hpp"
+#include "keepwarm/traces/formats.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;

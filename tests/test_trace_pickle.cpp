@@ -6,7 +6,7 @@
 #include <bit>
 #include <cstring>
 
-#include "keepwarm/trace_formats.hpp"
+#include "keepwarm/traces/formats.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;

@@ -1,0 +1,375 @@
+// run.cpp: `keepwarm run`: build an experiment from a TOML file and/or flags, run its grid,
+// write results.csv/results.json/functions.csv, the plots and report.html, and print the
+// ranking. With --events, the event log of a single cell.
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cli.hpp"
+#include "keepwarm/experiment/event_log.hpp"
+#include "keepwarm/experiment/experiment.hpp"
+#include "keepwarm/experiment/results.hpp"
+#include "keepwarm/experiment/runner.hpp"
+#include "keepwarm/loader/crash_report.hpp"
+#include "keepwarm/report/report.hpp"
+#include "keepwarm/util/io.hpp"
+
+namespace keepwarm::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int g_exit_code = 0;
+
+struct RunOptions {
+  std::string experiment_file;
+  std::vector<std::string> traces;
+  std::vector<std::string> policies;
+  std::string memory;
+  std::string seeds;
+  std::string compat;
+  int jobs = -1;
+  double overhead_ms = -1;
+  double overhead_pct = -1;
+  std::vector<std::string> params;
+  std::vector<std::string> plugin_paths;
+  std::string out;
+  bool reproducible = false;
+  bool quiet = false;
+  std::string events;
+};
+
+// The progress line on a terminal: cells done, total, elapsed and an estimate of the time left.
+// Nothing is shown for runs shorter than a second; a ticker thread refreshes the line so that
+// long single cells still show the clock moving.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled) {
+    if (enabled_) ticker_ = std::thread([this] { tick(); });
+  }
+  ~ProgressLine() { finish(); }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  ProgressFn callback() {
+    if (!enabled_) return {};
+    return [this](size_t done, size_t total) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = done;
+      total_ = total;
+      if (elapsed() >= 1.0) draw();
+    };
+  }
+
+  // Stops the ticker; ends the line if one was drawn.
+  void finish() {
+    if (!enabled_) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stop_) return;
+      stop_ = true;
+    }
+    cv_.notify_all();
+    ticker_.join();
+    if (shown_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+  void draw() {  // mutex_ held
+    const double t = elapsed();
+    if (total_ == 0) return;
+    char eta[48] = "estimating";
+    if (done_ > 0)
+      std::snprintf(eta, sizeof eta, "~%.1f s left",
+                    t * static_cast<double>(total_ - done_) / static_cast<double>(done_));
+    std::fprintf(stderr, "\r  %zu/%zu cells, %.1f s elapsed, %s   ", done_, total_, t, eta);
+    std::fflush(stderr);
+    shown_ = true;
+  }
+  void tick() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::milliseconds(250));
+      if (!stop_ && elapsed() >= 1.0) draw();
+    }
+  }
+
+  bool enabled_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::thread ticker_;
+  size_t done_ = 0, total_ = 0;
+  bool stop_ = false;
+  bool shown_ = false;
+};
+
+// results.partial.csv: the rows of results.csv in the order cells finish, flushed as each is
+// appended; removed when the run completes (and when nothing was appended). If a policy
+// crashes the process, the crash report points at it.
+class PartialResults {
+ public:
+  explicit PartialResults(fs::path file) : file_(std::move(file)) {
+    out_ = std::fopen(file_.c_str(), "wb");
+    if (out_ == nullptr) throw std::runtime_error(file_.string() + ": cannot create");
+    std::fputs(results_csv_header().c_str(), out_);
+    std::fflush(out_);
+    set_crash_note("the cells finished before the crash are in " + file_.string());
+  }
+  // Without discard() (an error before the run completed) the file stays if it holds any cell.
+  ~PartialResults() {
+    if (out_ == nullptr) return;
+    set_crash_note("");
+    std::fclose(out_);
+    out_ = nullptr;
+    std::error_code ec;
+    if (rows_ == 0) fs::remove(file_, ec);
+  }
+  PartialResults(const PartialResults&) = delete;
+  PartialResults& operator=(const PartialResults&) = delete;
+
+  void append(const std::string& row) {
+    if (out_ == nullptr) return;
+    std::fputs(row.c_str(), out_);
+    std::fflush(out_);
+    ++rows_;
+  }
+  void discard() noexcept {
+    if (out_ == nullptr) return;
+    set_crash_note("");
+    std::fclose(out_);
+    out_ = nullptr;
+    std::error_code ec;
+    fs::remove(file_, ec);
+  }
+
+ private:
+  fs::path file_;
+  std::FILE* out_ = nullptr;
+  size_t rows_ = 0;
+};
+
+std::vector<uint64_t> parse_seeds(const std::string& text) {
+  std::vector<uint64_t> out;
+  if (text.find(',') == std::string::npos) {
+    char* end = nullptr;
+    const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || n == 0)
+      throw ConfigError("--seeds takes a count > 0 (e.g. 3) or a list (e.g. 1,7,9), not '" + text +
+                        "'");
+    for (uint64_t s = 1; s <= n; ++s) out.push_back(s);
+    return out;
+  }
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0') throw ConfigError("bad seed '" + item + "' in --seeds");
+    out.push_back(v);
+  }
+  return out;
+}
+
+Experiment build_experiment(const RunOptions& o) {
+  Experiment ex;
+  if (!o.experiment_file.empty()) {
+    ex = load_experiment(o.experiment_file);
+  } else {
+    ex.name = "run";
+  }
+  // Flags override the file.
+  if (!o.traces.empty()) {
+    ex.traces.clear();
+    for (const std::string& t : o.traces) ex.traces.emplace_back(t);
+  }
+  // A value from a flag has no place in the file: its origin (experiment.hpp) goes, so that
+  // errors about it do not point at a file line.
+  if (!o.policies.empty()) {
+    ex.policies.clear();
+    std::erase_if(ex.origin, [](const auto& kv) { return kv.first.rfind("policy:", 0) == 0; });
+    for (const std::string& p : o.policies) {
+      // --policy a,b is the same as --policy a --policy b.
+      std::stringstream ss(p);
+      std::string item;
+      while (std::getline(ss, item, ','))
+        if (!item.empty()) ex.policies.push_back(item);
+    }
+  }
+  if (!o.memory.empty()) ex.memory_mb = parse_memory_list(o.memory);
+  if (!o.seeds.empty()) ex.seeds = parse_seeds(o.seeds);
+  if (!o.compat.empty()) ex.compat = o.compat == "faascache" ? Compat::faascache : Compat::none;
+  if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
+  if (o.overhead_ms >= 0) ex.overhead_ms = o.overhead_ms;
+  if (o.overhead_pct >= 0) ex.overhead_frac = o.overhead_pct;
+  for (const std::string& p : o.params) {
+    const size_t dot = p.find('.');
+    const size_t eq = p.find('=');
+    if (dot == std::string::npos || eq == std::string::npos || dot > eq || dot == 0 ||
+        eq == dot + 1)
+      throw ConfigError("--param takes POLICY.NAME=VALUE (e.g. ttl.keepalive_min=20), not '" + p +
+                        "'");
+    const std::string policy = p.substr(0, dot), name = p.substr(dot + 1, eq - dot - 1);
+    ex.params[policy][name] = p.substr(eq + 1);
+    ex.origin.erase("param:" + policy + "." + name);
+  }
+  for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
+  if (!o.out.empty()) ex.out_dir = o.out;
+  if (ex.out_dir.empty()) ex.out_dir = fs::path("results") / ex.name;
+
+  if (ex.traces.empty())
+    throw ConfigError("no traces given: pass an experiment file or --trace PATH");
+  if (ex.memory_mb.empty())
+    throw ConfigError("no memory sizes given: use --memory 500,1000,2000 or memory_mb = [...]");
+  return ex;
+}
+
+int run(const RunOptions& o) {
+  const Experiment ex = build_experiment(o);
+  PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
+  std::vector<PluginPtr> plugins = resolve_policies(ex, registry);
+
+  // --events: one cell only, refused before any trace is loaded.
+  if (!o.events.empty()) {
+    const size_t cells = make_grid(ex, plugins, ex.traces.size()).size();
+    if (cells != 1)
+      throw ConfigError("--events logs a single cell, but this grid has " + std::to_string(cells) +
+                        " cells: give one --trace, one --policy, one --memory and (for a "
+                        "randomised policy) one seed, e.g. --seeds 1");
+  }
+
+  std::vector<std::shared_ptr<const Trace>> traces;
+  std::set<std::string> trace_names;
+  for (const fs::path& p : ex.traces) {
+    auto trace = std::make_shared<Trace>(load_trace(p));
+    // Results name traces by their name: two traces that share one (a/sample, b/sample) become
+    // sample and sample-2.
+    const std::string base = trace->name;
+    for (int n = 2; !trace_names.insert(trace->name).second; ++n)
+      trace->name = base + "-" + std::to_string(n);
+    traces.push_back(std::move(trace));
+  }
+
+  // The event log goes to a temporary file, renamed into place once the cell has run (and
+  // removed if it fails).
+  std::unique_ptr<AtomicFile> events_file;
+  std::unique_ptr<EventLog> event_log;
+  if (!o.events.empty()) {
+    events_file = std::make_unique<AtomicFile>(o.events);
+    events_file->stream() << EventLog::header();
+    event_log = std::make_unique<EventLog>(*traces.front(), events_file->stream());
+  }
+
+  WriteOptions wo;
+  wo.reproducible = o.reproducible;
+  // Finished cells are also appended, as they finish, to results.partial.csv, so that a crash
+  // in a policy (which takes the whole process down) loses none of them.
+  fs::create_directories(ex.out_dir);
+  PartialResults partial(ex.out_dir / "results.partial.csv");
+  ProgressLine progress(::isatty(STDERR_FILENO) != 0 && !o.quiet);
+  const RunResults results =
+      run_grid(ex, std::move(traces), std::move(plugins), progress.callback(), event_log.get(),
+               [&](const RunResults& r, size_t i) {
+                 if (r.cells[i].ok) partial.append(results_csv_row(r, r.cells[i], wo));
+               });
+  progress.finish();
+  if (events_file) events_file->commit();
+  write_results(results, ex.out_dir, wo);
+  partial.discard();  // everything it held is in results.csv now
+  write_functions_csv(results, ex.out_dir);
+  // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
+  // does, so both give the same bytes.
+  const std::vector<std::string> rendered = write_report(read_report_data(ex.out_dir), ex.out_dir);
+  if (!o.quiet) std::cout << format_ranking(results);
+  std::cout << "\nwrote results.csv, results.json, functions.csv, report.html and "
+            << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
+            << results.cells.size() - results.failed() << " cells)\n";
+  if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
+  if (results.failed() > 0) {
+    for (const CellOutcome& c : results.cells)
+      if (!c.ok)
+        std::cerr << "keepwarm: cell " << results.traces[c.cell.trace]->name << " / "
+                  << results.plugins[c.cell.policy]->name() << " / " << c.cell.memory_mb
+                  << " MB / seed " << c.cell.seed << " failed: " << c.error << "\n";
+    std::cerr << "keepwarm: " << results.failed() << " of " << results.cells.size()
+              << " cells failed (failed_cells in results.json lists them)\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void set_exit_code(int code) { g_exit_code = code; }
+int exit_code() { return g_exit_code; }
+
+void add_run_command(CLI::App& app) {
+  auto opts = std::make_shared<RunOptions>();
+  CLI::App* run_cmd = app.add_subcommand(
+      "run",
+      "Run an experiment: every trace x policy x memory size (x seed, for randomised policies).\n"
+      "Writes results.csv, results.json, functions.csv, plots/*.svg and report.html to the\n"
+      "output directory and prints a ranking.\n"
+      "Flags override the experiment file.");
+  run_cmd
+      ->add_option("experiment", opts->experiment_file,
+                   "experiment TOML file (docs/experiments.md)")
+      ->check(CLI::ExistingFile);
+  run_cmd->add_option("-t,--trace", opts->traces, "trace to replay (repeatable)");
+  run_cmd->add_option("-p,--policy", opts->policies,
+                      "policy name or plugin file (repeatable, or comma-separated)");
+  run_cmd->add_option("-m,--memory", opts->memory,
+                      "server memory sizes in MB, comma-separated (e.g. 500,1000,2000; 4g = 4096)");
+  run_cmd->add_option(
+      "--seeds", opts->seeds,
+      "seeds for randomised policies: a count N (seeds 1..N) or a list (default 1)");
+  run_cmd
+      ->add_option("--compat", opts->compat,
+                   "simulation mode: none (exact model) or faascache (reproduce FaasCache)")
+      ->check(CLI::IsMember({"none", "faascache"}));
+  run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd
+      ->add_option("--overhead-ms", opts->overhead_ms,
+                   "fixed time added to every cold start, ms (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd
+      ->add_option("--overhead-pct", opts->overhead_pct,
+                   "cold start overhead as a fraction of the cold time (0.2 = +20%; default 0)")
+      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--param", opts->params,
+                      "policy parameter POLICY.NAME=VALUE (repeatable), e.g. ttl.keepalive_min=20");
+  run_cmd->add_option("--plugin-path", opts->plugin_paths,
+                      "extra directory to search for policy plugins (repeatable; also "
+                      "KEEPWARM_PLUGIN_PATH)");
+  run_cmd->add_option("-o,--out", opts->out,
+                      "output directory (default results/<experiment name>)");
+  run_cmd->add_flag("--reproducible", opts->reproducible,
+                    "write wall_s as 0 so that result files compare byte for byte");
+  run_cmd->add_flag("-q,--quiet", opts->quiet, "do not print the ranking or progress");
+  run_cmd->add_option("--events", opts->events,
+                      "write the event log of a single-cell run to this CSV file (arrivals with "
+                      "their outcome, evictions, expiries, prewarms)");
+  run_cmd->callback([opts] {
+    try {
+      set_exit_code(run(*opts));
+    } catch (const std::exception& e) {
+      std::cerr << "keepwarm run: " << e.what() << "\n";
+      set_exit_code(1);
+    }
+  });
+}
+
+}  // namespace keepwarm::cli

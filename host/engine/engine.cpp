@@ -1,0 +1,643 @@
+// engine.cpp: the discrete-event simulation of one cell (trace x policy x memory x seed).
+//
+// Data structures, chosen so that no step scans all containers and the hot path allocates
+// nothing once vectors have grown to the run's high-water mark:
+// - containers live in a slab indexed by slot; a handle is (generation << 32 | slot);
+// - each function keeps its idle containers in an intrusive doubly linked list, most recently
+//   idled at the tail (warm starts reuse the tail; evictions/expiries unlink in O(1));
+// - three 4-ary heaps hold pending events: running containers' finish times, keep-alive
+//   deadlines (indexed by slot, so a reuse or removal takes its deadline out at once), and
+//   timers/prewarms. Finishes and deadlines are 16-byte integer keys compared without branches.
+//   At equal times finishes go first, then expiries, then timers and prewarms; each kind in the
+//   order it was scheduled.
+#include "keepwarm/engine/engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "keepwarm/traces/formats.hpp"
+
+namespace keepwarm {
+
+const char* compat_name(Compat c) noexcept { return c == Compat::faascache ? "faascache" : "none"; }
+
+namespace {
+
+constexpr uint32_t kNil = UINT32_MAX;
+
+enum class State : uint8_t { free, idle, running };
+
+struct Container {
+  uint32_t fn = 0;
+  uint32_t generation = 0;
+  State state = State::free;
+  bool prewarmed_unused = false;  // created by a prewarm and not yet used
+  uint32_t prev = kNil;           // idle list links (same function)
+  uint32_t next = kNil;
+};
+
+struct FunctionState {
+  uint32_t idle_head = kNil;  // least recently idled
+  uint32_t idle_tail = kNil;  // most recently idled
+  uint32_t idle = 0;
+  uint32_t running = 0;
+};
+
+// Maps a double to an unsigned integer of the same order (every value but NaN), so that event
+// keys compare as integers: without branches, hence without mispredictions in heap sifts.
+inline uint64_t orderable(double t) noexcept {
+  uint64_t u;
+  std::memcpy(&u, &t, sizeof u);
+  return (u >> 63) != 0 ? ~u : (u | (uint64_t{1} << 63));
+}
+inline double from_orderable(uint64_t u) noexcept {
+  u = (u >> 63) != 0 ? (u & ~(uint64_t{1} << 63)) : ~u;
+  double t;
+  std::memcpy(&t, &u, sizeof t);
+  return t;
+}
+
+// An event of one container (its finish, or its keep-alive deadline), 16 bytes: the time as an
+// orderable integer, then the order it was scheduled in (high 40 bits, the tie-break) packed
+// with the container's slot (low 24).
+struct SlotEvent {
+  static constexpr unsigned kSlotBits = 24;
+  static constexpr uint64_t kSlotMask = (uint64_t{1} << kSlotBits) - 1;
+  uint64_t key;
+  uint64_t order;
+  SlotEvent(double t, uint64_t seq, uint32_t slot) noexcept
+      : key(orderable(t)), order((seq << kSlotBits) | slot) {}
+  double time() const noexcept { return from_orderable(key); }
+  uint32_t slot() const noexcept { return static_cast<uint32_t>(order & kSlotMask); }
+  static bool before(const SlotEvent& a, const SlotEvent& b) noexcept {
+    return (a.key < b.key) | ((a.key == b.key) & (a.order < b.order));
+  }
+};
+struct TimedEvent {
+  double t;
+  uint64_t seq;
+  bool prewarm;
+  uint64_t payload;  // timer token or function index
+  double time() const noexcept { return t; }
+  static bool before(const TimedEvent& a, const TimedEvent& b) noexcept {
+    return a.t < b.t || (a.t == b.t && a.seq < b.seq);
+  }
+};
+
+// A 4-ary min-heap ordered by E::before (time, then push order): half the depth of a binary
+// heap, and sifts move a hole instead of swapping. Equal times pop in push order, which makes
+// runs deterministic. With kIndexed, entries carry a container slot (E::slot()) and the heap
+// keeps each slot's position, so that erase(slot) is O(log n): keep-alive deadlines, at most
+// one per container, leave the heap as soon as they are cancelled (reuse, removal, a new
+// deadline), so it only ever holds live ones, whatever the policy does.
+template <class E, bool kIndexed = false>
+class EventHeap {
+ public:
+  double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().time(); }
+  void push(const E& e) {
+    if constexpr (kIndexed)
+      if (e.slot() >= pos_.size()) pos_.resize(static_cast<size_t>(e.slot()) + 1, kNil);
+    v_.push_back(e);
+    sift_up(v_.size() - 1);
+  }
+  E pop() noexcept {
+    const E top = v_.front();
+    remove_at(0);
+    return top;
+  }
+  void reserve(size_t n) { v_.reserve(n); }
+
+  // Indexed heaps only.
+  bool contains(uint32_t slot) const noexcept { return slot < pos_.size() && pos_[slot] != kNil; }
+  void erase(uint32_t slot) noexcept {
+    if (contains(slot)) remove_at(pos_[slot]);
+  }
+
+ private:
+  static bool before(const E& a, const E& b) noexcept { return E::before(a, b); }
+  void place(size_t i, const E& e) noexcept {
+    v_[i] = e;
+    if constexpr (kIndexed) pos_[e.slot()] = static_cast<uint32_t>(i);
+  }
+  void remove_at(size_t i) noexcept {
+    if constexpr (kIndexed) pos_[v_[i].slot()] = kNil;
+    const E last = v_.back();
+    v_.pop_back();
+    if (i == v_.size()) return;
+    v_[i] = last;
+    sift_down(sift_up(i));
+  }
+  size_t sift_up(size_t i) noexcept {
+    const E e = v_[i];
+    while (i > 0) {
+      const size_t parent = (i - 1) / 4;
+      if (!before(e, v_[parent])) break;
+      place(i, v_[parent]);
+      i = parent;
+    }
+    place(i, e);
+    return i;
+  }
+  void sift_down(size_t i) noexcept {
+    const E e = v_[i];
+    const size_t n = v_.size();
+    for (;;) {
+      const size_t first = 4 * i + 1;
+      if (first >= n) break;
+      size_t best = first;
+      const size_t end = std::min(first + 4, n);
+      for (size_t c = first + 1; c < end; ++c) best = before(v_[c], v_[best]) ? c : best;
+      if (!before(v_[best], e)) break;
+      place(i, v_[best]);
+      i = best;
+    }
+    place(i, e);
+  }
+
+  std::vector<E> v_;
+  std::vector<uint32_t> pos_;  // indexed heaps: slot -> position, kNil when absent
+};
+
+std::string format_time(double t) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", t);
+  return buf;
+}
+
+class Simulation {
+ public:
+  Simulation(const Trace& trace, const PluginPtr& plugin, const SimConfig& config,
+             const Lookahead* lookahead, EventObserver* observer)
+      : trace_(trace),
+        plugin_(plugin),
+        desc_(plugin->descriptor()),
+        config_(config),
+        lookahead_(lookahead),
+        observer_(observer),
+        random_(config.seed),
+        functions_(trace.functions.size()),
+        per_function_(trace.functions.size()) {
+    infos_.reserve(trace.functions.size());
+    cold_duration_.reserve(trace.functions.size());
+    for (const Function& f : trace.functions) {
+      infos_.push_back(kw_function_info{f.id.c_str(), f.memory_mb, f.cold_ms, f.warm_ms});
+      cold_duration_.push_back(f.cold_ms * (1.0 + config.overhead_frac) + config.overhead_ms);
+    }
+    if (plugin->needs_lookahead() && lookahead_ == nullptr) {
+      owned_lookahead_.arrivals = trace.arrivals_by_function();
+      lookahead_ = &owned_lookahead_;
+    }
+    for (const auto& [name, value] : config.params) params_.emplace(name, value);
+    // Policy log messages at or above KEEPWARM_LOG (debug, info, warn; default warn) go to stderr.
+    if (const char* env = std::getenv("KEEPWARM_LOG"); env != nullptr) {
+      const std::string v = env;
+      log_level_ = v == "debug" ? KW_LOG_DEBUG : v == "info" ? KW_LOG_INFO : KW_LOG_WARN;
+    }
+    // The clock starts at the first arrival (policies may read it in create()).
+    now_ = trace.times.empty() ? 0.0 : trace.times.front();
+    init_host();
+  }
+
+  CellResult run() {
+    const auto started = std::chrono::steady_clock::now();
+    self_ = desc_.create(&host_);
+    if (self_ == nullptr) fail("create() failed" + (error_.empty() ? "" : ": " + error_));
+    check_error();
+    try {
+      replay();
+    } catch (...) {
+      desc_.destroy(self_);
+      throw;
+    }
+    desc_.destroy(self_);
+    result_.metrics.invocations = trace_.invocation_count();
+    result_.metrics.wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    result_.per_function = std::move(per_function_);
+    return std::move(result_);
+  }
+
+ private:
+  // ---- the replay loop -------------------------------------------------------------------
+  void replay() {
+    const size_t n = trace_.invocation_count();
+    const double* times = trace_.times.data();
+    const uint32_t* fns = trace_.function_of.data();
+    finishes_.reserve(1024);
+    for (size_t i = 0; i < n; ++i) {
+      const double t = times[i];
+      advance(t);
+      const uint32_t fn = fns[i];
+      if (desc_.on_arrival != nullptr) {
+        desc_.on_arrival(self_, fn);
+        check_error();
+        advance(t);  // deadlines, timers and prewarms the hook asked for at or before now
+      }
+      place(fn);
+      check_error();
+    }
+    // The run ends at the last arrival (the clock is there now): nothing after it fires.
+    result_.metrics.idle_mb_s = idle_area_ / 1000.0;
+    if (desc_.on_end != nullptr) desc_.on_end(self_);
+    check_error();
+  }
+
+  // Handles, in time order, every pending event at or before t; then sets the clock to t.
+  void advance(double t) {
+    for (;;) {
+      const double tf = finishes_.top_time();
+      const double te = expiries_.top_time();
+      const double tt = timed_.top_time();
+      const double m = std::min(tf, std::min(te, tt));
+      if (!(m <= t)) break;
+      set_clock(m);
+      if (tf == m) {
+        finish(finishes_.pop().slot());
+      } else if (te == m) {
+        remove(expiries_.pop().slot(), KW_REMOVED_EXPIRED);
+      } else {
+        const TimedEvent e = timed_.pop();
+        if (e.prewarm)
+          prewarm(static_cast<uint32_t>(e.payload));
+        else if (desc_.on_timer != nullptr)
+          desc_.on_timer(self_, e.payload);
+      }
+      check_error();
+    }
+    set_clock(t);
+  }
+
+  // Moves the clock forward to t, adding the idle memory held since to the idle MB*ms.
+  void set_clock(double t) noexcept {
+    if (t > now_) {
+      idle_area_ += static_cast<double>(idle_mb_) * (t - now_);
+      now_ = t;
+    }
+  }
+
+  // Serves one invocation of fn at now_.
+  void place(uint32_t fn) {
+    FunctionMetrics& pf = per_function_[fn];
+    ++pf.invocations;
+    FunctionState& fs = functions_[fn];
+    if (fs.idle > 0) {
+      uint32_t slot = fs.idle_tail;
+      if (desc_.choose_warm != nullptr) {
+        const kw_container_id chosen = desc_.choose_warm(self_, fn);
+        check_error();
+        if (chosen != KW_NO_CONTAINER) {
+          slot = checked_idle(chosen, "choose_warm");
+          if (containers_[slot].fn != fn)
+            fail("choose_warm returned container " + std::to_string(chosen) +
+                 " of another function");
+        }
+      }
+      Container& c = containers_[slot];
+      unlink_idle(slot);
+      c.state = State::running;
+      expiries_.erase(slot);  // reuse cancels the keep-alive deadline
+      ++fs.running;
+      if (c.prewarmed_unused) {
+        c.prewarmed_unused = false;
+        ++result_.metrics.prewarm_hits;
+      }
+      ++result_.metrics.warm;
+      ++pf.warm;
+      finishes_.push(SlotEvent{now_ + trace_.functions[fn].warm_ms, seq_++, slot});
+      if (observer_ != nullptr) [[unlikely]]
+        observer_->arrival(now_, fn, Outcome::warm, handle(slot));
+      if (desc_.on_container_started != nullptr)
+        desc_.on_container_started(self_, handle(slot), fn, KW_START_WARM);
+      return;
+    }
+
+    const uint64_t need = trace_.functions[fn].memory_mb;
+    if (config_.memory_mb - used_mb_ < need) {
+      if (!make_room(fn, need)) {
+        ++result_.metrics.dropped;
+        ++pf.dropped;
+        if (observer_ != nullptr) [[unlikely]]
+          observer_->arrival(now_, fn, Outcome::dropped, KW_NO_CONTAINER);
+        return;
+      }
+    }
+    const uint32_t slot = allocate(fn);
+    Container& c = containers_[slot];
+    c.state = State::running;
+    ++fs.running;
+    ++result_.metrics.cold;
+    ++pf.cold;
+    const double duration = cold_duration_[fn];
+    result_.metrics.added_latency_ms += duration - trace_.functions[fn].warm_ms;
+    finishes_.push(SlotEvent{now_ + duration, seq_++, slot});
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->arrival(now_, fn, Outcome::cold, handle(slot));
+    if (desc_.on_container_started != nullptr)
+      desc_.on_container_started(self_, handle(slot), fn, KW_START_COLD);
+  }
+
+  // Evicts idle containers chosen by the policy so that `need` MB fit. Returns false when the
+  // invocation must be dropped.
+  bool make_room(uint32_t fn, uint64_t need) {
+    if (config_.compat == Compat::faascache) {
+      // The reference asks for victims until their memory alone covers the need, ignoring what
+      // is already free, and keeps what it evicted even if the invocation is then dropped.
+      uint64_t freed = 0;
+      while (freed < need && idle_count_ > 0) freed += evict_one(fn);
+      return config_.memory_mb - used_mb_ >= need;
+    }
+    if (config_.memory_mb - used_mb_ + idle_mb_ < need) return false;
+    while (config_.memory_mb - used_mb_ < need) evict_one(fn);
+    return true;
+  }
+
+  uint32_t evict_one(uint32_t for_fn) {
+    const kw_container_id victim = desc_.choose_victim(self_, for_fn);
+    check_error();
+    return remove(checked_idle(victim, "choose_victim"), KW_REMOVED_EVICTED);
+  }
+
+  void finish(uint32_t slot) {
+    Container& c = containers_[slot];
+    const uint32_t fn = c.fn;
+    c.state = State::idle;
+    --functions_[fn].running;
+    link_idle(slot);
+    if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
+  }
+
+  void prewarm(uint32_t fn) {
+    const uint32_t mb = trace_.functions[fn].memory_mb;
+    if (config_.memory_mb - used_mb_ < mb) {
+      if (observer_ != nullptr) [[unlikely]]
+        observer_->prewarm(now_, KW_NO_CONTAINER, fn, false);
+      return;
+    }
+    const uint32_t slot = allocate(fn);
+    Container& c = containers_[slot];
+    c.state = State::idle;
+    c.prewarmed_unused = true;
+    link_idle(slot);
+    ++result_.metrics.prewarms;
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->prewarm(now_, handle(slot), fn, true);
+    if (desc_.on_container_started != nullptr)
+      desc_.on_container_started(self_, handle(slot), fn, KW_START_PREWARM);
+    check_error();
+    // Host calls only schedule events, so the container is still idle here.
+    if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
+  }
+
+  // Removes an idle container (eviction or expiry) and tells the policy. Returns its memory.
+  uint32_t remove(uint32_t slot, kw_removal_reason reason) {
+    Container& c = containers_[slot];
+    const uint32_t fn = c.fn;
+    const uint32_t mb = trace_.functions[fn].memory_mb;
+    unlink_idle(slot);
+    used_mb_ -= mb;
+    c.state = State::free;
+    c.prewarmed_unused = false;
+    expiries_.erase(slot);
+    const kw_container_id id = handle(slot);
+    ++c.generation;
+    free_slots_.push_back(slot);
+    if (reason == KW_REMOVED_EVICTED) {
+      ++result_.metrics.evictions;
+      ++per_function_[fn].evictions;
+    } else {
+      ++result_.metrics.expirations;
+      ++per_function_[fn].expirations;
+    }
+    if (observer_ != nullptr) [[unlikely]]
+      observer_->removal(now_, id, fn, mb, reason);
+    if (desc_.on_container_removed != nullptr) desc_.on_container_removed(self_, id, fn, reason);
+    return mb;
+  }
+
+  uint32_t allocate(uint32_t fn) {
+    uint32_t slot;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(containers_.size());
+      if (slot > SlotEvent::kSlotMask)
+        throw std::runtime_error("more than " + std::to_string(SlotEvent::kSlotMask + 1) +
+                                 " containers alive at once: beyond what keepwarm supports");
+      containers_.emplace_back();
+    }
+    Container& c = containers_[slot];
+    c.fn = fn;
+    used_mb_ += trace_.functions[fn].memory_mb;
+    result_.metrics.peak_memory_mb = std::max(result_.metrics.peak_memory_mb, used_mb_);
+    return slot;
+  }
+
+  void link_idle(uint32_t slot) noexcept {
+    Container& c = containers_[slot];
+    FunctionState& fs = functions_[c.fn];
+    c.prev = fs.idle_tail;
+    c.next = kNil;
+    if (fs.idle_tail != kNil)
+      containers_[fs.idle_tail].next = slot;
+    else
+      fs.idle_head = slot;
+    fs.idle_tail = slot;
+    ++fs.idle;
+    ++idle_count_;
+    idle_mb_ += trace_.functions[c.fn].memory_mb;
+  }
+  void unlink_idle(uint32_t slot) noexcept {
+    Container& c = containers_[slot];
+    FunctionState& fs = functions_[c.fn];
+    if (c.prev != kNil)
+      containers_[c.prev].next = c.next;
+    else
+      fs.idle_head = c.next;
+    if (c.next != kNil)
+      containers_[c.next].prev = c.prev;
+    else
+      fs.idle_tail = c.prev;
+    c.prev = c.next = kNil;
+    --fs.idle;
+    --idle_count_;
+    idle_mb_ -= trace_.functions[c.fn].memory_mb;
+  }
+
+  kw_container_id handle(uint32_t slot) const noexcept {
+    return (static_cast<uint64_t>(containers_[slot].generation) << 32) | slot;
+  }
+  // Slot of a live container handle, or kNil.
+  uint32_t live_slot(kw_container_id id) const noexcept {
+    const uint32_t slot = KW_CONTAINER_SLOT(id);
+    if (slot >= containers_.size()) return kNil;
+    const Container& c = containers_[slot];
+    if (c.state == State::free || c.generation != static_cast<uint32_t>(id >> 32)) return kNil;
+    return slot;
+  }
+  uint32_t checked_idle(kw_container_id id, const char* hook) {
+    const uint32_t slot = live_slot(id);
+    if (slot == kNil) {
+      if (id == KW_NO_CONTAINER)
+        fail(std::string(hook) + " returned no container while " + std::to_string(idle_count_) +
+             " idle container(s) exist");
+      fail(std::string(hook) + " returned " + std::to_string(id) +
+           ", which is not a live container");
+    }
+    if (containers_[slot].state != State::idle)
+      fail(std::string(hook) + " returned container " + std::to_string(id) + " of function '" +
+           trace_.functions[containers_[slot].fn].id + "', which is running, not idle");
+    return slot;
+  }
+
+  void check_error() {
+    if (!error_.empty()) [[unlikely]]
+      fail(error_);
+  }
+  [[noreturn]] void fail(const std::string& what) {
+    throw PolicyError("policy " + plugin_->label() + " at t=" + format_time(now_) + " ms: " + what);
+  }
+  void soft_fail(std::string what) {
+    if (error_.empty()) error_ = std::move(what);
+  }
+
+  // ---- host callbacks --------------------------------------------------------------------
+  static Simulation& of(const kw_host* h) { return *static_cast<Simulation*>(h->host_data); }
+
+  void init_host() {
+    host_.struct_size = sizeof(kw_host);
+    host_.host_data = this;
+    host_.now = [](const kw_host* h) { return of(h).now_; };
+    host_.function_count = [](const kw_host* h) {
+      return static_cast<uint32_t>(of(h).infos_.size());
+    };
+    host_.function = [](const kw_host* h, kw_function_id fn) -> const kw_function_info* {
+      const Simulation& s = of(h);
+      return fn < s.infos_.size() ? &s.infos_[fn] : nullptr;
+    };
+    host_.capacity_mb = [](const kw_host* h) { return of(h).config_.memory_mb; };
+    host_.used_mb = [](const kw_host* h) { return of(h).used_mb_; };
+    host_.idle_count = [](const kw_host* h, kw_function_id fn) {
+      const Simulation& s = of(h);
+      return fn < s.functions_.size() ? s.functions_[fn].idle : 0u;
+    };
+    host_.running_count = [](const kw_host* h, kw_function_id fn) {
+      const Simulation& s = of(h);
+      return fn < s.functions_.size() ? s.functions_[fn].running : 0u;
+    };
+    host_.set_keepalive = [](const kw_host* h, kw_container_id c, double deadline) {
+      Simulation& s = of(h);
+      const uint32_t slot = s.live_slot(c);
+      if (slot == kNil || s.containers_[slot].state != State::idle) {
+        s.soft_fail("set_keepalive on container " + std::to_string(c) +
+                    ", which is not an idle container");
+        return;
+      }
+      if (std::isnan(deadline)) {
+        s.soft_fail("set_keepalive with a NaN deadline");
+        return;
+      }
+      s.expiries_.erase(slot);  // a new deadline replaces the old one; INFINITY only clears it
+      if (deadline != INFINITY)
+        s.expiries_.push(SlotEvent{std::max(deadline, s.now_), s.seq_++, slot});
+    };
+    host_.request_prewarm = [](const kw_host* h, kw_function_id fn, double at) {
+      Simulation& s = of(h);
+      if (fn >= s.functions_.size() || std::isnan(at)) {
+        s.soft_fail("request_prewarm for function " + std::to_string(fn) +
+                    (std::isnan(at) ? " at NaN" : ", which does not exist"));
+        return;
+      }
+      s.timed_.push(TimedEvent{std::max(at, s.now_), s.seq_++, true, fn});
+    };
+    host_.set_timer = [](const kw_host* h, double at, uint64_t token) {
+      Simulation& s = of(h);
+      if (std::isnan(at)) {
+        s.soft_fail("set_timer at NaN");
+        return;
+      }
+      s.timed_.push(TimedEvent{std::max(at, s.now_), s.seq_++, false, token});
+    };
+    host_.random_u64 = [](const kw_host* h) { return of(h).random_.next(); };
+    host_.param = [](const kw_host* h, const char* name) -> const char* {
+      const Simulation& s = of(h);
+      if (name == nullptr) return nullptr;
+      const auto it = s.params_.find(name);
+      return it == s.params_.end() ? nullptr : it->second.c_str();
+    };
+    host_.log = [](const kw_host* h, kw_log_level level, const char* message) {
+      const Simulation& s = of(h);
+      if (message == nullptr || static_cast<int>(level) < s.log_level_) return;
+      static const char* const names[] = {"debug", "info", "warning"};
+      std::fprintf(stderr, "keepwarm: policy '%s' at t=%.3f ms (%llu MB, seed %llu): %s: %s\n",
+                   s.plugin_->name().c_str(), s.now_,
+                   static_cast<unsigned long long>(s.config_.memory_mb),
+                   static_cast<unsigned long long>(s.config_.seed),
+                   names[std::min<int>(std::max<int>(level, 0), 2)], message);
+    };
+    host_.report_error = [](const kw_host* h, const char* message) {
+      of(h).soft_fail(message != nullptr ? message : "error reported without a message");
+    };
+    host_.compat_mode = [](const kw_host* h) {
+      return of(h).config_.compat == Compat::faascache ? KW_COMPAT_FAASCACHE : KW_COMPAT_NONE;
+    };
+    host_.arrivals = [](const kw_host* h, kw_function_id fn, const double** times,
+                        uint64_t* count) {
+      const Simulation& s = of(h);
+      if (s.lookahead_ == nullptr || fn >= s.lookahead_->arrivals.size() || times == nullptr ||
+          count == nullptr)
+        return false;
+      *times = s.lookahead_->arrivals[fn].data();
+      *count = s.lookahead_->arrivals[fn].size();
+      return true;
+    };
+  }
+
+  const Trace& trace_;
+  PluginPtr plugin_;
+  const kw_policy_descriptor& desc_;
+  const SimConfig& config_;
+  const Lookahead* lookahead_;
+  Lookahead owned_lookahead_;
+  EventObserver* observer_;
+  Rng random_;  // xoshiro256** seeded through splitmix64 (keepwarm/traces/formats.hpp)
+  kw_host host_{};
+  void* self_ = nullptr;
+  std::string error_;
+  int log_level_ = KW_LOG_WARN;
+
+  std::vector<kw_function_info> infos_;
+  std::vector<double> cold_duration_;
+  std::map<std::string, std::string, std::less<>> params_;
+
+  std::vector<Container> containers_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<FunctionState> functions_;
+  EventHeap<SlotEvent> finishes_;
+  EventHeap<SlotEvent, true> expiries_;  // keep-alive deadlines, one per idle container at most
+  EventHeap<TimedEvent> timed_;
+  uint64_t seq_ = 0;
+
+  double now_ = -INFINITY;
+  uint64_t used_mb_ = 0;
+  uint64_t idle_mb_ = 0;
+  uint32_t idle_count_ = 0;
+  double idle_area_ = 0;  // MB*ms
+
+  CellResult result_;
+  std::vector<FunctionMetrics> per_function_;
+};
+
+}  // namespace
+
+CellResult simulate(const Trace& trace, const PluginPtr& plugin, const SimConfig& config,
+                    const Lookahead* lookahead, EventObserver* observer) {
+  Simulation sim(trace, plugin, config, lookahead, observer);
+  return sim.run();
+}
+
+}  // namespace keepwarm

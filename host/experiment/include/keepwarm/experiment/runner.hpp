@@ -1,0 +1,66 @@
+// keepwarm/experiment/runner.hpp: running an experiment's grid of cells on a thread pool
+// (results.hpp writes what came out).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "keepwarm/engine/engine.hpp"
+#include "keepwarm/experiment/experiment.hpp"
+#include "keepwarm/loader/plugin.hpp"
+#include "keepwarm/traces/trace.hpp"
+
+namespace keepwarm {
+
+struct Cell {
+  size_t trace = 0;   // index into RunResults::traces
+  size_t policy = 0;  // index into RunResults::plugins
+  uint64_t memory_mb = 0;
+  uint64_t seed = 0;
+};
+
+struct CellOutcome {
+  Cell cell;
+  bool ok = false;
+  std::string error;  // when !ok: why the cell failed (names the plugin)
+  CellResult result;
+};
+
+struct RunResults {
+  Experiment experiment;
+  std::vector<std::shared_ptr<const Trace>> traces;
+  std::vector<PluginPtr> plugins;  // one per experiment policy, same order
+  std::vector<CellOutcome> cells;  // grid order: trace, policy, memory, seed
+  size_t failed() const;
+};
+
+// Resolves the experiment's policies (with their parameters) against the registry. Throws
+// PluginError / ConfigError pointing at the experiment file's line where it can.
+std::vector<PluginPtr> resolve_policies(const Experiment& ex, PluginRegistry& registry);
+
+// The grid in canonical order. Deterministic policies run once, with the first seed.
+std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& plugins,
+                            size_t trace_count);
+
+// Called after each finished cell with (done, total); from worker threads, serialised.
+using ProgressFn = std::function<void(size_t done, size_t total)>;
+// Called after each finished cell with the results so far and the cell's index in
+// results.cells (whose entry is complete); from worker threads, serialised with ProgressFn.
+using CellDoneFn = std::function<void(const RunResults& results, size_t index)>;
+
+// Runs every cell; a failing cell (policy error) is recorded and the others go on. Results are
+// identical for any number of jobs. An observer (the event log) is only accepted for a grid of
+// exactly one cell (ConfigError otherwise).
+// While it runs, a fatal signal in a policy (a crash) is reported on stderr with the cells that
+// were running, naming their plugins, before the process dies (see
+// keepwarm/loader/crash_report.hpp).
+RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
+                    std::vector<PluginPtr> plugins, const ProgressFn& progress = {},
+                    EventObserver* observer = nullptr, const CellDoneFn& cell_done = {});
+
+}  // namespace keepwarm

@@ -1,0 +1,295 @@
+// results.cpp: what a run writes about its cells: results.csv, results.json, functions.csv,
+// the in-memory run as ReportData, and the ranking text shown on the terminal.
+#include "keepwarm/experiment/results.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+#include <sstream>
+
+#include "keepwarm/util/io.hpp"
+
+namespace keepwarm {
+
+namespace fs = std::filesystem;
+
+// ---- results files -----------------------------------------------------------------------
+
+std::string results_csv_header() {
+  return "trace,policy,memory_mb,seed,invocations,warm,cold,dropped,evictions,expirations,"
+         "prewarms,prewarm_hits,cold_pct,dropped_pct,added_latency_ms,idle_mb_s,peak_memory_mb,"
+         "wall_s\n";
+}
+
+std::string results_csv_row(const RunResults& r, const CellOutcome& c,
+                            const WriteOptions& options) {
+  const CellMetrics& m = c.result.metrics;
+  std::ostringstream out;
+  out << csv_field(r.traces[c.cell.trace]->name) << ','
+      << csv_field(r.plugins[c.cell.policy]->name()) << ',' << c.cell.memory_mb << ','
+      << c.cell.seed << ',' << m.invocations << ',' << m.warm << ',' << m.cold << ',' << m.dropped
+      << ',' << m.evictions << ',' << m.expirations << ',' << m.prewarms << ',' << m.prewarm_hits
+      << ',' << format_fixed(m.cold_pct(), 6) << ',' << format_fixed(m.dropped_pct(), 6) << ','
+      << format_fixed(m.added_latency_ms, 3) << ',' << format_fixed(m.idle_mb_s, 3) << ','
+      << m.peak_memory_mb << ',' << format_fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
+  return out.str();
+}
+
+std::string results_csv(const RunResults& r, const WriteOptions& options) {
+  std::string out = results_csv_header();
+  for (const CellOutcome& c : r.cells)
+    if (c.ok) out += results_csv_row(r, c, options);
+  return out;
+}
+
+static std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const unsigned char ch : s) {
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (ch < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+          out += buf;
+        } else {
+          out += static_cast<char>(ch);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+static std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  return format_number(v);
+}
+
+std::string results_json(const RunResults& r, const WriteOptions& options) {
+  const Experiment& ex = r.experiment;
+  std::ostringstream out;
+  out << "{\n  \"keepwarm_version\": " << json_string(KEEPWARM_VERSION) << ",\n";
+  out << "  \"sdk_abi\": \"" << KW_ABI_VERSION_MAJOR << '.' << KW_ABI_VERSION_MINOR << "\",\n";
+  out << "  \"experiment\": {\n    \"name\": " << json_string(ex.name) << ",\n";
+  out << "    \"source\": " << json_string(ex.source.string()) << ",\n";
+  out << "    \"traces\": [";
+  for (size_t i = 0; i < r.traces.size(); ++i)
+    out << (i ? ", " : "") << "{\"name\": " << json_string(r.traces[i]->name)
+        << ", \"path\": " << json_string(i < ex.traces.size() ? ex.traces[i].string() : "")
+        << ", \"functions\": " << r.traces[i]->functions.size()
+        << ", \"invocations\": " << r.traces[i]->invocation_count() << "}";
+  out << "],\n    \"memory_mb\": [";
+  for (size_t i = 0; i < ex.memory_mb.size(); ++i) out << (i ? ", " : "") << ex.memory_mb[i];
+  out << "],\n    \"policies\": [";
+  for (size_t i = 0; i < r.plugins.size(); ++i)
+    out << (i ? ", " : "") << json_string(r.plugins[i]->name());
+  out << "],\n    \"seeds\": [";
+  for (size_t i = 0; i < ex.seeds.size(); ++i) out << (i ? ", " : "") << ex.seeds[i];
+  out << "],\n    \"compat\": " << json_string(compat_name(ex.compat)) << ",\n";
+  out << "    \"cold_start\": {\"overhead_ms\": " << json_number(ex.overhead_ms)
+      << ", \"overhead_pct\": " << json_number(ex.overhead_frac) << "},\n";
+  out << "    \"params\": {";
+  bool first_policy = true;
+  for (const auto& [policy, params] : ex.params) {
+    out << (first_policy ? "" : ", ") << json_string(policy) << ": {";
+    first_policy = false;
+    bool first = true;
+    for (const auto& [k, v] : params) {
+      out << (first ? "" : ", ") << json_string(k) << ": " << json_string(v);
+      first = false;
+    }
+    out << "}";
+  }
+  out << "}\n  },\n  \"plugins\": [\n";
+  for (size_t i = 0; i < r.plugins.size(); ++i) {
+    const Plugin& p = *r.plugins[i];
+    const kw_policy_descriptor& d = p.descriptor();
+    out << "    {\"name\": " << json_string(p.name())
+        << ", \"version\": " << json_string(p.version()) << ", \"abi\": \"" << d.abi.major << '.'
+        << d.abi.minor << "\", \"file\": " << json_string(p.file().string())
+        << ", \"sha256\": " << json_string(p.sha256())
+        << ", \"randomised\": " << (p.randomised() ? "true" : "false") << "}"
+        << (i + 1 < r.plugins.size() ? "," : "") << "\n";
+  }
+  out << "  ],\n  \"cells\": [\n";
+  bool first = true;
+  for (const CellOutcome& c : r.cells) {
+    if (!c.ok) continue;
+    const CellMetrics& m = c.result.metrics;
+    out << (first ? "" : ",\n") << "    {\"trace\": " << json_string(r.traces[c.cell.trace]->name)
+        << ", \"policy\": " << json_string(r.plugins[c.cell.policy]->name())
+        << ", \"memory_mb\": " << c.cell.memory_mb << ", \"seed\": " << c.cell.seed
+        << ", \"invocations\": " << m.invocations << ", \"warm\": " << m.warm
+        << ", \"cold\": " << m.cold << ", \"dropped\": " << m.dropped
+        << ", \"evictions\": " << m.evictions << ", \"expirations\": " << m.expirations
+        << ", \"prewarms\": " << m.prewarms << ", \"prewarm_hits\": " << m.prewarm_hits
+        << ", \"cold_pct\": " << json_number(m.cold_pct())
+        << ", \"dropped_pct\": " << json_number(m.dropped_pct())
+        << ", \"added_latency_ms\": " << json_number(m.added_latency_ms)
+        << ", \"idle_mb_s\": " << json_number(m.idle_mb_s)
+        << ", \"peak_memory_mb\": " << m.peak_memory_mb
+        << ", \"wall_s\": " << json_number(options.reproducible ? 0.0 : m.wall_s) << "}";
+    first = false;
+  }
+  out << "\n  ],\n  \"failed_cells\": [";
+  first = true;
+  for (const CellOutcome& c : r.cells) {
+    if (c.ok) continue;
+    out << (first ? "\n" : ",\n") << "    {\"trace\": " << json_string(r.traces[c.cell.trace]->name)
+        << ", \"policy\": " << json_string(r.plugins[c.cell.policy]->name())
+        << ", \"memory_mb\": " << c.cell.memory_mb << ", \"seed\": " << c.cell.seed
+        << ", \"error\": " << json_string(c.error) << "}";
+    first = false;
+  }
+  out << (first ? "]\n}\n" : "\n  ]\n}\n");
+  return out.str();
+}
+
+void write_results(const RunResults& results, const fs::path& dir, const WriteOptions& options) {
+  fs::create_directories(dir);
+  write_file_atomic(dir / "results.csv", results_csv(results, options));
+  write_file_atomic(dir / "results.json", results_json(results, options));
+}
+
+// ---- ranking -----------------------------------------------------------------------------
+
+namespace {
+
+std::string pad(const std::string& s, size_t width, bool left = true) {
+  if (s.size() >= width) return s;
+  return left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
+}
+
+}  // namespace
+
+std::string format_ranking(const RunResults& r) {
+  // The ranking itself is report.html's (rank_policies), on the exact in-memory numbers.
+  const std::vector<TraceView> views = build_views(to_report_data(r));
+  std::ostringstream out;
+  for (size_t t = 0; t < r.traces.size(); ++t) {
+    const Trace& trace = *r.traces[t];
+    out << "\n== trace " << trace.name << ": " << trace.functions.size() << " functions, "
+        << trace.invocation_count() << " invocations"
+        << (r.experiment.compat == Compat::faascache ? ", compat faascache" : "") << "\n";
+    const auto v = std::find_if(views.begin(), views.end(),
+                                [&](const TraceView& view) { return view.name == trace.name; });
+    if (v == views.end()) continue;  // not reached: every trace has a view
+    const Ranking ranking = rank_policies(*v);
+    for (const MemoryRanking& level : ranking.per_memory) {
+      out << "\n  memory " << level.memory_mb << " MB\n";
+      out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
+          << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
+          << pad("cold %", 9, false) << pad("vs rand", 10, false) << "\n";
+      for (size_t i = 0; i < level.rows.size(); ++i) {
+        const std::string& p = level.rows[i].policy;
+        const PolicyMean& m = v->mean.at({p, level.memory_mb});
+        const std::string name = p + (m.runs > 1 ? " (" + std::to_string(m.runs) + " seeds)" : "");
+        out << "    " << pad(std::to_string(i + 1), 6) << pad(name, 20)
+            << pad(format_count(m.misses()), 14, false) << pad(format_count(m.cold), 10, false)
+            << pad(format_count(m.dropped), 10, false) << pad(format_count(m.evictions), 11, false)
+            << pad(format_fixed(m.cold_pct, 2), 9, false)
+            << pad(level.rows[i].vs_baseline, 10, false) << "\n";
+      }
+    }
+    out << "\n  overall (summed over " << v->memory.size() << " memory sizes)\n";
+    out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
+        << pad("evictions", 11, false) << pad("mean rank", 11, false) << pad("vs rand", 10, false)
+        << "\n";
+    for (size_t i = 0; i < ranking.overall.size(); ++i) {
+      const OverallRanking& row = ranking.overall[i];
+      out << "    " << pad(std::to_string(i + 1), 6) << pad(row.policy, 20)
+          << pad(format_count(row.misses), 14, false) << pad(format_count(row.evictions), 11, false)
+          << pad(format_fixed(row.mean_rank, 2), 11, false) << pad(row.vs_baseline, 10, false)
+          << "\n";
+    }
+  }
+  return out.str();
+}
+
+// ---- functions.csv -----------------------------------------------------------------------
+
+namespace {
+
+void functions_csv_to(const RunResults& r, std::ostream& out) {
+  out << "trace,policy,memory_mb,seed,function,invocations,warm,cold,dropped,evictions,"
+         "expirations\n";
+  for (const CellOutcome& c : r.cells) {
+    if (!c.ok) continue;
+    const Trace& trace = *r.traces[c.cell.trace];
+    const std::string prefix =
+        csv_field(trace.name) + ',' + csv_field(r.plugins[c.cell.policy]->name()) + ',' +
+        std::to_string(c.cell.memory_mb) + ',' + std::to_string(c.cell.seed) + ',';
+    for (size_t f = 0; f < c.result.per_function.size() && f < trace.functions.size(); ++f) {
+      const FunctionMetrics& m = c.result.per_function[f];
+      out << prefix << csv_field(trace.functions[f].id) << ',' << m.invocations << ',' << m.warm
+          << ',' << m.cold << ',' << m.dropped << ',' << m.evictions << ',' << m.expirations
+          << '\n';
+    }
+  }
+}
+
+}  // namespace
+
+void write_functions_csv(const RunResults& results, const fs::path& dir) {
+  // Streamed: the file has functions x cells rows.
+  fs::create_directories(dir);
+  AtomicFile file(dir / "functions.csv");
+  functions_csv_to(results, file.stream());
+  file.commit();
+}
+
+// ---- the run as ReportData -----------------------------------------------------------
+
+ReportData to_report_data(const RunResults& r) {
+  ReportData data;
+  ReportSettings& s = data.settings;
+  s.name = r.experiment.name;
+  for (const auto& t : r.traces)
+    s.traces.push_back({t->name, "", t->functions.size(), t->invocation_count()});
+  s.memory_mb = r.experiment.memory_mb;
+  for (const PluginPtr& p : r.plugins) s.policies.push_back(p->name());
+  s.seeds = r.experiment.seeds;
+  for (const CellOutcome& c : r.cells) {
+    if (!c.ok) {
+      ++s.failed_cells;
+      continue;
+    }
+    const CellMetrics& m = c.result.metrics;
+    ReportCell rc;
+    rc.trace = r.traces[c.cell.trace]->name;
+    rc.policy = r.plugins[c.cell.policy]->name();
+    rc.memory_mb = c.cell.memory_mb;
+    rc.seed = c.cell.seed;
+    rc.invocations = m.invocations;
+    rc.warm = m.warm;
+    rc.cold = m.cold;
+    rc.dropped = m.dropped;
+    rc.evictions = m.evictions;
+    rc.expirations = m.expirations;
+    rc.prewarms = m.prewarms;
+    rc.prewarm_hits = m.prewarm_hits;
+    rc.peak_memory_mb = m.peak_memory_mb;
+    rc.cold_pct = m.cold_pct();
+    rc.dropped_pct = m.dropped_pct();
+    rc.added_latency_ms = m.added_latency_ms;
+    rc.idle_mb_s = m.idle_mb_s;
+    data.cells.push_back(std::move(rc));
+  }
+  return data;
+}
+
+}  // namespace keepwarm

@@ -1,0 +1,121 @@
+// crash_report.cpp: see keepwarm/loader/crash_report.hpp. The handler only reads fixed buffers and
+// calls strlen(3), write(2) and raise(3), which are async-signal-safe.
+#include "keepwarm/loader/crash_report.hpp"
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+
+namespace keepwarm {
+
+namespace {
+
+constexpr unsigned kSlots = 256;
+constexpr size_t kText = 480;
+constexpr int kSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+
+struct Slot {
+  std::atomic<bool> active{false};
+  char text[kText];
+};
+Slot g_slots[kSlots];
+char g_note[kText];
+std::atomic<bool> g_has_note{false};
+std::atomic<int> g_installed{0};
+// The slot of the worker on this thread: synchronous signals (SIGSEGV, SIGFPE, ...) arrive on
+// the thread that caused them, so this names the crashing cell.
+thread_local int t_slot = -1;
+struct sigaction g_previous[sizeof kSignals / sizeof kSignals[0]];
+
+void say(const char* s) noexcept {
+  size_t n = strlen(s);
+  while (n > 0) {
+    const ssize_t w = ::write(STDERR_FILENO, s, n);
+    if (w <= 0) return;
+    s += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+void copy(char* dst, const std::string& src) noexcept {
+  const size_t n = src.size() < kText - 1 ? src.size() : kText - 1;
+  memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+void on_fatal_signal(int sig) {
+  say("\nkeepwarm: fatal signal ");
+  say(sig == SIGSEGV   ? "SIGSEGV (invalid memory access)"
+      : sig == SIGBUS  ? "SIGBUS"
+      : sig == SIGFPE  ? "SIGFPE (arithmetic error)"
+      : sig == SIGILL  ? "SIGILL"
+      : sig == SIGABRT ? "SIGABRT (abort)"
+                       : "");
+  const int own = t_slot;
+  if (own >= 0 && g_slots[own].active.load(std::memory_order_acquire)) {
+    say(" while running\n  ");
+    say(g_slots[own].text);
+    say("\nkeepwarm: it happened on the thread running that cell, most likely in its policy\n");
+  } else {
+    say("\n");
+  }
+  bool header = false;
+  for (unsigned i = 0; i < kSlots; ++i)
+    if (static_cast<int>(i) != own && g_slots[i].active.load(std::memory_order_acquire)) {
+      if (!header) say("keepwarm: other cells running then:\n");
+      header = true;
+      say("  ");
+      say(g_slots[i].text);
+      say("\n");
+    }
+  if (g_has_note.load(std::memory_order_acquire)) {
+    say("keepwarm: ");
+    say(g_note);
+    say("\n");
+  }
+  // Die of the same signal, as the process would have without this handler (SA_RESETHAND has
+  // restored the default action).
+  raise(sig);
+}
+
+}  // namespace
+
+CrashReporter::CrashReporter() {
+  if (g_installed.fetch_add(1) != 0) return;
+  struct sigaction sa {};
+  sa.sa_handler = on_fatal_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; ++i)
+    sigaction(kSignals[i], &sa, &g_previous[i]);
+}
+
+CrashReporter::~CrashReporter() {
+  if (g_installed.fetch_sub(1) != 1) return;
+  for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; ++i)
+    sigaction(kSignals[i], &g_previous[i], nullptr);
+}
+
+void CrashReporter::running(unsigned worker, const std::string& what) noexcept {
+  t_slot = static_cast<int>(worker % kSlots);
+  Slot& s = g_slots[worker % kSlots];
+  s.active.store(false, std::memory_order_release);
+  copy(s.text, what);
+  s.active.store(true, std::memory_order_release);
+}
+
+void CrashReporter::idle(unsigned worker) noexcept {
+  g_slots[worker % kSlots].active.store(false, std::memory_order_release);
+}
+
+void set_crash_note(const std::string& note) noexcept {
+  g_has_note.store(false, std::memory_order_release);
+  if (note.empty()) return;
+  copy(g_note, note);
+  g_has_note.store(true, std::memory_order_release);
+}
+
+}  // namespace keepwarm

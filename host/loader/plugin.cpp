@@ -1,0 +1,257 @@
+// plugin.cpp: loading policy plugins with Boost.DLL, the ABI check, parameter resolution, and
+// the plugin search path.
+#include "keepwarm/loader/plugin.hpp"
+
+#include "keepwarm/util/io.hpp"
+#include "keepwarm/util/sha256.hpp"
+
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+#include <sstream>
+
+namespace keepwarm {
+
+namespace fs = std::filesystem;
+
+struct Plugin::Library {
+  boost::dll::shared_library lib;
+};
+
+Plugin::~Plugin() = default;
+
+std::string Plugin::version() const {
+  return normalized_.version != nullptr ? normalized_.version : "";
+}
+
+std::string Plugin::label() const {
+  if (file_.empty()) return "'" + name_ + "'";
+  return "'" + name_ + "' (" + file_.string() + ")";
+}
+
+std::string abi_incompatibility(kw_abi_version plugin, kw_abi_version host) {
+  if (plugin.major == host.major && plugin.minor <= host.minor) return "";
+  std::ostringstream msg;
+  msg << "plugin built against keepwarm SDK ABI " << plugin.major << "." << plugin.minor
+      << ", but this keepwarm provides ABI " << host.major << "." << host.minor << " (";
+  if (plugin.major != host.major)
+    msg << "the major version must match; rebuild the plugin against this SDK)";
+  else
+    msg << "the plugin needs a newer host; upgrade keepwarm or rebuild the plugin)";
+  return msg.str();
+}
+
+// Checks the raw descriptor's version and size, then copies it into normalized_: a plugin built
+// against an older SDK has a shorter descriptor, and the host must not read past its end; the
+// fields it lacks stay zero (NULL hooks, which the host skips). Then checks the name, the
+// required hooks and the parameter declarations. Errors start with `where`.
+void Plugin::adopt(const kw_policy_descriptor* raw, const std::string& where) {
+  const std::string why =
+      abi_incompatibility(raw->abi, kw_abi_version{KW_ABI_VERSION_MAJOR, KW_ABI_VERSION_MINOR});
+  if (!why.empty()) throw PluginError(where + ": " + why);
+  // Every field before choose_warm exists since ABI 1.0.
+  if (raw->struct_size < offsetof(kw_policy_descriptor, choose_warm))
+    throw PluginError(where + ": descriptor is too small (" + std::to_string(raw->struct_size) +
+                      " bytes); corrupt or not a keepwarm plugin");
+  normalized_ = kw_policy_descriptor{};
+  std::memcpy(&normalized_, raw, std::min<size_t>(raw->struct_size, sizeof normalized_));
+  const kw_policy_descriptor& d = normalized_;
+  if (d.name == nullptr || d.name[0] == '\0')
+    throw PluginError(where + ": descriptor has no policy name");
+  if (d.create == nullptr || d.destroy == nullptr || d.choose_victim == nullptr)
+    throw PluginError(where + ": policy '" + d.name +
+                      "' lacks a required hook (create, destroy and choose_victim are required)");
+  std::set<std::string> seen;
+  for (uint32_t i = 0; i < d.param_count; ++i) {
+    const kw_param_decl& p = d.params[i];
+    if (p.name == nullptr || p.default_value == nullptr)
+      throw PluginError(where + ": parameter #" + std::to_string(i + 1) + " of policy '" + d.name +
+                        "' has no name or default");
+    if (!seen.insert(p.name).second)
+      throw PluginError(where + ": policy '" + d.name + "' declares parameter '" + p.name +
+                        "' twice");
+  }
+  name_ = d.name;
+}
+
+std::shared_ptr<const Plugin> Plugin::load(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) throw PluginError(file.string() + ": no such plugin file");
+  auto plugin = std::shared_ptr<Plugin>(new Plugin());
+  plugin->file_ = fs::absolute(file, ec);
+  plugin->library_ = std::make_unique<Library>();
+  boost::dll::fs::error_code load_ec;
+  plugin->library_->lib.load(boost::dll::fs::path(file.string()),
+                             boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now,
+                             load_ec);
+  if (load_ec) {
+    throw PluginError(file.string() + ": cannot load as a shared library (" + load_ec.message() +
+                      ")");
+  }
+  if (!plugin->library_->lib.has(KW_ENTRY_SYMBOL))
+    throw PluginError(file.string() + ": not a keepwarm policy plugin (it does not export " +
+                      KW_ENTRY_SYMBOL + ")");
+  const auto entry = plugin->library_->lib.get<const kw_policy_descriptor*()>(KW_ENTRY_SYMBOL);
+  const kw_policy_descriptor* raw = entry();
+  if (raw == nullptr)
+    throw PluginError(file.string() + ": " + KW_ENTRY_SYMBOL + "() returned no descriptor");
+  plugin->adopt(raw, file.string());
+  try {
+    plugin->sha256_ = sha256_file_hex(file);
+  } catch (const std::exception& e) {
+    throw PluginError(e.what());
+  }
+  return plugin;
+}
+
+std::shared_ptr<const Plugin> Plugin::from_descriptor(const kw_policy_descriptor* descriptor,
+                                                      std::string origin) {
+  auto plugin = std::shared_ptr<Plugin>(new Plugin());
+  if (descriptor == nullptr) throw PluginError(origin + ": null descriptor");
+  plugin->adopt(descriptor, origin);
+  return plugin;
+}
+
+static const char* type_name(kw_param_type t) {
+  switch (t) {
+    case KW_PARAM_INT:
+      return "an integer";
+    case KW_PARAM_DOUBLE:
+      return "a number";
+    case KW_PARAM_BOOL:
+      return "true or false";
+    case KW_PARAM_STRING:
+      return "a string";
+  }
+  return "a value";
+}
+
+static bool value_fits(kw_param_type t, const std::string& v) {
+  char* end = nullptr;
+  switch (t) {
+    case KW_PARAM_INT:
+      std::strtoll(v.c_str(), &end, 10);
+      return !v.empty() && *end == '\0';
+    case KW_PARAM_DOUBLE:
+      std::strtod(v.c_str(), &end);
+      return !v.empty() && *end == '\0';
+    case KW_PARAM_BOOL:
+      return v == "true" || v == "false";
+    case KW_PARAM_STRING:
+      return true;
+  }
+  return false;
+}
+
+std::map<std::string, std::string> Plugin::resolve_params(
+    const std::map<std::string, std::string>& user) const {
+  std::map<std::string, std::string> out;
+  const kw_policy_descriptor& d = normalized_;
+  for (uint32_t i = 0; i < d.param_count; ++i) out[d.params[i].name] = d.params[i].default_value;
+  for (const auto& [name, value] : user) {
+    const kw_param_decl* decl = nullptr;
+    for (uint32_t i = 0; i < d.param_count; ++i)
+      if (name == d.params[i].name) decl = &d.params[i];
+    if (decl == nullptr) {
+      std::string known;
+      for (uint32_t i = 0; i < d.param_count; ++i)
+        known += (known.empty() ? "" : ", ") + std::string(d.params[i].name);
+      throw PluginError("policy '" + name_ + "' has no parameter '" + name + "' (" +
+                        (known.empty() ? "it declares none" : "it declares: " + known) + ")");
+    }
+    if (!value_fits(decl->type, value))
+      throw PluginError("parameter '" + name + "' of policy '" + name_ + "' must be " +
+                        type_name(decl->type) + ", got '" + value + "'");
+    out[name] = value;
+  }
+  return out;
+}
+
+// ---- registry ----------------------------------------------------------------------------
+
+std::vector<fs::path> PluginRegistry::default_search_path(
+    const std::vector<fs::path>& explicit_dirs) {
+  std::vector<fs::path> out = explicit_dirs;
+  if (const char* env = std::getenv("KEEPWARM_PLUGIN_PATH"); env != nullptr) {
+    std::string s = env;
+    size_t start = 0;
+    while (start <= s.size()) {
+      const size_t colon = s.find(':', start);
+      const std::string part =
+          s.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      if (!part.empty()) out.emplace_back(part);
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  const fs::path exe_dir = executable_dir();
+  if (!exe_dir.empty())
+    out.push_back((exe_dir / ".." / "lib" / "keepwarm" / "plugins").lexically_normal());
+  return out;
+}
+
+PluginRegistry::PluginRegistry(std::vector<fs::path> search_path)
+    : search_path_(std::move(search_path)) {}
+
+static bool looks_like_plugin_file(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".so" || ext == ".dylib" || ext == ".dll";
+}
+
+const std::vector<PluginRegistry::Entry>& PluginRegistry::discover() {
+  if (discovered_) return entries_;
+  discovered_ = true;
+  std::set<std::string> names;
+  for (const fs::path& dir : search_path_) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.is_regular_file(ec) && looks_like_plugin_file(entry.path()))
+        files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+      Entry e;
+      e.file = file;
+      try {
+        e.plugin = Plugin::load(file);
+        e.shadowed = !names.insert(e.plugin->name()).second;
+      } catch (const PluginError& err) {
+        e.error = err.what();
+      }
+      entries_.push_back(std::move(e));
+    }
+  }
+  return entries_;
+}
+
+PluginPtr PluginRegistry::find(const std::string& name_or_path) {
+  const bool is_path =
+      name_or_path.find('/') != std::string::npos || looks_like_plugin_file(fs::path(name_or_path));
+  if (is_path) {
+    std::error_code ec;
+    const std::string key = fs::absolute(name_or_path, ec).lexically_normal().string();
+    auto it = by_path_.find(key);
+    if (it != by_path_.end()) return it->second;
+    PluginPtr p = Plugin::load(name_or_path);
+    by_path_[key] = p;
+    return p;
+  }
+  for (const Entry& e : discover())
+    if (e.plugin && e.plugin->name() == name_or_path) return e.plugin;
+  std::string known;
+  for (const Entry& e : entries_)
+    if (e.plugin && !e.shadowed) known += (known.empty() ? "" : ", ") + e.plugin->name();
+  std::string dirs;
+  for (const fs::path& d : search_path_) dirs += (dirs.empty() ? "" : ", ") + d.string();
+  std::string msg = "unknown policy '" + name_or_path +
+                    "'; available: " + (known.empty() ? "none" : known) + " (searched " +
+                    (dirs.empty() ? "nothing" : dirs) + ")";
+  for (const Entry& e : entries_)
+    if (!e.plugin) msg += "\n  note: " + e.error;
+  throw PluginError(msg);
+}
+
+}  // namespace keepwarm

@@ -1,0 +1,308 @@
+// read.cpp: reading an output directory back into ReportData, and the ranking.
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <set>
+#include <string_view>
+
+#include "keepwarm/report/report.hpp"
+#include "keepwarm/util/io.hpp"
+#include "keepwarm/util/json_read.hpp"
+
+namespace keepwarm {
+
+namespace fs = std::filesystem;
+
+// ---- reading an output directory ---------------------------------------------------------
+
+namespace {
+
+// A CSV file with a header, read one row at a time (results files can be large); fields of
+// the current row are looked up by column name.
+class CsvReader {
+ public:
+  explicit CsvReader(const fs::path& file) : file_(file), in_(file, std::ios::binary) {
+    if (!in_) throw ReportError(file.string() + ": cannot open");
+    std::string line;
+    if (!std::getline(in_, line)) throw ReportError(file.string() + ": empty file");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    header_ = split_csv_line(line);
+    for (size_t i = 0; i < header_.size(); ++i) column_[header_[i]] = i;
+  }
+
+  // Reads the next non-empty row; false at the end of the file.
+  bool next() {
+    while (std::getline(in_, line_)) {
+      ++line_number_;
+      if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+      if (line_.empty()) continue;
+      fields_ = split_csv_line(line_);
+      if (fields_.size() != header_.size())
+        throw ReportError(file_.string() + ":" + std::to_string(line_number_) + ": expected " +
+                          std::to_string(header_.size()) + " fields, found " +
+                          std::to_string(fields_.size()));
+      return true;
+    }
+    if (in_.bad()) throw ReportError(file_.string() + ": read error");
+    return false;
+  }
+
+  // The index of a column; ReportError when the header lacks it.
+  size_t column(const std::string& name) const {
+    const auto it = column_.find(name);
+    if (it == column_.end())
+      throw ReportError(file_.string() + ":1: missing column '" + name + "'");
+    return it->second;
+  }
+  std::string_view text(size_t col) const { return fields_[col]; }
+  std::string str(size_t col) const { return std::string(fields_[col]); }
+  uint64_t u64(size_t col) const {
+    const std::string_view s = fields_[col];
+    uint64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) bad(col, "an integer");
+    return v;
+  }
+  double num(size_t col) const {
+    const std::string_view s = fields_[col];
+    double v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) bad(col, "a number");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void bad(size_t col, const char* what) const {
+    throw ReportError(file_.string() + ":" + std::to_string(line_number_) + ": " + header_[col] +
+                      " '" + std::string(fields_[col]) + "' is not " + what);
+  }
+  fs::path file_;
+  std::ifstream in_;
+  std::vector<std::string> header_;
+  std::map<std::string, size_t> column_;
+  std::string line_;
+  std::vector<std::string> fields_;
+  size_t line_number_ = 1;
+};
+
+ReportSettings read_settings(const fs::path& file) {
+  ReportSettings s;
+  std::string text;
+  try {
+    text = read_file(file);
+  } catch (const std::exception& e) {
+    throw ReportError(e.what());
+  }
+  try {
+    const json::Value doc = json::parse(text);
+    s.keepwarm_version = doc.at("keepwarm_version").str("keepwarm_version");
+    if (const json::Value* abi = doc.find("sdk_abi")) s.sdk_abi = abi->str("sdk_abi");
+    const json::Value& ex = doc.at("experiment");
+    s.name = ex.at("name").str("experiment.name");
+    if (const json::Value* src = ex.find("source")) s.source = src->str("experiment.source");
+    for (const json::Value& t : ex.at("traces").items) {
+      ReportSettings::TraceInfo info;
+      info.name = t.at("name").str("trace name");
+      if (const json::Value* p = t.find("path")) info.path = p->str("trace path");
+      if (const json::Value* f = t.find("functions")) info.functions = f->u64("trace functions");
+      if (const json::Value* n = t.find("invocations"))
+        info.invocations = n->u64("trace invocations");
+      s.traces.push_back(info);
+    }
+    for (const json::Value& m : ex.at("memory_mb").items) s.memory_mb.push_back(m.u64("memory"));
+    for (const json::Value& p : ex.at("policies").items) s.policies.push_back(p.str("policy"));
+    for (const json::Value& v : ex.at("seeds").items) s.seeds.push_back(v.u64("seed"));
+    if (const json::Value* c = ex.find("compat")) s.compat = c->str("compat");
+    if (const json::Value* cs = ex.find("cold_start")) {
+      if (const json::Value* v = cs->find("overhead_ms")) s.overhead_ms = v->num("overhead_ms");
+      if (const json::Value* v = cs->find("overhead_pct")) s.overhead_pct = v->num("overhead_pct");
+    }
+    if (const json::Value* params = ex.find("params"))
+      for (const auto& [policy, table] : params->members)
+        for (const auto& [k, v] : table.members) s.params[policy][k] = v.str("parameter");
+    if (const json::Value* plugins = doc.find("plugins"))
+      for (const json::Value& p : plugins->items)
+        s.plugin_versions[p.at("name").str("plugin name")] = p.at("version").str("version");
+    if (const json::Value* failed = doc.find("failed_cells")) s.failed_cells = failed->items.size();
+  } catch (const json::ParseError& e) {
+    throw ReportError(file.string() + ": " + e.what());
+  }
+  return s;
+}
+
+}  // namespace
+
+ReportData read_report_data(const fs::path& dir) {
+  ReportData data;
+  data.settings = read_settings(dir / "results.json");
+
+  CsvReader cells(dir / "results.csv");
+  {
+    // In the order of the file's columns, so the first one missing is the one reported.
+    const size_t trace = cells.column("trace"), policy = cells.column("policy"),
+                 memory = cells.column("memory_mb"), seed = cells.column("seed"),
+                 invocations = cells.column("invocations"), warm = cells.column("warm"),
+                 cold = cells.column("cold"), dropped = cells.column("dropped"),
+                 evictions = cells.column("evictions"), expirations = cells.column("expirations"),
+                 prewarms = cells.column("prewarms"), prewarm_hits = cells.column("prewarm_hits"),
+                 cold_pct = cells.column("cold_pct"), dropped_pct = cells.column("dropped_pct"),
+                 latency = cells.column("added_latency_ms"), idle = cells.column("idle_mb_s"),
+                 peak = cells.column("peak_memory_mb");
+    while (cells.next()) {
+      ReportCell c;
+      c.trace = cells.str(trace);
+      c.policy = cells.str(policy);
+      c.memory_mb = cells.u64(memory);
+      c.seed = cells.u64(seed);
+      c.invocations = cells.u64(invocations);
+      c.warm = cells.u64(warm);
+      c.cold = cells.u64(cold);
+      c.dropped = cells.u64(dropped);
+      c.evictions = cells.u64(evictions);
+      c.expirations = cells.u64(expirations);
+      c.prewarms = cells.u64(prewarms);
+      c.prewarm_hits = cells.u64(prewarm_hits);
+      c.peak_memory_mb = cells.u64(peak);
+      c.cold_pct = cells.num(cold_pct);
+      c.dropped_pct = cells.num(dropped_pct);
+      c.added_latency_ms = cells.num(latency);
+      c.idle_mb_s = cells.num(idle);
+      data.cells.push_back(std::move(c));
+    }
+  }
+
+  // functions.csv can be large (functions x cells): keep only the rows the report shows, those
+  // at each trace's smallest memory size.
+  std::map<std::string, uint64_t, std::less<>> smallest;
+  for (const ReportCell& c : data.cells) {
+    const auto it = smallest.find(c.trace);
+    if (it == smallest.end() || c.memory_mb < it->second) smallest[c.trace] = c.memory_mb;
+  }
+  if (fs::exists(dir / "functions.csv")) {
+    CsvReader fns(dir / "functions.csv");
+    const size_t trace = fns.column("trace"), policy = fns.column("policy"),
+                 memory = fns.column("memory_mb"), seed = fns.column("seed"),
+                 function = fns.column("function"), invocations = fns.column("invocations"),
+                 warm = fns.column("warm"), cold = fns.column("cold"),
+                 dropped = fns.column("dropped"), evictions = fns.column("evictions"),
+                 expirations = fns.column("expirations");
+    while (fns.next()) {
+      const auto it = smallest.find(fns.text(trace));
+      const uint64_t mem = fns.u64(memory);
+      if (it == smallest.end() || it->second != mem) continue;
+      ReportFunction f;
+      f.trace = fns.str(trace);
+      f.policy = fns.str(policy);
+      f.memory_mb = mem;
+      f.seed = fns.u64(seed);
+      f.function = fns.str(function);
+      f.metrics.invocations = fns.u64(invocations);
+      f.metrics.warm = fns.u64(warm);
+      f.metrics.cold = fns.u64(cold);
+      f.metrics.dropped = fns.u64(dropped);
+      f.metrics.evictions = fns.u64(evictions);
+      f.metrics.expirations = fns.u64(expirations);
+      data.functions.push_back(std::move(f));
+    }
+  }
+  return data;
+}
+
+// ---- the ranking -------------------------------------------------------------------------
+
+std::vector<TraceView> build_views(const ReportData& d) {
+  std::vector<std::string> trace_names;
+  for (const auto& t : d.settings.traces) trace_names.push_back(t.name);
+  for (const ReportCell& c : d.cells)
+    if (std::find(trace_names.begin(), trace_names.end(), c.trace) == trace_names.end())
+      trace_names.push_back(c.trace);
+  std::vector<TraceView> views;
+  for (const std::string& name : trace_names) {
+    TraceView v;
+    v.name = name;
+    std::set<uint64_t> memory;
+    std::set<std::string> present;
+    for (const ReportCell& c : d.cells) {
+      if (c.trace != name) continue;
+      PolicyMean& m = v.mean[{c.policy, c.memory_mb}];
+      ++m.runs;
+      m.cold += static_cast<double>(c.cold);
+      m.dropped += static_cast<double>(c.dropped);
+      m.evictions += static_cast<double>(c.evictions);
+      m.cold_pct += c.cold_pct;
+      m.dropped_pct += c.dropped_pct;
+      m.idle_mb_s += c.idle_mb_s;
+      memory.insert(c.memory_mb);
+      present.insert(c.policy);
+    }
+    for (auto& [key, m] : v.mean) {
+      const double n = static_cast<double>(m.runs);
+      m.cold /= n;
+      m.dropped /= n;
+      m.evictions /= n;
+      m.cold_pct /= n;
+      m.dropped_pct /= n;
+      m.idle_mb_s /= n;
+      v.seeds[key.first] = std::max(v.seeds[key.first], m.runs);
+    }
+    for (const std::string& p : d.settings.policies)
+      if (present.erase(p)) v.policies.push_back(p);
+    for (const std::string& p : present) v.policies.push_back(p);  // not in settings: by name
+    v.memory.assign(memory.begin(), memory.end());
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+Ranking rank_policies(const TraceView& v) {
+  Ranking ranking;
+  std::map<std::string, double> total_misses, total_evictions, rank_sum;
+  std::map<std::string, size_t> levels;
+  for (uint64_t mem : v.memory) {
+    std::vector<std::string> order;
+    for (const std::string& p : v.policies)
+      if (v.mean.count({p, mem})) order.push_back(p);
+    std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+      const PolicyMean& x = v.mean.at({a, mem});
+      const PolicyMean& y = v.mean.at({b, mem});
+      if (x.misses() != y.misses()) return x.misses() < y.misses();
+      if (x.evictions != y.evictions) return x.evictions < y.evictions;
+      return a < b;
+    });
+    const auto base = v.mean.find({kBaselinePolicy, mem});
+    MemoryRanking& level = ranking.per_memory.emplace_back();
+    level.memory_mb = mem;
+    for (size_t i = 0; i < order.size(); ++i) {
+      const PolicyMean& m = v.mean.at({order[i], mem});
+      level.rows.push_back({order[i], base == v.mean.end()
+                                          ? "-"
+                                          : format_relative(m.misses(), base->second.misses())});
+      total_misses[order[i]] += m.misses();
+      total_evictions[order[i]] += m.evictions;
+      rank_sum[order[i]] += static_cast<double>(i + 1);
+      ++levels[order[i]];
+    }
+  }
+  std::vector<std::string> order;
+  for (const auto& [p, n] : levels) order.push_back(p);
+  std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+    if (total_misses[a] != total_misses[b]) return total_misses[a] < total_misses[b];
+    if (total_evictions[a] != total_evictions[b]) return total_evictions[a] < total_evictions[b];
+    return a < b;
+  });
+  const bool has_base = levels.count(kBaselinePolicy) != 0;
+  for (const std::string& p : order) {
+    OverallRanking& row = ranking.overall.emplace_back();
+    row.policy = p;
+    row.misses = total_misses[p];
+    row.evictions = total_evictions[p];
+    row.mean_rank = rank_sum[p] / static_cast<double>(levels[p]);
+    row.vs_baseline =
+        has_base ? format_relative(total_misses[p], total_misses[kBaselinePolicy]) : "-";
+  }
+  return ranking;
+}
+
+}  // namespace keepwarm

@@ -1,0 +1,45 @@
+// file_read.cpp: see file_read.hpp.
+#include "file_read.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "keepwarm/traces/trace.hpp"
+
+namespace keepwarm {
+
+int open_trace_file(const std::filesystem::path& file, size_t* size) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw TraceError(file, 0, 0, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw TraceError(file, 0, 0, "not a regular file");
+  }
+  *size = static_cast<size_t>(st.st_size);
+  return fd;
+}
+
+std::string read_trace_bytes(const std::filesystem::path& file) {
+  size_t size = 0;
+  const int fd = open_trace_file(file, &size);
+  std::string out(size, '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      throw TraceError(file, 0, 0, n == 0 ? "file shrank while reading" : "read error");
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return out;
+}
+
+}  // namespace keepwarm

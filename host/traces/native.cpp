@@ -1,0 +1,258 @@
+// native.cpp: the native text trace form (functions.csv + invocations.csv), its writer, trace
+// invariants, and load_trace's dispatch on content.
+#include "keepwarm/traces/trace.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <string_view>
+#include <unordered_map>
+
+#include "file_read.hpp"
+#include "keepwarm/traces/formats.hpp"
+#include "keepwarm/util/io.hpp"
+
+namespace keepwarm {
+
+namespace fs = std::filesystem;
+
+static std::string position_prefix(const fs::path& file, uint64_t line, uint64_t column) {
+  std::string s = file.string();
+  if (line > 0) s += ":" + std::to_string(line);
+  if (column > 0) s += ":" + std::to_string(column);
+  return s;
+}
+
+TraceError::TraceError(fs::path file, uint64_t line, uint64_t column, const std::string& what)
+    : std::runtime_error(position_prefix(file, line, column) + ": " + what),
+      file_(std::move(file)),
+      line_(line),
+      column_(column) {}
+
+std::vector<std::vector<double>> Trace::arrivals_by_function() const {
+  std::vector<std::vector<double>> out(functions.size());
+  std::vector<size_t> counts(functions.size(), 0);
+  for (uint32_t f : function_of) ++counts[f];
+  for (size_t f = 0; f < functions.size(); ++f) out[f].reserve(counts[f]);
+  for (size_t i = 0; i < times.size(); ++i) out[function_of[i]].push_back(times[i]);
+  return out;
+}
+
+void Trace::validate() const {
+  if (times.size() != function_of.size())
+    throw std::invalid_argument("times and function_of differ in length");
+  for (size_t f = 0; f < functions.size(); ++f) {
+    const Function& fn = functions[f];
+    if (fn.memory_mb == 0) throw std::invalid_argument("function '" + fn.id + "' has memory_mb 0");
+    if (!(fn.cold_ms >= 0) || !(fn.warm_ms >= 0) || !std::isfinite(fn.cold_ms) ||
+        !std::isfinite(fn.warm_ms))
+      throw std::invalid_argument("function '" + fn.id + "' has a negative or non-finite time");
+  }
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (!std::isfinite(times[i]))
+      throw std::invalid_argument("invocation " + std::to_string(i) + " has a non-finite time");
+    if (i > 0 && times[i] < times[i - 1])
+      throw std::invalid_argument("invocation " + std::to_string(i) + " goes back in time");
+    if (function_of[i] >= functions.size())
+      throw std::invalid_argument("invocation " + std::to_string(i) + " names no function");
+  }
+}
+
+namespace {
+
+// A minimal CSV line cursor: fields separated by commas, no quoting (trace ids never need it;
+// a quote character is reported as an error rather than misread).
+class CsvCursor {
+ public:
+  CsvCursor(const fs::path& file, std::string_view text) : file_(file), text_(text) {}
+
+  // Advances to the next non-empty line; false at end of file.
+  bool next_line() {
+    while (pos_ < text_.size()) {
+      const size_t end = text_.find('\n', pos_);
+      const size_t stop = end == std::string_view::npos ? text_.size() : end;
+      line_ = text_.substr(pos_, stop - pos_);
+      if (!line_.empty() && line_.back() == '\r') line_.remove_suffix(1);
+      pos_ = stop + 1;
+      ++line_no_;
+      field_start_ = 0;
+      if (!line_.empty()) return true;
+    }
+    return false;
+  }
+  std::string_view line() const { return line_; }
+
+  // Returns the next field of the current line and its 1-based column.
+  std::string_view field(const char* what, uint64_t* column) {
+    if (field_start_ > line_.size())
+      fail(line_.size() + 1, std::string("missing field '") + what + "'");
+    const size_t comma = line_.find(',', field_start_);
+    const size_t stop = comma == std::string_view::npos ? line_.size() : comma;
+    *column = field_start_ + 1;
+    std::string_view f = line_.substr(field_start_, stop - field_start_);
+    field_start_ = stop + 1;
+    if (f.find('"') != std::string_view::npos)
+      fail(*column, std::string("quoted fields are not supported in '") + what + "'");
+    return f;
+  }
+  void expect_end() {
+    if (field_start_ <= line_.size())
+      fail(field_start_ + 1,
+           "unexpected extra field '" + std::string(line_.substr(field_start_)) + "'");
+  }
+  [[noreturn]] void fail(uint64_t column, const std::string& what) const {
+    throw TraceError(file_, line_no_, column, what);
+  }
+
+ private:
+  const fs::path& file_;
+  std::string_view text_;
+  std::string_view line_;
+  size_t pos_ = 0;
+  size_t field_start_ = 0;
+  uint64_t line_no_ = 0;
+};
+
+double parse_double(CsvCursor& csv, const char* what, uint64_t* column = nullptr) {
+  uint64_t col = 0;
+  std::string_view f = csv.field(what, &col);
+  while (!f.empty() && f.front() == ' ') f.remove_prefix(1);
+  while (!f.empty() && f.back() == ' ') f.remove_suffix(1);
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), v);
+  if (f.empty() || ec != std::errc() || ptr != f.data() + f.size() || !std::isfinite(v))
+    csv.fail(col, std::string("bad number for ") + what + ": '" + std::string(f) + "'");
+  if (column != nullptr) *column = col;
+  return v;
+}
+
+void expect_header(CsvCursor& csv, const fs::path& file, std::string_view expected) {
+  if (!csv.next_line())
+    throw TraceError(file, 0, 0, "empty file, expected header " + std::string(expected));
+  std::string_view got = csv.line();
+  if (got.size() >= 3 && got.substr(0, 3) == "\xEF\xBB\xBF") got.remove_prefix(3);  // BOM
+  if (got != expected)
+    csv.fail(1,
+             "expected header '" + std::string(expected) + "', found '" + std::string(got) + "'");
+}
+
+}  // namespace
+
+Trace load_native_trace(const fs::path& dir) {
+  Trace trace;
+  trace.name = dir.filename().string();
+  if (trace.name.empty()) trace.name = dir.parent_path().filename().string();
+
+  const fs::path functions_file = dir / "functions.csv";
+  const fs::path invocations_file = dir / "invocations.csv";
+  std::unordered_map<std::string_view, uint32_t> index;
+
+  const std::string functions_text = read_trace_bytes(functions_file);
+  {
+    CsvCursor csv(functions_file, functions_text);
+    expect_header(csv, functions_file, "function,memory_mb,cold_ms,warm_ms");
+    while (csv.next_line()) {
+      uint64_t col = 0;
+      const std::string_view id = csv.field("function", &col);
+      if (id.empty()) csv.fail(col, "empty function name");
+      uint64_t mem_col = 0, cold_col = 0, warm_col = 0;
+      const double mem = parse_double(csv, "memory_mb", &mem_col);
+      if (mem <= 0 || mem != std::floor(mem) || mem > 4294967295.0)
+        csv.fail(mem_col, "memory_mb must be a whole number > 0, got " + format_number(mem));
+      const double cold = parse_double(csv, "cold_ms", &cold_col);
+      const double warm = parse_double(csv, "warm_ms", &warm_col);
+      if (cold < 0) csv.fail(cold_col, "cold_ms must be >= 0, got " + format_number(cold));
+      if (warm < 0) csv.fail(warm_col, "warm_ms must be >= 0, got " + format_number(warm));
+      csv.expect_end();
+      const auto [it, inserted] = index.emplace(id, static_cast<uint32_t>(trace.functions.size()));
+      if (!inserted)
+        csv.fail(1, "duplicate function '" + std::string(id) + "' (first defined as function #" +
+                        std::to_string(it->second + 1) + ")");
+      trace.functions.push_back(Function{std::string(id), static_cast<uint32_t>(mem), cold, warm});
+    }
+  }
+
+  const std::string invocations_text = read_trace_bytes(invocations_file);
+  {
+    CsvCursor csv(invocations_file, invocations_text);
+    expect_header(csv, invocations_file, "time_ms,function");
+    // A rough pre-size: one invocation per ~16 bytes.
+    trace.times.reserve(invocations_text.size() / 16);
+    trace.function_of.reserve(invocations_text.size() / 16);
+    double last = -INFINITY;
+    while (csv.next_line()) {
+      const double t = parse_double(csv, "time_ms");
+      uint64_t col = 0;
+      const std::string_view id = csv.field("function", &col);
+      csv.expect_end();
+      if (t < last)
+        csv.fail(1, "time goes backwards: " + std::string(csv.line().substr(0, col - 2)) +
+                        " is before the previous invocation's " + format_number(last));
+      const auto it = index.find(id);
+      if (it == index.end()) csv.fail(col, "unknown function '" + std::string(id) + "'");
+      last = t;
+      trace.times.push_back(t);
+      trace.function_of.push_back(it->second);
+    }
+  }
+  return trace;
+}
+
+void write_native_trace(const Trace& trace, const fs::path& dir) {
+  fs::create_directories(dir);
+  {
+    std::ostringstream out;
+    out << "function,memory_mb,cold_ms,warm_ms\n";
+    for (const Function& f : trace.functions)
+      out << f.id << ',' << f.memory_mb << ',' << format_number(f.cold_ms) << ','
+          << format_number(f.warm_ms) << '\n';
+    write_file_atomic(dir / "functions.csv", out.str());
+  }
+  {
+    std::string out = "time_ms,function\n";
+    out.reserve(trace.times.size() * 20);
+    for (size_t i = 0; i < trace.times.size(); ++i) {
+      out += format_number(trace.times[i]);
+      out += ',';
+      out += trace.functions[trace.function_of[i]].id;
+      out += '\n';
+    }
+    write_file_atomic(dir / "invocations.csv", out);
+  }
+}
+
+Trace load_trace(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    if (fs::exists(path / "functions.csv") && fs::exists(path / "invocations.csv"))
+      return load_native_trace(path);
+    for (const auto& entry : fs::directory_iterator(path, ec))
+      if (entry.path().filename().string().rfind("invocations_per_function_md.", 0) == 0)
+        throw TraceError(path, 0, 0,
+                         "this is an Azure Functions 2019 dataset, not a trace: make one with "
+                         "'keepwarm trace import-azure " +
+                             path.string() + " -o OUT'");
+    throw TraceError(path, 0, 0,
+                     "not a trace directory: expected functions.csv and invocations.csv in it");
+  }
+  if (!fs::exists(path, ec)) throw TraceError(path, 0, 0, "no such file or directory");
+  // A single file: recognised by its first bytes, whatever its name.
+  char head[8] = {};
+  size_t got = 0;
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+  } else {
+    throw TraceError(path, 0, 0, "cannot open");
+  }
+  const std::string_view view(head, got);
+  if (view == kBinaryTraceMagic) return load_binary_trace(path);
+  if (got > 0 && static_cast<unsigned char>(head[0]) == 0x80) return load_pickle_trace(path);
+  throw TraceError(path, 0, 0,
+                   "unrecognised trace format (expected a native trace directory, a keepwarm "
+                   "binary trace or a FaasCache pickle)");
+}
+
+}  // namespace keepwarm

@@ -1,0 +1,126 @@
+// io.cpp: see keepwarm/util/io.hpp.
+#include "keepwarm/util/io.hpp"
+
+#include <unistd.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+namespace keepwarm {
+
+std::filesystem::path executable_dir() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::filesystem::path() : exe.parent_path();
+}
+
+std::string read_file(const std::filesystem::path& file) {
+  std::FILE* f = std::fopen(file.c_str(), "rb");
+  if (f == nullptr)
+    throw std::runtime_error(file.string() + ": cannot open: " + std::strerror(errno));
+  std::string out;
+  std::array<char, 1 << 16> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) throw std::runtime_error(file.string() + ": read error");
+  return out;
+}
+
+AtomicFile::AtomicFile(std::filesystem::path file)
+    : file_(std::move(file)),
+      tmp_(file_.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()))) {
+  out_.open(tmp_, std::ios::binary);
+  if (!out_) throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
+}
+
+AtomicFile::~AtomicFile() {
+  if (committed_) return;
+  out_.close();
+  std::error_code ec;
+  std::filesystem::remove(tmp_, ec);
+}
+
+void AtomicFile::commit() {
+  out_.close();
+  if (!out_) throw std::runtime_error(tmp_.string() + ": write failed");
+  std::error_code ec;
+  std::filesystem::rename(tmp_, file_, ec);
+  if (ec) throw std::runtime_error(file_.string() + ": cannot rename into place: " + ec.message());
+  committed_ = true;
+}
+
+void write_file_atomic(const std::filesystem::path& file, const std::string& content) {
+  AtomicFile out(file);
+  out.stream().write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.commit();
+}
+
+std::string format_number(double v) {
+  std::array<char, 64> buf;
+  const auto [ptr, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  return std::string(buf.data(), ec == std::errc() ? ptr : buf.data());
+}
+
+std::string format_fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string format_count(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return format_fixed(v, 0);
+  return format_fixed(v, 1);
+}
+
+std::string format_relative(double v, double base) {
+  if (base == 0) return v == 0 ? "=" : "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", 100.0 * (v - base) / base);
+  return buf;
+}
+
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + '"';
+}
+
+std::vector<std::string> split_csv_line(std::string_view line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c != '"') {
+        out.back() += c;
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        out.back() += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace keepwarm
