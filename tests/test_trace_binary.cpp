@@ -135,3 +135,34 @@ TEST(TraceBinary, UnrecognisedFileIsAnError) {
 }
 
 }  // namespace
+
+// A mapped binary trace is a view of the file (no copy), its pages can be released behind a
+// reader without changing what it reads, and a replay of it equals a replay of the same trace
+// held in memory.
+TEST(TraceBinary, MappedTraceIsAViewAndReplaysIdentically) {
+  test::TempDir dir;
+  AzureLikeSpec spec;
+  spec.functions = 40;
+  spec.seed = 9;
+  spec.min_per_day = 20000;
+  spec.duration_ms = 12 * 3600000.0;
+  const Trace owned = generate_azure_like(spec);
+  ASSERT_GT(owned.invocation_count(), size_t{1} << 19);  // several replay blocks
+  write_binary_trace(owned, dir / "t.kwt");
+  const Trace mapped = load_binary_trace(dir / "t.kwt");
+  EXPECT_TRUE(mapped.times.is_view());
+  EXPECT_TRUE(mapped.function_of.is_view());
+  EXPECT_FALSE(owned.times.is_view());
+  mapped.times.release(0, mapped.invocation_count());
+  mapped.function_of.release(0, mapped.invocation_count());
+  expect_same(owned, mapped);
+  for (const uint64_t mb : {2000, 20000}) {
+    const CellResult a = test::run(owned, test::builtin("lru"), mb);
+    const CellResult b = test::run(mapped, test::builtin("lru"), mb);
+    EXPECT_EQ(a.metrics.cold, b.metrics.cold);
+    EXPECT_EQ(a.metrics.warm, b.metrics.warm);
+    EXPECT_EQ(a.metrics.dropped, b.metrics.dropped);
+    EXPECT_EQ(a.metrics.evictions, b.metrics.evictions);
+    EXPECT_EQ(a.metrics.idle_mb_s, b.metrics.idle_mb_s);
+  }
+}

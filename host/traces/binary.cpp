@@ -7,7 +7,9 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <memory>
 #include <unordered_set>
 
 #include "file_read.hpp"
@@ -54,26 +56,51 @@ uint64_t fnv1a64(std::string_view bytes) noexcept {
   return h;
 }
 
-uint64_t trace_checksum(std::string_view bytes) noexcept {
+namespace {
+
+// trace_checksum over a payload, with on_chunk(begin, end) called after each chunk of bytes
+// [begin, end) has been read for the last time (the mapped loader releases it).
+template <class OnChunk>
+uint64_t checksum_chunked(std::string_view bytes, OnChunk&& on_chunk) noexcept {
   // FNV-1a 64 in four lanes over little-endian 64-bit words (lane i takes words i, i+4, ...),
   // then the tail bytes and the four lane values fed byte-wise into plain FNV-1a 64. The lanes
   // keep four multiplies in flight: ~8x faster than byte-wise FNV-1a, and any change confined
   // to one word still changes the result.
   constexpr uint64_t kPrime = 1099511628211ull;
+  constexpr size_t kChunkBlocks = (size_t{8} << 20) / 32;  // 8 MiB
   uint64_t lane[4] = {14695981039346656037ull, 14695981039346656037ull ^ 1,
                       14695981039346656037ull ^ 2, 14695981039346656037ull ^ 3};
   const size_t blocks = bytes.size() / 32;
   const char* p = bytes.data();
-  for (size_t b = 0; b < blocks; ++b, p += 32) {
-    for (int i = 0; i < 4; ++i) {
-      uint64_t w;
-      std::memcpy(&w, p + 8 * i, 8);
-      lane[i] = (lane[i] ^ w) * kPrime;
+  for (size_t done = 0; done < blocks;) {
+    const size_t n = std::min(kChunkBlocks, blocks - done);
+    const char* chunk = p;
+    for (size_t b = 0; b < n; ++b, p += 32) {
+      for (int i = 0; i < 4; ++i) {
+        uint64_t w;
+        std::memcpy(&w, p + 8 * i, 8);
+        lane[i] = (lane[i] ^ w) * kPrime;
+      }
     }
+    on_chunk(chunk, p);
+    done += n;
   }
   std::string tail(p, bytes.data() + bytes.size());
   for (uint64_t l : lane) put<uint64_t>(tail, l);
   return fnv1a64(tail);
+}
+
+}  // namespace
+
+uint64_t trace_checksum(std::string_view bytes) noexcept {
+  return checksum_chunked(bytes, [](const char*, const char*) {});
+}
+
+void release_pages(const void* p, size_t bytes) noexcept {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
+  if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 std::string encode_binary_trace(const Trace& trace) {
@@ -109,7 +136,12 @@ std::string encode_binary_trace(const Trace& trace) {
   return out;
 }
 
-Trace decode_binary_trace(std::string_view bytes, const fs::path& file) {
+namespace {
+
+// Decodes and validates bytes. With a mapping (owner), the invocation arrays become views of it
+// and every chunk is released once checked, so that loading holds no copy and little memory;
+// without one, they are copied out.
+Trace decode(std::string_view bytes, const fs::path& file, std::shared_ptr<const void> owner) {
   const auto fail = [&file](size_t offset, const std::string& what) {
     binary_fail(file, offset, what);
   };
@@ -129,7 +161,10 @@ Trace decode_binary_trace(std::string_view bytes, const fs::path& file) {
                            " bytes, header says " + std::to_string(payload_size) +
                            " (truncated or padded file)");
   const std::string_view payload = bytes.substr(kHeaderSize);
-  if (trace_checksum(payload) != checksum) fail(40, "checksum mismatch (corrupt file)");
+  const auto release = [&owner](const char* begin, const char* end) {
+    if (owner) release_pages(begin, static_cast<size_t>(end - begin));
+  };
+  if (checksum_chunked(payload, release) != checksum) fail(40, "checksum mismatch (corrupt file)");
   // Sizes are now trusted only as far as the payload allows.
   if (nfun > payload.size() / 20 || nfun > UINT32_MAX) fail(16, "function count too large");
   if (ninv > payload.size() / 12) fail(24, "invocation count too large");
@@ -162,24 +197,42 @@ Trace decode_binary_trace(std::string_view bytes, const fs::path& file) {
   if (pos > payload.size() || payload.size() - pos != ninv * 12)
     fail(kHeaderSize + std::min(pos, payload.size()),
          "invocation arrays do not match the invocation count");
-  trace.times.resize(ninv);
-  trace.function_of.resize(ninv);
-  if (ninv > 0) {
-    std::memcpy(trace.times.data(), payload.data() + pos, ninv * sizeof(double));
-    std::memcpy(trace.function_of.data(), payload.data() + pos + ninv * 8, ninv * sizeof(uint32_t));
+  const char* times_at = payload.data() + pos;
+  const char* fns_at = times_at + ninv * sizeof(double);
+  if (owner) {
+    // The payload starts at byte 48 of a page-aligned mapping and pos is a multiple of 8, so
+    // both arrays are aligned for their types.
+    trace.times = Column<double>::view(owner, reinterpret_cast<const double*>(times_at), ninv);
+    trace.function_of =
+        Column<uint32_t>::view(owner, reinterpret_cast<const uint32_t*>(fns_at), ninv);
+  } else {
+    trace.times.assign_bytes(times_at, ninv);
+    trace.function_of.assign_bytes(fns_at, ninv);
   }
   double last = -INFINITY;
-  for (size_t i = 0; i < ninv; ++i) {
-    const double t = trace.times[i];
-    if (!(t >= last) || !std::isfinite(t))
-      fail(kHeaderSize + pos + i * 8,
-           "invocation " + std::to_string(i) + " has a non-finite or decreasing time");
-    last = t;
-    if (trace.function_of[i] >= nfun)
-      fail(kHeaderSize + pos + ninv * 8 + i * 4,
-           "invocation " + std::to_string(i) + " names no function");
+  constexpr size_t kChunk = size_t{1} << 20;
+  for (size_t begin = 0; begin < ninv; begin += kChunk) {
+    const size_t end = std::min(ninv, begin + kChunk);
+    for (size_t i = begin; i < end; ++i) {
+      const double t = trace.times[i];
+      if (!(t >= last) || !std::isfinite(t))
+        fail(kHeaderSize + pos + i * 8,
+             "invocation " + std::to_string(i) + " has a non-finite or decreasing time");
+      last = t;
+      if (trace.function_of[i] >= nfun)
+        fail(kHeaderSize + pos + ninv * 8 + i * 4,
+             "invocation " + std::to_string(i) + " names no function");
+    }
+    trace.times.release(begin, end);
+    trace.function_of.release(begin, end);
   }
   return trace;
+}
+
+}  // namespace
+
+Trace decode_binary_trace(std::string_view bytes, const fs::path& file) {
+  return decode(bytes, file, nullptr);
 }
 
 void write_binary_trace(const Trace& trace, const fs::path& file) {
@@ -194,16 +247,15 @@ Trace load_binary_trace(const fs::path& file) {
     ::close(fd);
     return decode_binary_trace({}, file);
   }
-  // Map the file read-only; the decoder copies out of it, so the mapping lives only this long.
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  // Map the file read-only and keep the mapping for as long as the trace (its invocation arrays
+  // are views of it). Pages are read as they are needed and released behind the reader.
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (map == MAP_FAILED) return decode_binary_trace(read_trace_bytes(file), file);
-  struct Unmap {
-    void* p;
-    size_t n;
-    ~Unmap() { ::munmap(p, n); }
-  } unmap{map, size};
-  return decode_binary_trace(std::string_view(static_cast<const char*>(map), size), file);
+  ::madvise(map, size, MADV_SEQUENTIAL);
+  std::shared_ptr<const void> mapping(
+      map, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  return decode(std::string_view(static_cast<const char*>(map), size), file, std::move(mapping));
 }
 
 }  // namespace keepwarm
