@@ -271,8 +271,8 @@ void report(benchmark::State& state, const Trace& trace, const Counts& c) {
   state.counters["dropped"] = static_cast<double>(c.dropped);
 }
 
-void BM_Scale_keepwarm(benchmark::State& state) {
-  const Trace& trace = day_trace();
+// lru through the plugin ABI on trace at state.range(0) percent of its peak.
+void run_keepwarm(benchmark::State& state, const Trace& trace) {
   const uint64_t mb = unlimited_peak_mb(trace) * static_cast<uint64_t>(state.range(0)) / 100;
   Counts c;
   for (auto _ : state) {
@@ -280,7 +280,10 @@ void BM_Scale_keepwarm(benchmark::State& state) {
     benchmark::DoNotOptimize(c);
   }
   report(state, trace, c);
+  state.counters["functions"] = static_cast<double>(trace.functions.size());
 }
+
+void BM_Scale_keepwarm(benchmark::State& state) { run_keepwarm(state, day_trace()); }
 
 void BM_Scale_minimal(benchmark::State& state) {
   const Trace& trace = day_trace();
@@ -295,17 +298,7 @@ void BM_Scale_minimal(benchmark::State& state) {
   report(state, trace, c);
 }
 
-void BM_Scale_functions(benchmark::State& state) {
-  const Trace& trace = many_functions_trace();
-  const uint64_t mb = unlimited_peak_mb(trace) * static_cast<uint64_t>(state.range(0)) / 100;
-  Counts c;
-  for (auto _ : state) {
-    c = keepwarm_counts(trace, mb);
-    benchmark::DoNotOptimize(c);
-  }
-  report(state, trace, c);
-  state.counters["functions"] = static_cast<double>(trace.functions.size());
-}
+void BM_Scale_functions(benchmark::State& state) { run_keepwarm(state, many_functions_trace()); }
 
 BENCHMARK(BM_Scale_keepwarm)->Arg(10)->Arg(50)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scale_minimal)->Arg(10)->Arg(50)->Arg(100)->Unit(benchmark::kMillisecond);
