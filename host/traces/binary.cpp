@@ -96,13 +96,6 @@ uint64_t trace_checksum(std::string_view bytes) noexcept {
   return checksum_chunked(bytes, [](const char*, const char*) {});
 }
 
-void release_pages(const void* p, size_t bytes) noexcept {
-  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
-  if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-}
-
 std::string encode_binary_trace(const Trace& trace) {
   trace.validate();
   std::string payload;

@@ -1,11 +1,13 @@
-// file_read.cpp: see file_read.hpp.
+// file_read.cpp: see file_read.hpp; also release_pages (keepwarm/traces/trace.hpp).
 #include "file_read.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "keepwarm/traces/trace.hpp"
@@ -40,6 +42,13 @@ std::string read_trace_bytes(const std::filesystem::path& file) {
   }
   ::close(fd);
   return out;
+}
+
+void release_pages(const void* p, size_t bytes) noexcept {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
+  if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 }  // namespace keepwarm
