@@ -190,7 +190,7 @@ Csv read_csv(const fs::path& file) {
 std::vector<std::pair<double, double>> points_of(const std::string& svg,
                                                  const std::string& series) {
   std::vector<std::pair<double, double>> out;
-  const std::string open = "<g class=\"series\" data-series=\"" + series + "\">";
+  const std::string open = "<g class=\"series\" data-series=\"" + series + "\" ";
   const size_t start = svg.find(open);
   if (start == std::string::npos) return out;
   const size_t end = svg.find("</g>", start);
@@ -259,24 +259,25 @@ TEST_F(Report, FunctionsCsvSumsToTheCellTotals) {
 // ---- plots ---------------------------------------------------------------------------------
 
 TEST_F(Report, PlotsAreWellFormedSvg) {
-  for (const char* kind : {"cold", "dropped", "tradeoff"}) {
+  for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"}) {
     const fs::path file = out() / "plots" / (std::string("t-") + kind + ".svg");
     ASSERT_TRUE(fs::exists(file)) << file;
     const std::string svg = test::read_text(file);
     EXPECT_EQ(xml_problem(svg), "") << file;
     EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
     // Axis labels with units, a legend naming both policies, RAND as the dashed baseline.
-    EXPECT_NE(svg.find(kind == std::string("tradeoff") ? "idle memory-time (MB\u00b7s)"
-                                                       : "server memory (MB)"),
-              std::string::npos);
+    EXPECT_NE(
+        svg.find(kind == std::string("tradeoff") ? "idle memory-time (" : "server memory (MB)"),
+        std::string::npos);
     EXPECT_NE(svg.find(">lru</text>"), std::string::npos);
     EXPECT_NE(svg.find(">rand (baseline, 2-seed mean)</text>"), std::string::npos);
-    EXPECT_NE(svg.find("stroke=\"#000000\" stroke-width=\"2\" stroke-dasharray"),
+    EXPECT_NE(svg.find("stroke=\"#000000\" stroke-width=\"2\" stroke-linejoin=\"round\" "
+                       "stroke-dasharray"),
               std::string::npos);
   }
   // 150..5000 MB spans more than 8x: the memory axis is log2 with the sizes as ticks.
   const std::string cold = test::read_text(out() / "plots/t-cold.svg");
-  EXPECT_NE(cold.find("server memory (MB) (log2 scale)"), std::string::npos);
+  EXPECT_NE(cold.find("server memory (MB) (log\u2082 scale)"), std::string::npos);
   EXPECT_NE(cold.find(">5000</text>"), std::string::npos);
 }
 
@@ -333,13 +334,13 @@ TEST_F(Report, HtmlIsSelfContained) {
     EXPECT_EQ(html.compare(p, 26, "http://www.w3.org/2000/svg"), 0) << html.substr(p, 40);
   }
   for (size_t p = html.find("<svg "); p != std::string::npos; p = html.find("<svg ", p + 1)) ++svgs;
-  EXPECT_EQ(svgs, 3u);
-  EXPECT_EQ(urls, 3u);
+  EXPECT_EQ(svgs, 5u);
+  EXPECT_EQ(urls, 5u);
   // Settings, ranking tables and the worst-served functions.
   EXPECT_NE(html.find("<td class=\"l\">memory sizes (MB)</td><td class=\"l\">150, 300, 600, 5000"),
             std::string::npos);
   EXPECT_NE(html.find("<caption>150 MB</caption>"), std::string::npos);
-  EXPECT_NE(html.find("Overall ranking (summed over 4 memory sizes)"), std::string::npos);
+  EXPECT_NE(html.find("Overall ranking over 4 memory sizes"), std::string::npos);
   EXPECT_NE(html.find("Worst-served functions at 150 MB"), std::string::npos);
   // The body between <body> and </body> is well-formed XML too (void tags only in <head>).
   const size_t b = html.find("<body>"), e = html.find("</body>");
@@ -354,7 +355,7 @@ TEST_F(Report, ReportCommandReproducesTheFilesByteForByte) {
     fs::copy_file(out() / f, copy / f);
   run_ok("report " + copy.string());
   std::vector<std::string> files{"report.html"};
-  for (const char* kind : {"cold", "dropped", "tradeoff"})
+  for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"})
     files.push_back(std::string("plots/t-") + kind + ".svg");
   for (const std::string& f : files) {
     ASSERT_TRUE(fs::exists(copy / f)) << f;
@@ -433,7 +434,11 @@ TEST(PlotSvg, EscapesTextAndChoosesScales) {
   p.title = "a <b> & \"c\"";
   p.x_label = "x";
   p.y_label = "y";
-  p.series.push_back({"s<1>", "#000000", false, {{1, 2, ""}, {10, 4, "m&m"}}, true});
+  plot::Series s;
+  s.name = "s<1>";
+  s.points = {{1, 2, ""}, {10, 4, "m&m"}};
+  s.annotate = true;
+  p.series.push_back(s);
   const std::string svg = plot::render_svg(p);
   EXPECT_EQ(xml_problem(svg), "");
   EXPECT_NE(svg.find("a &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);

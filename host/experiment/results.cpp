@@ -100,6 +100,11 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
   out << "],\n    \"seeds\": [";
   for (size_t i = 0; i < ex.seeds.size(); ++i) out << (i ? ", " : "") << ex.seeds[i];
   out << "],\n    \"compat\": " << json_string(compat_name(ex.compat)) << ",\n";
+  {
+    std::vector<std::string> names;
+    for (const PluginPtr& p : r.plugins) names.push_back(p->name());
+    out << "    \"baseline\": " << json_string(resolve_baseline(ex.baseline, names)) << ",\n";
+  }
   out << "    \"cold_start\": {\"overhead_ms\": " << json_number(ex.overhead_ms)
       << ", \"overhead_pct\": " << json_number(ex.overhead_frac) << "},\n";
   out << "    \"params\": {";
@@ -155,7 +160,11 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
         << ", \"error\": " << json_string(c.error) << "}";
     first = false;
   }
-  out << (first ? "]\n}\n" : "\n  ]\n}\n");
+  out << (first ? "]" : "\n  ]");
+  // Statistics over seeds and the rankings, from the same code as the terminal and the report.
+  const ReportData data = to_report_data(r);
+  out << ",\n  \"summary\": " << summary_json(data, 2);
+  out << ",\n  \"ranking\": " << overall_ranking_json(data, 2) << "\n}\n";
   return out.str();
 }
 
@@ -163,6 +172,7 @@ void write_results(const RunResults& results, const fs::path& dir, const WriteOp
   fs::create_directories(dir);
   write_file_atomic(dir / "results.csv", results_csv(results, options));
   write_file_atomic(dir / "results.json", results_json(results, options));
+  write_file_atomic(dir / "summary.csv", summary_csv(to_report_data(results)));
 }
 
 // ---- ranking -----------------------------------------------------------------------------
@@ -180,6 +190,8 @@ std::string format_ranking(const RunResults& r) {
   // The ranking itself is report.html's (rank_policies), on the exact in-memory numbers.
   const std::vector<TraceView> views = build_views(to_report_data(r));
   std::ostringstream out;
+  bool any_seeds = false;
+  std::string baseline;
   for (size_t t = 0; t < r.traces.size(); ++t) {
     const Trace& trace = *r.traces[t];
     out << "\n== trace " << trace.name << ": " << trace.functions.size() << " functions, "
@@ -189,33 +201,50 @@ std::string format_ranking(const RunResults& r) {
                                 [&](const TraceView& view) { return view.name == trace.name; });
     if (v == views.end()) continue;  // not reached: every trace has a view
     const Ranking ranking = rank_policies(*v);
+    baseline = ranking.baseline;
+    const std::string vs = "vs " + ranking.baseline;
     for (const MemoryRanking& level : ranking.per_memory) {
       out << "\n  memory " << level.memory_mb << " MB\n";
       out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
-          << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
-          << pad("cold %", 9, false) << pad("vs rand", 10, false) << "\n";
-      for (size_t i = 0; i < level.rows.size(); ++i) {
-        const std::string& p = level.rows[i].policy;
+          << pad("\u00b195% CI", 10, false) << pad("cold", 10, false) << pad("dropped", 10, false)
+          << pad("evictions", 11, false) << pad("cold %", 9, false) << pad(vs, 11, false) << "\n";
+      for (const MemoryRanking::Row& row : level.rows) {
+        const std::string& p = row.policy;
         const PolicyMean& m = v->mean.at({p, level.memory_mb});
         const std::string name = p + (m.runs > 1 ? " (" + std::to_string(m.runs) + " seeds)" : "");
-        out << "    " << pad(std::to_string(i + 1), 6) << pad(name, 20)
-            << pad(format_count(m.misses()), 14, false) << pad(format_count(m.cold), 10, false)
-            << pad(format_count(m.dropped), 10, false) << pad(format_count(m.evictions), 11, false)
-            << pad(format_fixed(m.cold_pct, 2), 9, false)
-            << pad(level.rows[i].vs_baseline, 10, false) << "\n";
+        any_seeds = any_seeds || m.runs > 1;
+        // "\u00b1" is two bytes, one column: pad the CI one wider.
+        const std::string ci = m.runs > 1 ? "\u00b1" + format_fixed(m.misses_stat.ci95, 1) : "";
+        out << "    " << pad(std::to_string(row.rank), 6) << pad(name, 20)
+            << pad(format_count(m.misses()), 14, false) << pad(ci, ci.empty() ? 10 : 11, false)
+            << pad(format_count(m.cold), 10, false) << pad(format_count(m.dropped), 10, false)
+            << pad(format_count(m.evictions), 11, false)
+            << pad(format_fixed(m.cold_pct, 2), 9, false) << pad(row.vs_baseline, 11, false)
+            << "\n";
       }
     }
-    out << "\n  overall (summed over " << v->memory.size() << " memory sizes)\n";
-    out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
-        << pad("evictions", 11, false) << pad("mean rank", 11, false) << pad("vs rand", 10, false)
-        << "\n";
-    for (size_t i = 0; i < ranking.overall.size(); ++i) {
-      const OverallRanking& row = ranking.overall[i];
-      out << "    " << pad(std::to_string(i + 1), 6) << pad(row.policy, 20)
-          << pad(format_count(row.misses), 14, false) << pad(format_count(row.evictions), 11, false)
-          << pad(format_fixed(row.mean_rank, 2), 11, false) << pad(row.vs_baseline, 10, false)
-          << "\n";
+    out << "\n  overall over " << v->memory.size()
+        << " memory sizes: by score = geometric mean of (cold+dropped + 1) / (" << ranking.baseline
+        << "'s + 1)\n";
+    out << "    " << pad("rank", 6) << pad("policy", 20) << pad("score", 8, false)
+        << pad(vs, 11, false) << pad("cold+dropped", 14, false) << pad("evictions", 11, false)
+        << pad("mean rank", 11, false) << "\n";
+    for (const OverallRanking& row : ranking.overall) {
+      out << "    " << pad(std::to_string(row.rank), 6) << pad(row.policy, 20)
+          << pad(std::isnan(row.score) ? "-" : format_fixed(row.score, 3), 8, false)
+          << pad(row.vs_baseline, 11, false) << pad(format_count(row.misses), 14, false)
+          << pad(format_count(row.evictions), 11, false)
+          << pad(format_fixed(row.mean_rank, 2), 11, false) << "\n";
     }
+    out << "    (cold+dropped and evictions summed over the memory sizes)\n";
+  }
+  if (!baseline.empty()) {
+    out << "\n" << sign_convention(baseline) << ".\n";
+    out << "Equal cold+dropped and evictions share a rank.";
+    if (any_seeds)
+      out << " Randomised policies: means over seeds, \u00b195% CI = Student t half-width of the "
+             "mean (summary.csv has sd and CIs of every metric).";
+    out << "\n";
   }
   return out.str();
 }
@@ -263,6 +292,7 @@ ReportData to_report_data(const RunResults& r) {
   s.memory_mb = r.experiment.memory_mb;
   for (const PluginPtr& p : r.plugins) s.policies.push_back(p->name());
   s.seeds = r.experiment.seeds;
+  s.baseline = r.experiment.baseline;
   for (const CellOutcome& c : r.cells) {
     if (!c.ok) {
       ++s.failed_cells;
