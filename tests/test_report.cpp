@@ -339,7 +339,7 @@ TEST_F(Report, HtmlIsSelfContained) {
   // Settings, ranking tables and the worst-served functions.
   EXPECT_NE(html.find("<td class=\"l\">memory sizes (MB)</td><td class=\"l\">150, 300, 600, 5000"),
             std::string::npos);
-  EXPECT_NE(html.find("<caption>150 MB</caption>"), std::string::npos);
+  EXPECT_NE(html.find("<summary>150 MB</summary>"), std::string::npos);
   EXPECT_NE(html.find("Overall ranking over 4 memory sizes"), std::string::npos);
   EXPECT_NE(html.find("Worst-served functions at 150 MB"), std::string::npos);
   // The body between <body> and </body> is well-formed XML too (void tags only in <head>).

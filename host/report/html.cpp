@@ -192,7 +192,8 @@ const char* const kStyle =
     R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1320px;padding:0 1.2em;color:#222;line-height:1.4}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}h3{margin-top:1.5em}
 table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic}
+th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic;background:#fafafa}
+table.rank td,table.rank th{white-space:nowrap;font-variant-numeric:tabular-nums}table{font-size:.95em}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:1.5em 2em;margin:1em 0}\nfigure{margin:0}figure svg{display:block;width:100%;height:auto}\nfigcaption{font-size:.92em;color:#333;margin-top:.3em}figcaption .file{color:#888;font-family:monospace;font-size:.9em}
 .note{color:#555;font-size:.9em}details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}
 )";
@@ -264,24 +265,76 @@ void ranking_section(Html& h, const TraceView& v) {
   double idle_max = 0;
   for (const auto& [key, m] : v.mean) idle_max = std::max(idle_max, m.idle_mb_s);
   const plot::Unit idle_unit = plot::memory_time_unit(idle_max);
-  h.tag("h3", "Ranking per memory size");
+
+  // 1. The overall ranking.
+  h.tag("h3", "Overall ranking over " + std::to_string(v.memory.size()) + " memory sizes");
   h.raw(
-      "<p class=\"note\">Sorted by cold starts + dropped invocations, then evictions; "
-      "policies equal in both share a rank (1, 2, 2, 4). " +
-      plot::escape(sign_convention(base)) + ".");
+      "<p class=\"note\">Ranked by the <b>score</b>: the geometric mean, over the memory "
+      "sizes, of (cold+dropped + 1) / (" +
+      plot::escape(base) +
+      "\u2019s cold+dropped + 1), so that every memory size counts the same whatever its "
+      "number of misses (the +1 keeps sizes with no misses defined). A score of 0.80 is 20% "
+      "fewer misses than " +
+      plot::escape(base) + " at a typical size; \u201c" + plot::escape(vs) +
+      "\u201d is score \u2212 1, so negative is better. Cold+dropped and evictions summed "
+      "over the sizes and the mean of the per-size ranks are shown beside it; equal scores "
+      "and sums share a rank.</p>\n");
+  h.raw("<table class=\"rank\">\n");
+  h.row({"rank", "policy", "score", vs, "cold+dropped (sum)", "evictions (sum)", "mean rank"}, 2,
+        true);
+  for (const OverallRanking& r : ranking.overall) {
+    h.row({std::to_string(r.rank), series_name(v, r.policy),
+           std::isnan(r.score) ? "-" : format_fixed(r.score, 3), r.vs_baseline,
+           format_count(r.misses), format_count(r.evictions), format_fixed(r.mean_rank, 2)},
+          2, false, r.policy == base ? " class=\"base\"" : "");
+  }
+  h.raw("</table>\n");
+
+  // 2. Cold+dropped at each size, with the per-size rank: the table a paper would print.
+  h.tag("h3", "Cold starts + dropped invocations per memory size");
+  h.raw("<p class=\"note\">Mean over seeds" +
+        std::string(seeds ? " \u00b1 the half-width of its 95% confidence interval (Student t)"
+                          : "") +
+        "; the rank at that size in brackets (policies with equal cold+dropped and evictions "
+        "share a rank: 1, 2, 2, 4). Policies in the order of the overall ranking.</p>\n");
+  h.raw("<table class=\"rank\">\n");
+  std::vector<std::string> head{"policy"};
+  for (uint64_t mem : v.memory) head.push_back(std::to_string(mem) + " MB");
+  h.row(head, 1, true);
+  for (const OverallRanking& r : ranking.overall) {
+    std::vector<std::string> cells{series_name(v, r.policy)};
+    for (const MemoryRanking& level : ranking.per_memory) {
+      std::string cell = "-";
+      for (const MemoryRanking::Row& row : level.rows) {
+        if (row.policy != r.policy) continue;
+        const PolicyMean& m = v.mean.at({row.policy, level.memory_mb});
+        cell = format_count(m.misses());
+        if (m.runs > 1) cell += " \u00b1 " + format_fixed(m.misses_stat.ci95, 1);
+        cell += " (" + std::to_string(row.rank) + ")";
+      }
+      cells.push_back(cell);
+    }
+    h.row(cells, 1, false, r.policy == base ? " class=\"base\"" : "");
+  }
+  h.raw("</table>\n");
+
+  // 3. Every metric, per memory size, folded.
+  h.tag("h3", "Ranking per memory size, every metric");
+  h.raw("<p class=\"note\">Sorted by cold starts + dropped invocations, then evictions. " +
+        plot::escape(sign_convention(base)) + ".");
   if (seeds)
     h.raw(
         " Randomised policies: means over their seeds, with the standard deviation (sd) and "
         "the 95% confidence interval of the mean (Student t) of cold+dropped.");
   h.raw("</p>\n");
   for (const MemoryRanking& level : ranking.per_memory) {
-    h.raw("<table>\n<caption>" + plot::escape(std::to_string(level.memory_mb) + " MB") +
-          "</caption>\n");
-    std::vector<std::string> head{"rank", "policy", "cold+dropped"};
-    if (seeds) head.insert(head.end(), {"sd", "95% CI"});
-    head.insert(head.end(), {"cold", "dropped", "evictions", "cold %", "dropped %",
-                             "idle " + idle_unit.name, "added latency (ms/inv.)", vs});
-    h.row(head, 2, true);
+    h.raw("<details><summary>" + plot::escape(std::to_string(level.memory_mb) + " MB") +
+          "</summary>\n<table class=\"rank\">\n");
+    std::vector<std::string> cols{"rank", "policy", "cold+dropped"};
+    if (seeds) cols.insert(cols.end(), {"sd", "95% CI"});
+    cols.insert(cols.end(), {"cold", "dropped", "evictions", "cold %", "dropped %",
+                             "idle " + idle_unit.name, "added latency ms/inv.", vs});
+    h.row(cols, 2, true);
     for (const MemoryRanking::Row& row : level.rows) {
       const std::string& p = row.policy;
       const PolicyMean& m = v.mean.at({p, level.memory_mb});
@@ -302,30 +355,8 @@ void ranking_section(Html& h, const TraceView& v) {
                     format_fixed(m.latency_per_inv_stat.mean, 1), row.vs_baseline});
       h.row(cells, 2, false, p == base ? " class=\"base\"" : "");
     }
-    h.raw("</table>\n");
+    h.raw("</table>\n</details>\n");
   }
-  h.tag("h3", "Overall ranking over " + std::to_string(v.memory.size()) + " memory sizes");
-  h.raw(
-      "<p class=\"note\">Ranked by the <b>score</b>: the geometric mean, over the memory "
-      "sizes, of (cold+dropped + 1) / (" +
-      plot::escape(base) +
-      "\u2019s cold+dropped + 1), so that every memory size counts the same whatever its "
-      "number of misses (the +1 keeps sizes with no misses defined). A score of 0.80 is 20% "
-      "fewer misses than " +
-      plot::escape(base) + " at a typical size; \u201c" + plot::escape(vs) +
-      "\u201d is score \u2212 1. Cold+dropped and evictions summed over the sizes and the "
-      "mean of the per-size ranks are shown beside it; equal scores and sums share a rank."
-      "</p>\n");
-  h.raw("<table>\n");
-  h.row({"rank", "policy", "score", vs, "cold+dropped (sum)", "evictions (sum)", "mean rank"}, 2,
-        true);
-  for (const OverallRanking& r : ranking.overall) {
-    h.row({std::to_string(r.rank), series_name(v, r.policy),
-           std::isnan(r.score) ? "-" : format_fixed(r.score, 3), r.vs_baseline,
-           format_count(r.misses), format_count(r.evictions), format_fixed(r.mean_rank, 2)},
-          2, false, r.policy == base ? " class=\"base\"" : "");
-  }
-  h.raw("</table>\n");
 }
 
 void worst_functions_section(Html& h, const ReportData& d, const TraceView& v) {
@@ -439,13 +470,15 @@ std::vector<std::string> write_report(const ReportData& data, const fs::path& di
   }
   if (o.raster_written) {
     size_t n = 0;
+    std::vector<Conversion> jobs;
     for (const std::string& f : written) {
       if (f.size() < 4 || f.compare(f.size() - 4, 4, ".svg") != 0) continue;
       const fs::path svg = dir / f;
       for (const char* format : {"png", "pdf"})
-        convert_svg(tool, svg, fs::path(svg).replace_extension(format), format);
+        jobs.push_back({svg, fs::path(svg).replace_extension(format), format});
       ++n;
     }
+    convert_svgs(tool, jobs);
     if (notes)
       notes->push_back("plots also as PNG and PDF (" + std::to_string(n) + " each, by " +
                        tool.string() + ")");

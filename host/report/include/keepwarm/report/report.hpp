@@ -199,10 +199,14 @@ std::vector<std::string> write_report(const ReportData& data, const std::filesys
 
 // rsvg-convert (Debian package librsvg2-bin) on PATH, or empty.
 std::filesystem::path find_rsvg_convert();
-// Converts an SVG file to PNG (scale 2) or PDF ("png" or "pdf") with rsvg-convert, atomically
-// (a temporary file renamed into place). PDFs are reproducible: SOURCE_DATE_EPOCH is set to 0
-// unless the environment has it. Throws ReportError naming the file on failure.
-void convert_svg(const std::filesystem::path& tool, const std::filesystem::path& svg,
-                 const std::filesystem::path& out, const std::string& format);
+// Converts SVG files to PNG (scale 2) or PDF (format "png" or "pdf") with rsvg-convert, a few
+// processes at a time, each output written atomically (a temporary file renamed into place).
+// PDFs are reproducible: SOURCE_DATE_EPOCH is set to 0 unless the environment has it. Throws
+// ReportError naming the file on failure.
+struct Conversion {
+  std::filesystem::path svg, out;
+  std::string format;
+};
+void convert_svgs(const std::filesystem::path& tool, const std::vector<Conversion>& conversions);
 
 }  // namespace keepwarm
