@@ -84,7 +84,8 @@ plot::Plot memory_plot(const TraceView& v, const std::string& what, const std::s
   p.y_label = y_label;
   const double lo = v.memory.empty() ? 1 : static_cast<double>(v.memory.front());
   const double hi = v.memory.empty() ? 1 : static_cast<double>(v.memory.back());
-  p.x_scale = plot::choose_scale(lo, hi, 8, plot::Scale::log2);
+  // Memory sizes are usually geometric: log2 from a 4x span.
+  p.x_scale = plot::choose_scale(lo, hi, 3.99, plot::Scale::log2);
   if (v.memory.size() <= 12)
     for (uint64_t m : v.memory) p.x_ticks.push_back(static_cast<double>(m));
   p.y_scale = log_y ? plot::Scale::log10 : plot::Scale::linear;
