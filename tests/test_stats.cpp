@@ -277,4 +277,30 @@ TEST(StatsFiles, SummaryCsvAndJsonAgreeWithTheSeedRows) {
   EXPECT_GT(ranking.items[0].at("scored_memory_sizes").u64(), 0u);
 }
 
+TEST(StatsFiles, BaselineFlagChangesTheReference) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t", 10, 800);
+  const std::string base = "run -q --reproducible --trace " + (dir / "t").string() +
+                           " --policy rand,lru,gd --memory 150,600 --out " + (dir / "o").string();
+  const auto r = test::run_keepwarm(base + " --baseline lru");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json::Value doc = json::parse(test::read_text(dir / "o/results.json"));
+  EXPECT_EQ(doc.at("experiment").at("baseline").str(), "lru");
+  for (const auto& row : read_rows(dir / "o/summary.csv")) {
+    EXPECT_EQ(row.at("baseline"), "lru");
+    if (row.at("policy") == "lru") {
+      EXPECT_EQ(row.at("vs_baseline_pct"), "0.000000");
+    }
+  }
+  EXPECT_NE(test::read_text(dir / "o/report.html").find("vs lru"), std::string::npos);
+  // The report reads the baseline back from results.json.
+  ASSERT_EQ(test::run_keepwarm("report " + (dir / "o").string()).exit_code, 0);
+  EXPECT_NE(test::read_text(dir / "o/report.html").find("lru (baseline)"), std::string::npos);
+  const auto bad = test::run_keepwarm(base + " --baseline oracle");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--baseline 'oracle' is not one of the policies run (rand, lru, gd)"),
+            std::string::npos)
+      << bad.output;
+}
+
 }  // namespace

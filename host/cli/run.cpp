@@ -3,6 +3,7 @@
 // ranking. With --events, the event log of a single cell.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -37,6 +38,7 @@ struct RunOptions {
   std::string memory;
   std::string seeds;
   std::string compat;
+  std::string baseline;
   int jobs = -1;
   double overhead_ms = -1;
   double overhead_pct = -1;
@@ -211,6 +213,7 @@ Experiment build_experiment(const RunOptions& o) {
   if (!o.memory.empty()) ex.memory_mb = parse_memory_list(o.memory);
   if (!o.seeds.empty()) ex.seeds = parse_seeds(o.seeds);
   if (!o.compat.empty()) ex.compat = o.compat == "faascache" ? Compat::faascache : Compat::none;
+  if (!o.baseline.empty()) ex.baseline = o.baseline;
   if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
   if (o.overhead_ms >= 0) ex.overhead_ms = o.overhead_ms;
   if (o.overhead_pct >= 0) ex.overhead_frac = o.overhead_pct;
@@ -240,6 +243,14 @@ int run(const RunOptions& o) {
   const Experiment ex = build_experiment(o);
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PluginPtr> plugins = resolve_policies(ex, registry);
+  if (!ex.baseline.empty() && std::none_of(plugins.begin(), plugins.end(), [&](const PluginPtr& p) {
+        return p->name() == ex.baseline;
+      })) {
+    std::string names;
+    for (const PluginPtr& p : plugins) names += (names.empty() ? "" : ", ") + p->name();
+    throw ConfigError("--baseline '" + ex.baseline + "' is not one of the policies run (" + names +
+                      ")");
+  }
 
   // --events: one cell only, refused before any trace is loaded.
   if (!o.events.empty()) {
@@ -339,6 +350,9 @@ void add_run_command(CLI::App& app) {
       ->add_option("--compat", opts->compat,
                    "simulation mode: none (exact model) or faascache (reproduce FaasCache)")
       ->check(CLI::IsMember({"none", "faascache"}));
+  run_cmd->add_option("--baseline", opts->baseline,
+                      "policy the rankings compare with (default rand when it runs, else the "
+                      "first policy)");
   run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
       ->check(CLI::NonNegativeNumber);
   run_cmd
