@@ -560,7 +560,7 @@ std::string render_svg(const Plot& p) {
       << (st.dash.empty() ? "solid" : st.dash) << "\">\n";
     std::string pts;
     for (const Mark& m : marks)
-      if (m.series == si) pts += (pts.empty() ? "" : " ") + fmt(m.x) + "," + fmt(m.y);
+      if (m.series == si) pts += (pts.empty() ? "" : " ") + fmt(m.x + m.offset) + "," + fmt(m.y);
     if (!pts.empty())
       o << "<polyline fill=\"none\" stroke=\"" << st.color
         << "\" stroke-width=\"2\" stroke-linejoin=\"round\""

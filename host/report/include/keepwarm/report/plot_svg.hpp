@@ -2,9 +2,9 @@
 // readable ticks (linear, log2 or log10 on either axis), human units, axis labels, a legend
 // under the plot, and series told apart by colour (Okabe-Ito, colour-blind safe), marker shape
 // and dash pattern, so they read in black and white too. Error bars (95% CIs) where a point
-// has them; markers that fall on the same spot are spread out sideways and series that coincide
-// entirely are named in a note. No title is drawn (a figure's caption is the document's); it is
-// kept as the SVG's <title> for accessibility.
+// has them; markers that fall on the same spot are spread out sideways (the lines through them
+// follow) and series that coincide entirely are named in a note. No title is drawn (a figure's
+// caption is the document's); it is kept as the SVG's <title> for accessibility.
 //
 // Every point is a <path class="pt"> that carries its values in data-x / data-y attributes
 // (shortest round-trip text, in data units, not display units), and data-y-lo / data-y-hi when it
