@@ -4,6 +4,7 @@
 // the per-seed rows of results.csv.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <sstream>
@@ -193,6 +194,21 @@ TEST(Ranking, SeedsGiveMeansAndIntervals) {
   EXPECT_NEAR(m.misses_stat.sd, std::sqrt(13.0), 1e-12);  // (9 + 1 + 16) / 2
   EXPECT_NEAR(m.misses_stat.ci95, 4.3026527297 * std::sqrt(13.0 / 3), 1e-8);
   EXPECT_EQ(v.mean.at({"lru", 100}).misses_stat.ci95, 0);
+  // lru (fixed, 11) against rand's interval 13 +- h: the change lies in [11/(13+h) - 1,
+  // 11/(13-h) - 1]; rand itself has none.
+  const Ranking r = rank_policies(v);
+  const double h = 4.3026527297 * std::sqrt(13.0 / 3);
+  for (const auto& row : r.per_memory[0].rows) {
+    if (row.policy == "lru") {
+      EXPECT_NEAR(row.change, 11.0 / 13 - 1, 1e-12);
+      EXPECT_NEAR(row.change_lo, 11 / (13 + h) - 1, 1e-9);
+      EXPECT_NEAR(row.change_hi, 11 / (13 - h) - 1, 1e-9);
+      EXPECT_EQ(format_change_ci(row.change_lo, row.change_hi), "[-49.9%, +172.1%]");
+    } else {
+      EXPECT_TRUE(std::isnan(row.change_lo));
+      EXPECT_EQ(format_change_ci(row.change_lo, row.change_hi), "");
+    }
+  }
 }
 
 // ---- the files and the terminal ------------------------------------------------------------
@@ -228,8 +244,13 @@ TEST(StatsFiles, SummaryCsvAndJsonAgreeWithTheSeedRows) {
                                       " --policy rand,lru,ttl --memory 150,600 --seeds 4 --out " +
                                       (dir / "o").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  // The terminal says what the sign means, shows the CI and the score.
-  EXPECT_NE(run.output.find("negative is better"), std::string::npos) << run.output;
+  // The terminal says what the sign means (in lines of at most 100 columns), shows the CI and
+  // the score.
+  std::string flat = run.output;
+  std::replace(flat.begin(), flat.end(), '\n', ' ');
+  EXPECT_NE(flat.find("negative is better"), std::string::npos) << run.output;
+  EXPECT_NE(flat.find("Equal cold+dropped and evictions share a rank."), std::string::npos);
+  EXPECT_NE(run.output.find("vs rand 95% CI"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("\u00b195% CI"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("geometric mean"), std::string::npos) << run.output;
 

@@ -179,6 +179,20 @@ void write_results(const RunResults& results, const fs::path& dir, const WriteOp
 
 namespace {
 
+// Text in lines of at most width columns (words are not split), each ending in a newline.
+std::string wrap_words(const std::string& text, size_t width) {
+  std::istringstream in(text);
+  std::string word, line, out;
+  while (in >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return line.empty() ? out : out + line + "\n";
+}
+
 std::string pad(const std::string& s, size_t width, bool left = true) {
   if (s.size() >= width) return s;
   return left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
@@ -205,22 +219,34 @@ std::string format_ranking(const RunResults& r) {
     const std::string vs = "vs " + ranking.baseline;
     for (const MemoryRanking& level : ranking.per_memory) {
       out << "\n  memory " << level.memory_mb << " MB\n";
-      out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
-          << pad("\u00b195% CI", 10, false) << pad("cold", 10, false) << pad("dropped", 10, false)
-          << pad("evictions", 11, false) << pad("cold %", 9, false) << pad(vs, 11, false) << "\n";
+      bool seeds = false;
+      for (const MemoryRanking::Row& row : level.rows)
+        seeds = seeds || v->mean.at({row.policy, level.memory_mb}).runs > 1;
+      out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false);
+      if (seeds) out << pad("sd", 8, false) << pad("\u00b195% CI", 11, false);
+      out << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
+          << pad("cold %", 9, false) << pad(vs, 11, false);
+      if (seeds) out << "  " << vs << " 95% CI";
+      out << "\n";
       for (const MemoryRanking::Row& row : level.rows) {
         const std::string& p = row.policy;
         const PolicyMean& m = v->mean.at({p, level.memory_mb});
         const std::string name = p + (m.runs > 1 ? " (" + std::to_string(m.runs) + " seeds)" : "");
         any_seeds = any_seeds || m.runs > 1;
-        // "\u00b1" is two bytes, one column: pad the CI one wider.
-        const std::string ci = m.runs > 1 ? "\u00b1" + format_fixed(m.misses_stat.ci95, 1) : "";
         out << "    " << pad(std::to_string(row.rank), 6) << pad(name, 20)
-            << pad(format_count(m.misses()), 14, false) << pad(ci, ci.empty() ? 10 : 11, false)
-            << pad(format_count(m.cold), 10, false) << pad(format_count(m.dropped), 10, false)
+            << pad(format_count(m.misses()), 14, false);
+        if (seeds) {
+          // "\u00b1" is two bytes, one column: pad the CI one wider.
+          const std::string ci = m.runs > 1 ? "\u00b1" + format_fixed(m.misses_stat.ci95, 1) : "";
+          out << pad(m.runs > 1 ? format_fixed(m.misses_stat.sd, 1) : "", 8, false)
+              << pad(ci, ci.empty() ? 11 : 12, false);
+        }
+        out << pad(format_count(m.cold), 10, false) << pad(format_count(m.dropped), 10, false)
             << pad(format_count(m.evictions), 11, false)
-            << pad(format_fixed(m.cold_pct, 2), 9, false) << pad(row.vs_baseline, 11, false)
-            << "\n";
+            << pad(format_fixed(m.cold_pct, 2), 9, false) << pad(row.vs_baseline, 11, false);
+        const std::string change_ci = format_change_ci(row.change_lo, row.change_hi);
+        if (seeds && !change_ci.empty()) out << "  " << change_ci;
+        out << "\n";
       }
     }
     out << "\n  overall over " << v->memory.size()
@@ -239,12 +265,17 @@ std::string format_ranking(const RunResults& r) {
     out << "    (cold+dropped and evictions summed over the memory sizes)\n";
   }
   if (!baseline.empty()) {
-    out << "\n" << sign_convention(baseline) << ".\n";
-    out << "Equal cold+dropped and evictions share a rank.";
+    std::string notes =
+        sign_convention(baseline) + ". Equal cold+dropped and evictions share a rank.";
     if (any_seeds)
-      out << " Randomised policies: means over seeds, \u00b195% CI = Student t half-width of the "
-             "mean (summary.csv has sd and CIs of every metric).";
-    out << "\n";
+      notes +=
+          " Randomised policies: means over seeds with their standard deviation (sd) and "
+          "the half-width of the 95% confidence interval of the mean (Student t); the CI "
+          "of vs " +
+          baseline +
+          " maps that interval onto the change (summary.csv has sd and CIs of every "
+          "metric).";
+    out << "\n" << wrap_words(notes, 100);
   }
   return out.str();
 }

@@ -335,6 +335,7 @@ void ranking_section(Html& h, const TraceView& v) {
     if (seeds) cols.insert(cols.end(), {"sd", "95% CI"});
     cols.insert(cols.end(), {"cold", "dropped", "evictions", "cold %", "dropped %",
                              "idle " + idle_unit.name, "added latency ms/inv.", vs});
+    if (seeds) cols.push_back(vs + " 95% CI");
     h.row(cols, 2, true);
     for (const MemoryRanking::Row& row : level.rows) {
       const std::string& p = row.policy;
@@ -354,6 +355,7 @@ void ranking_section(Html& h, const TraceView& v) {
                     format_fixed(m.cold_pct, 2), format_fixed(m.dropped_pct, 2),
                     plot::format_in(m.idle_mb_s, idle_unit),
                     format_fixed(m.latency_per_inv_stat.mean, 1), row.vs_baseline});
+      if (seeds) cells.push_back(format_change_ci(row.change_lo, row.change_hi));
       h.row(cells, 2, false, p == base ? " class=\"base\"" : "");
     }
     h.raw("</table>\n</details>\n");

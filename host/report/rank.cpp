@@ -3,6 +3,7 @@
 // in results.json.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <numbers>
@@ -168,6 +169,13 @@ std::vector<size_t> competition_ranks(size_t n, Same same) {
 
 }  // namespace
 
+std::string format_change_ci(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return "";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "[%+.1f%%, %+.1f%%]", 100 * lo, 100 * hi);
+  return buf;
+}
+
 std::string sign_convention(const std::string& baseline) {
   return "vs " + baseline + ": change in cold starts + dropped invocations relative to " +
          baseline + " (the baseline); negative is better (-20% = 20% fewer than " + baseline +
@@ -207,10 +215,23 @@ Ranking rank_policies(const TraceView& v) {
       row.rank = ranks[i];
       if (base == v.mean.end()) {
         row.vs_baseline = "-";
-        row.change = std::numeric_limits<double>::quiet_NaN();
+        row.change = row.change_lo = row.change_hi = std::numeric_limits<double>::quiet_NaN();
       } else {
         row.vs_baseline = format_relative(m.misses(), base->second.misses());
         row.change = relative_change(m.misses(), base->second.misses());
+        row.change_lo = row.change_hi = std::numeric_limits<double>::quiet_NaN();
+        const Stat& ps = m.misses_stat;
+        const Stat& bs = base->second.misses_stat;
+        const bool p_rand = ps.n > 1, b_rand = bs.n > 1;
+        if (order[i] != v.baseline && p_rand != b_rand) {
+          if (p_rand && bs.mean > 0) {
+            row.change_lo = ps.lo() / bs.mean - 1;
+            row.change_hi = ps.hi() / bs.mean - 1;
+          } else if (b_rand && bs.lo() > 0) {
+            row.change_lo = ps.mean / bs.hi() - 1;
+            row.change_hi = ps.mean / bs.lo() - 1;
+          }
+        }
         log_ratio_sum[order[i]] += std::log((m.misses() + 1) / (base->second.misses() + 1));
         ++scored[order[i]];
       }
@@ -316,13 +337,15 @@ std::vector<const Stat*> stats_of(const PolicyMean& m) {
 
 std::string summary_csv(const ReportData& d) {
   std::ostringstream out;
-  out << "trace,policy,memory_mb,seeds,rank,baseline,vs_baseline_pct";
+  out << "trace,policy,memory_mb,seeds,rank,baseline,vs_baseline_pct,vs_baseline_ci95_lo_pct,"
+         "vs_baseline_ci95_hi_pct";
   for (const char* s : kStatNames) out << ',' << s << "_mean," << s << "_sd," << s << "_ci95";
   out << ",cold_mean,dropped_mean,evictions_mean\n";
   for_each_summary_row(d, [&](const SummaryRow& r) {
     out << csv_field(r.view->name) << ',' << csv_field(r.row->policy) << ',' << r.memory_mb << ','
         << r.m->runs << ',' << r.row->rank << ',' << csv_field(r.view->baseline) << ','
-        << num(100 * r.row->change);
+        << num(100 * r.row->change) << ',' << num(100 * r.row->change_lo) << ','
+        << num(100 * r.row->change_hi);
     for (const Stat* s : stats_of(*r.m))
       out << ',' << num(s->mean) << ',' << num(s->sd) << ',' << num(s->ci95);
     out << ',' << num(r.m->cold) << ',' << num(r.m->dropped) << ',' << num(r.m->evictions) << '\n';
@@ -340,7 +363,9 @@ std::string summary_json(const ReportData& d, int indent) {
         << ", \"policy\": " << json_str(r.row->policy) << ", \"memory_mb\": " << r.memory_mb
         << ", \"seeds\": " << r.m->runs << ", \"rank\": " << r.row->rank
         << ", \"baseline\": " << json_str(r.view->baseline)
-        << ", \"vs_baseline_pct\": " << json_num(100 * r.row->change);
+        << ", \"vs_baseline_pct\": " << json_num(100 * r.row->change)
+        << ", \"vs_baseline_ci95_pct\": [" << json_num(100 * r.row->change_lo) << ", "
+        << json_num(100 * r.row->change_hi) << "]";
     const std::vector<const Stat*> stats = stats_of(*r.m);
     for (size_t i = 0; i < stats.size(); ++i)
       out << ", \"" << kStatNames[i] << "\": {\"mean\": " << json_num(stats[i]->mean)

@@ -141,6 +141,12 @@ struct MemoryRanking {
     std::string policy, vs_baseline;
     size_t rank = 0;
     double change = 0;
+    // The 95% CI of change when exactly one of the policy and the baseline is randomised
+    // (several seeds): the other's value is fixed, so the interval of the randomised one's
+    // mean maps onto the ratio (policy / [baseline lo, hi], or [policy lo, hi] / baseline).
+    // NaN otherwise (both fixed: no spread; both randomised: not computed), and for the
+    // baseline itself.
+    double change_lo = 0, change_hi = 0;
   };
   std::vector<Row> rows;  // best first; the means are view.mean.at({policy, memory_mb})
 };
@@ -158,6 +164,9 @@ struct Ranking {
   std::vector<OverallRanking> overall;    // best first
 };
 Ranking rank_policies(const TraceView& view);
+
+// A change interval as text: "[-12.3%, +1.9%]", or "" when either end is NaN.
+std::string format_change_ci(double lo, double hi);
 
 // What "vs <baseline>" means, in one sentence, for the terminal and report.html.
 std::string sign_convention(const std::string& baseline);
