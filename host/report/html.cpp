@@ -239,6 +239,12 @@ void settings_section(Html& h, const ReportData& d) {
                                 format_number(100 * s.overhead_pct) + "% of cold time");
   kv("memory sizes (MB)", join(s.memory_mb, ", "));
   kv("seeds (randomised policies)", join(s.seeds, ", "));
+  {
+    std::vector<std::string> names = s.policies;
+    for (const ReportCell& c : d.cells)
+      if (std::find(names.begin(), names.end(), c.policy) == names.end()) names.push_back(c.policy);
+    kv("baseline (the \u201cvs\u201d columns)", resolve_baseline(s.baseline, names));
+  }
   std::string policies;
   for (size_t i = 0; i < s.policies.size(); ++i) {
     const auto it = s.plugin_versions.find(s.policies[i]);
