@@ -455,6 +455,25 @@ TEST_F(Report, PngAndPdfWhenRsvgConvertIsThere) {
   EXPECT_NE(test::read_text(out() / "report.html").find("as SVG, PNG and PDF"), std::string::npos);
 }
 
+TEST(ReportRaster, AFailingRsvgConvertCostsOnlyTheCopies) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t", 5, 100);
+  test::write_text(dir / "bin/rsvg-convert", "#!/bin/sh\necho broken >&2\nexit 3\n");
+  fs::permissions(dir / "bin/rsvg-convert", fs::perms::owner_all);
+  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", ((dir / "bin").string() + ":" + saved).c_str(), 1);
+  const auto r = test::run_keepwarm("run -q --trace " + (dir / "t").string() +
+                                    " --policy lru --memory 100,200 --out " + (dir / "o").string());
+  ::setenv("PATH", saved.c_str(), 1);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "o/plots/t-cold.svg"));
+  EXPECT_FALSE(fs::exists(dir / "o/plots/t-cold.png"));
+  EXPECT_FALSE(fs::exists(dir / "o/plots/t-cold.png.tmp"));
+  const std::string html = test::read_text(dir / "o/report.html");
+  EXPECT_NE(html.find("the PNG and PDF copies failed ("), std::string::npos);
+  EXPECT_NE(html.find("could not convert"), std::string::npos);
+}
+
 TEST(ReportRaster, WithoutRsvgConvertOnlySvgWithANote) {
   test::TempDir dir;
   test::write_pressure_trace(dir / "t", 5, 100);
@@ -493,6 +512,21 @@ TEST_F(Report, HtmlIsSelfContained) {
   EXPECT_NE(html.find("<summary>150 MB</summary>"), std::string::npos);
   EXPECT_NE(html.find("Overall ranking over 4 memory sizes"), std::string::npos);
   EXPECT_NE(html.find("Worst-served functions at 150 MB"), std::string::npos);
+  // Each plot is a numbered figure with a caption naming its file; the ranking tables say what
+  // the sign means and rank by the score.
+  size_t captions = 0;
+  for (size_t p = html.find("<figcaption>"); p != std::string::npos;
+       p = html.find("<figcaption>", p + 1))
+    ++captions;
+  EXPECT_EQ(captions, 5u);
+  EXPECT_NE(html.find("<b>Figure 5.</b> t: "), std::string::npos);
+  EXPECT_NE(html.find("plots/t-vs-baseline.svg</span></figcaption>"), std::string::npos);
+  EXPECT_NE(html.find("negative is better"), std::string::npos);
+  EXPECT_NE(html.find("<th class=\"l\">policy</th><th>score</th><th>vs rand</th>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"l\">baseline (the \u201cvs\u201d columns)</td><td "
+                      "class=\"l\">rand</td>"),
+            std::string::npos);
   // The body between <body> and </body> is well-formed XML too (void tags only in <head>).
   const size_t b = html.find("<body>"), e = html.find("</body>");
   ASSERT_NE(b, std::string::npos);

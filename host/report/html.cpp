@@ -438,11 +438,17 @@ std::vector<RenderedFile> render_report(const ReportData& d, const ReportOptions
       "<p class=\"note\">Generated from results.csv, functions.csv and results.json; "
       "regenerate with <code>keepwarm report DIR</code>. Every figure is also in "
       "<code>plots/</code> as SVG");
-  h.raw(options.raster_written
-            ? ", PNG and PDF.</p>\n"
-            : (options.raster ? " (PNG and PDF need rsvg-convert, Debian package librsvg2-bin, "
-                                "which was not found).</p>\n"
-                              : ".</p>\n"));
+  if (options.raster_written)
+    h.raw(", PNG and PDF.</p>\n");
+  else if (!options.raster_error.empty())
+    h.raw(" only: the PNG and PDF copies failed (" + plot::escape(options.raster_error) +
+          ").</p>\n");
+  else if (options.raster)
+    h.raw(
+        " (PNG and PDF need rsvg-convert, Debian package librsvg2-bin, which was not "
+        "found).</p>\n");
+  else
+    h.raw(".</p>\n");
   settings_section(h, d);
   size_t figure = 0;
   for (const TraceView& v : views) {
@@ -470,32 +476,48 @@ std::vector<std::string> write_report(const ReportData& data, const fs::path& di
   ReportOptions o = options;
   const fs::path tool = o.raster ? find_rsvg_convert() : fs::path();
   o.raster_written = !tool.empty();
-  std::vector<std::string> written;
-  for (const RenderedFile& f : render_report(data, o)) {
+  o.raster_error.clear();
+  std::vector<RenderedFile> files = render_report(data, o);
+  auto write = [&](const RenderedFile& f) {
     const fs::path file = dir / f.path;
     fs::create_directories(file.parent_path());
     write_file_atomic(file, f.content);
+  };
+  // The plots first, then their PNG/PDF copies, then report.html, which says whether those
+  // were made (a failing converter costs the copies, not the run).
+  std::vector<std::string> written;
+  std::vector<Conversion> jobs;
+  for (const RenderedFile& f : files) {
+    if (f.path == "report.html") continue;
+    write(f);
     written.push_back(f.path);
-  }
-  if (o.raster_written) {
-    size_t n = 0;
-    std::vector<Conversion> jobs;
-    for (const std::string& f : written) {
-      if (f.size() < 4 || f.compare(f.size() - 4, 4, ".svg") != 0) continue;
-      const fs::path svg = dir / f;
+    const fs::path svg = dir / f.path;
+    if (o.raster_written)
       for (const char* format : {"png", "pdf"})
         jobs.push_back({svg, fs::path(svg).replace_extension(format), format});
-      ++n;
+  }
+  if (o.raster_written) {
+    try {
+      convert_svgs(tool, jobs);
+      if (notes)
+        notes->push_back("plots also as PNG and PDF (" + std::to_string(jobs.size() / 2) +
+                         " each, by " + tool.string() + ")");
+    } catch (const ReportError& e) {
+      o.raster_written = false;
+      o.raster_error = e.what();
+      files = render_report(data, o);
+      if (notes) notes->push_back("plots as SVG only: " + o.raster_error);
     }
-    convert_svgs(tool, jobs);
-    if (notes)
-      notes->push_back("plots also as PNG and PDF (" + std::to_string(n) + " each, by " +
-                       tool.string() + ")");
   } else if (o.raster && notes) {
     notes->push_back(
         "plots as SVG only: PNG and PDF need rsvg-convert (Debian package librsvg2-bin), not "
         "found on PATH");
   }
+  for (const RenderedFile& f : files)
+    if (f.path == "report.html") {
+      write(f);
+      written.push_back(f.path);
+    }
   return written;
 }
 

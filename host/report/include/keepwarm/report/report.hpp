@@ -190,8 +190,10 @@ struct RenderedFile {
 struct ReportOptions {
   bool log_y = false;  // cold, dropped and latency plots on a log10 y axis
   bool raster = true;  // also write plots/*.png and *.pdf when rsvg-convert is found
-  // (set by write_report) whether the PNG/PDF copies are written, for the report's note
+  // (set by write_report) whether the PNG/PDF copies were written, or why they failed, for
+  // the report's note
   bool raster_written = false;
+  std::string raster_error;
 };
 
 // The plots (plots/<trace>-cold.svg, -dropped.svg, -latency.svg, -vs-baseline.svg,
@@ -199,9 +201,10 @@ struct ReportOptions {
 std::vector<RenderedFile> render_report(const ReportData& data, const ReportOptions& options = {});
 
 // Renders and writes every file atomically into dir; returns the paths written (relative):
-// the SVG plots and report.html. With options.raster and rsvg-convert on PATH, each plot is
+// the SVG plots and report.html (last). With options.raster and rsvg-convert on PATH, each plot is
 // also converted to PNG (2x, 1440 px wide) and PDF beside it (not in the returned list); notes,
-// when given, receives a line saying which were written or why not.
+// when given, receives a line saying which were written or why not. A failing rsvg-convert
+// costs the copies (the note and report.html say why), not the run.
 std::vector<std::string> write_report(const ReportData& data, const std::filesystem::path& dir,
                                       const ReportOptions& options = {},
                                       std::vector<std::string>* notes = nullptr);
