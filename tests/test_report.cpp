@@ -539,7 +539,7 @@ TEST_F(Report, ReportCommandReproducesTheFilesByteForByte) {
   for (const char* f : {"results.csv", "results.json", "functions.csv"})
     fs::copy_file(out() / f, copy / f);
   run_ok("report " + copy.string());
-  std::vector<std::string> files{"report.html"};
+  std::vector<std::string> files{"report.html", "summary.csv"};
   for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"})
     files.push_back(std::string("plots/t-") + kind + ".svg");
   for (const std::string& f : files) {
@@ -550,6 +550,19 @@ TEST_F(Report, ReportCommandReproducesTheFilesByteForByte) {
   run_ok("report " + out().string());
   for (const std::string& f : files)
     EXPECT_TRUE(test::read_text(out() / f) == test::read_text(copy / f)) << f << " differs";
+}
+
+TEST_F(Report, LogYIsAnOption) {
+  ReportOptions o;
+  o.log_y = true;
+  std::map<std::string, std::string> files;
+  for (const RenderedFile& f : render_report(read_report_data(out()), o)) files[f.path] = f.content;
+  EXPECT_NE(files.at("plots/t-cold.svg").find("cold starts (% of started) (log scale)"),
+            std::string::npos);
+  EXPECT_NE(files.at("plots/t-latency.svg").find("(log scale)"), std::string::npos);
+  // The default is linear, as the files of the run are.
+  EXPECT_EQ(test::read_text(out() / "plots/t-cold.svg").find("(log scale)"), std::string::npos);
+  EXPECT_NE(files.at("plots/t-cold.svg"), test::read_text(out() / "plots/t-cold.svg"));
 }
 
 TEST(ReportCommand, MissingOrBrokenFilesGiveClearErrors) {

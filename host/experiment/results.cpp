@@ -172,7 +172,6 @@ void write_results(const RunResults& results, const fs::path& dir, const WriteOp
   fs::create_directories(dir);
   write_file_atomic(dir / "results.csv", results_csv(results, options));
   write_file_atomic(dir / "results.json", results_json(results, options));
-  write_file_atomic(dir / "summary.csv", summary_csv(to_report_data(results)));
 }
 
 // ---- ranking -----------------------------------------------------------------------------

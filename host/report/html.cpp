@@ -485,6 +485,10 @@ std::vector<std::string> write_report(const ReportData& data, const fs::path& di
   };
   // The plots first, then their PNG/PDF copies, then report.html, which says whether those
   // were made (a failing converter costs the copies, not the run).
+  // summary.csv: the statistics over seeds, from the same data as the plots, so that
+  // `keepwarm report` regenerates it too.
+  fs::create_directories(dir);
+  write_file_atomic(dir / "summary.csv", summary_csv(data));
   std::vector<std::string> written;
   std::vector<Conversion> jobs;
   for (const RenderedFile& f : files) {

@@ -200,8 +200,8 @@ struct ReportOptions {
 // -tradeoff.svg) and report.html.
 std::vector<RenderedFile> render_report(const ReportData& data, const ReportOptions& options = {});
 
-// Renders and writes every file atomically into dir; returns the paths written (relative):
-// the SVG plots and report.html (last). With options.raster and rsvg-convert on PATH, each plot is
+// Renders and writes every file atomically into dir: summary.csv, the plots and report.html;
+// returns the paths of the SVG plots and report.html (last), relative to dir. With options.raster and rsvg-convert on PATH, each plot is
 // also converted to PNG (2x, 1440 px wide) and PDF beside it (not in the returned list); notes,
 // when given, receives a line saying which were written or why not. A failing rsvg-convert
 // costs the copies (the note and report.html say why), not the run.
