@@ -384,9 +384,9 @@ void add_new_policy_command(CLI::App& app) {
       "new-policy",
       "Write a new policy project: CMakeLists.txt, NAME.cpp (every hook, commented), README.md "
       "and experiment.toml comparing it with rand and lru on the sample trace.");
-  cmd->add_option("name", opts->name, "policy name: letters, digits and '_', e.g. my_policy")
+  cmd->add_option("NAME", opts->name, "policy name: letters, digits and '_', e.g. my_policy")
       ->required();
-  cmd->add_option("dir", opts->dir, "directory to create (default ./NAME; must be empty)");
+  cmd->add_option("DIR", opts->dir, "directory to create (default ./NAME; must be empty)");
   cmd->add_option("--trace", opts->trace,
                   "trace for experiment.toml (default: the shipped sample trace)");
   cmd->callback([opts] {

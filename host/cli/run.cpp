@@ -3,9 +3,11 @@
 // ranking. With --events, the event log of a single cell.
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -21,6 +23,7 @@
 #include "keepwarm/loader/crash_report.hpp"
 #include "keepwarm/report/report.hpp"
 #include "keepwarm/util/io.hpp"
+#include "keepwarm/util/sha256.hpp"
 
 namespace keepwarm::cli {
 
@@ -45,6 +48,7 @@ struct RunOptions {
   std::string out;
   bool reproducible = false;
   bool quiet = false;
+  bool force = false;
   std::string events;
 };
 
@@ -183,6 +187,45 @@ std::vector<uint64_t> parse_seeds(const std::string& text) {
   return out;
 }
 
+// The output directory of a run given by flags alone: results/ and a name made of its settings
+// (traces, policies, memory sizes; seeds, compat and a hash of everything else when set), so that
+// runs with different settings never overwrite each other.
+fs::path settings_directory(const Experiment& ex, const RunOptions& o) {
+  auto stem = [](const std::string& ref) {
+    std::string s = fs::path(ref).filename().string();
+    for (const char* ext : {".kwt", ".pckl", ".so", ".dylib", ".dll"})
+      if (s.size() > std::strlen(ext) && s.ends_with(ext)) s.resize(s.size() - std::strlen(ext));
+    return s.empty() ? std::string("trace") : s;
+  };
+  std::string name;
+  for (size_t i = 0; i < ex.traces.size(); ++i)
+    name += (i ? "+" : "") + stem(ex.traces[i].string());
+  name += "_";
+  for (size_t i = 0; i < ex.policies.size(); ++i) name += (i ? "+" : "") + stem(ex.policies[i]);
+  name += "_" + (o.memory.empty() ? std::string("memory") : o.memory);
+  if (!o.memory.empty() && o.memory.back() != '%' && o.memory.back() != 'g' &&
+      o.memory.back() != 'G')
+    name += "MB";
+  if (!o.seeds.empty()) name += "_seeds" + o.seeds;
+  if (ex.compat != Compat::none) name += std::string("_") + compat_name(ex.compat);
+  // Everything else that changes results goes into a short hash.
+  std::string rest;
+  for (const std::string& p : o.params) rest += "param " + p + "\n";
+  if (o.overhead_ms >= 0) rest += "overhead_ms " + format_number(o.overhead_ms) + "\n";
+  if (o.overhead_pct >= 0) rest += "overhead_pct " + format_number(o.overhead_pct) + "\n";
+  for (const std::string& d : o.plugin_paths) rest += "plugin_path " + d + "\n";
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+          c == '+'))
+      c = c == '%' ? 'p' : (c == ',' ? '+' : '_');
+  if (name.size() > 96) {
+    rest += name;
+    name.resize(80);
+  }
+  if (!rest.empty()) name += "_" + sha256_hex(rest).substr(0, 8);
+  return fs::path("results") / name;
+}
+
 Experiment build_experiment(const RunOptions& o) {
   Experiment ex;
   if (!o.experiment_file.empty()) {
@@ -227,6 +270,14 @@ Experiment build_experiment(const RunOptions& o) {
   }
   for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
   if (!o.out.empty()) ex.out_dir = o.out;
+  if (ex.out_dir.empty() && o.experiment_file.empty()) {
+    // Flags only: a directory named after the settings, never silently reused.
+    ex.out_dir = settings_directory(ex, o);
+    if (fs::exists(ex.out_dir / "results.json") && !o.force)
+      throw ConfigError(ex.out_dir.string() +
+                        " already holds the results of an earlier run with these settings; pass "
+                        "--force to replace them, or --out DIR to write elsewhere");
+  }
   if (ex.out_dir.empty()) ex.out_dir = fs::path("results") / ex.name;
 
   if (ex.traces.empty())
@@ -292,18 +343,20 @@ int run(const RunOptions& o) {
   // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
   // does, so both give the same bytes.
   const std::vector<std::string> rendered = write_report(read_report_data(ex.out_dir), ex.out_dir);
-  if (!o.quiet) std::cout << format_ranking(results);
-  std::cout << "\nwrote results.csv, results.json, functions.csv, report.html and "
-            << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
-            << results.cells.size() - results.failed() << " cells)\n";
-  if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
+  if (!o.quiet) {
+    std::cout << format_ranking(results);
+    std::cout << "\nwrote results.csv, results.json, functions.csv, report.html and "
+              << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
+              << results.cells.size() - results.failed() << " cells)\n";
+    if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
+  }
   if (results.failed() > 0) {
     for (const CellOutcome& c : results.cells)
       if (!c.ok)
-        std::cerr << "keepwarm: cell " << results.traces[c.cell.trace]->name << " / "
+        std::cerr << "keepwarm run: cell " << results.traces[c.cell.trace]->name << " / "
                   << results.plugins[c.cell.policy]->name() << " / " << c.cell.memory_mb
                   << " MB / seed " << c.cell.seed << " failed: " << c.error << "\n";
-    std::cerr << "keepwarm: " << results.failed() << " of " << results.cells.size()
+    std::cerr << "keepwarm run: " << results.failed() << " of " << results.cells.size()
               << " cells failed (failed_cells in results.json lists them)\n";
     return 2;
   }
@@ -324,9 +377,10 @@ void add_run_command(CLI::App& app) {
       "output directory and prints a ranking.\n"
       "Flags override the experiment file.");
   run_cmd
-      ->add_option("experiment", opts->experiment_file,
+      ->add_option("EXPERIMENT", opts->experiment_file,
                    "experiment TOML file (docs/experiments.md)")
-      ->check(CLI::ExistingFile);
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
   run_cmd->add_option("-t,--trace", opts->traces, "trace to replay (repeatable)");
   run_cmd->add_option("-p,--policy", opts->policies,
                       "policy name or plugin file (repeatable, or comma-separated)");
@@ -340,25 +394,32 @@ void add_run_command(CLI::App& app) {
                    "simulation mode: none (exact model) or faascache (reproduce FaasCache)")
       ->check(CLI::IsMember({"none", "faascache"}));
   run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, 65536));
   run_cmd
       ->add_option("--overhead-ms", opts->overhead_ms,
                    "fixed time added to every cold start, ms (default 0)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(real_number(0));
   run_cmd
       ->add_option("--overhead-pct", opts->overhead_pct,
                    "cold start overhead as a fraction of the cold time (0.2 = +20%; default 0)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(real_number(0));
   run_cmd->add_option("--param", opts->params,
                       "policy parameter POLICY.NAME=VALUE (repeatable), e.g. ttl.keepalive_min=20");
   run_cmd->add_option("--plugin-path", opts->plugin_paths,
                       "extra directory to search for policy plugins (repeatable; also "
                       "KEEPWARM_PLUGIN_PATH)");
-  run_cmd->add_option("-o,--out", opts->out,
-                      "output directory (default results/<experiment name>)");
+  run_cmd
+      ->add_option("-o,--out", opts->out,
+                   "output directory (default: results/<experiment name>; for a run given by "
+                   "flags alone, results/<its settings>)")
+      ->type_name("DIR");
+  run_cmd->add_flag("--force", opts->force,
+                    "a run given by flags alone may replace the results of an earlier one with "
+                    "the same settings");
   run_cmd->add_flag("--reproducible", opts->reproducible,
                     "write wall_s as 0 so that result files compare byte for byte");
-  run_cmd->add_flag("-q,--quiet", opts->quiet, "do not print the ranking or progress");
+  run_cmd->add_flag("-q,--quiet", opts->quiet,
+                    "print nothing but errors (no ranking, progress or summary)");
   run_cmd->add_option("--events", opts->events,
                       "write the event log of a single-cell run to this CSV file (arrivals with "
                       "their outcome, evictions, expiries, prewarms)");

@@ -84,7 +84,7 @@ struct GenerateFlags {
 void add_common_generate_flags(CLI::App* cmd, GenerateFlags& g, std::vector<CLI::Option*>& given,
                                const std::string& default_functions,
                                const std::string& default_hours) {
-  cmd->add_option("-o,--output", g.out, "Output: a directory (native) or a file (binary)")
+  cmd->add_option("-o,--out,--output", g.out, "Output: a directory (native) or a file (binary)")
       ->required();
   add_format(cmd, &g.format, "Output form");
   cmd->add_option("--config", g.config,
@@ -175,7 +175,7 @@ void add_trace_commands(CLI::App& app) {
     cmd->add_option("--memory-day", o.memory_day,
                     "Day whose memory file to use when DAY has none (0: require DAY's)")
         ->capture_default_str();
-    cmd->add_option("-o,--output", out, "Output: a directory (native) or a file (binary)")
+    cmd->add_option("-o,--out,--output", out, "Output: a directory (native) or a file (binary)")
         ->required();
     add_format(cmd, &format, "Output form");
     cmd->callback([] {
