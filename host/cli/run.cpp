@@ -201,7 +201,8 @@ fs::path settings_directory(const Experiment& ex, const RunOptions& o) {
   for (size_t i = 0; i < ex.traces.size(); ++i)
     name += (i ? "+" : "") + stem(ex.traces[i].string());
   name += "_";
-  for (size_t i = 0; i < ex.policies.size(); ++i) name += (i ? "+" : "") + stem(ex.policies[i]);
+  for (size_t i = 0; i < ex.policies.size(); ++i)
+    name += (i ? "+" : "") + stem(ex.policies[i].policy);
   name += "_" + (o.memory.empty() ? std::string("memory") : o.memory);
   if (!o.memory.empty() && o.memory.back() != '%' && o.memory.back() != 'g' &&
       o.memory.back() != 'G')
@@ -248,7 +249,7 @@ Experiment build_experiment(const RunOptions& o) {
       std::stringstream ss(p);
       std::string item;
       while (std::getline(ss, item, ','))
-        if (!item.empty()) ex.policies.push_back(item);
+        if (!item.empty()) ex.policies.push_back(PolicyEntry{item, "", {}});
     }
   }
   if (!o.memory.empty()) ex.memory_mb = parse_memory_list(o.memory);
@@ -265,7 +266,13 @@ Experiment build_experiment(const RunOptions& o) {
       throw ConfigError("--param takes POLICY.NAME=VALUE (e.g. ttl.keepalive_min=20), not '" + p +
                         "'");
     const std::string policy = p.substr(0, dot), name = p.substr(dot + 1, eq - dot - 1);
-    ex.params[policy][name] = p.substr(eq + 1);
+    // Several comma-separated values sweep: one variant per value.
+    std::vector<std::string> values;
+    std::stringstream ss(p.substr(eq + 1));
+    for (std::string v; std::getline(ss, v, ',');) values.push_back(v);
+    if (values.empty() || p.back() == ',')
+      throw ConfigError("--param " + p + ": empty value (a sweep is VALUE,VALUE,...)");
+    ex.params[policy][name] = values;
     ex.origin.erase("param:" + policy + "." + name);
   }
   for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
@@ -290,11 +297,11 @@ Experiment build_experiment(const RunOptions& o) {
 int run(const RunOptions& o) {
   const Experiment ex = build_experiment(o);
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
-  std::vector<PluginPtr> plugins = resolve_policies(ex, registry);
+  std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
 
   // --events: one cell only, refused before any trace is loaded.
   if (!o.events.empty()) {
-    const size_t cells = make_grid(ex, plugins, ex.traces.size()).size();
+    const size_t cells = make_grid(ex, variants, ex.traces.size()).size();
     if (cells != 1)
       throw ConfigError("--events logs a single cell, but this grid has " + std::to_string(cells) +
                         " cells: give one --trace, one --policy, one --memory and (for a "
@@ -331,7 +338,7 @@ int run(const RunOptions& o) {
   PartialResults partial(ex.out_dir / "results.partial.csv");
   ProgressLine progress(::isatty(STDERR_FILENO) != 0 && !o.quiet);
   const RunResults results =
-      run_grid(ex, std::move(traces), std::move(plugins), progress.callback(), event_log.get(),
+      run_grid(ex, std::move(traces), std::move(variants), progress.callback(), event_log.get(),
                [&](const RunResults& r, size_t i) {
                  if (r.cells[i].ok) partial.append(results_csv_row(r, r.cells[i], wo));
                });
@@ -354,7 +361,7 @@ int run(const RunOptions& o) {
     for (const CellOutcome& c : results.cells)
       if (!c.ok)
         std::cerr << "keepwarm run: cell " << results.traces[c.cell.trace]->name << " / "
-                  << results.plugins[c.cell.policy]->name() << " / " << c.cell.memory_mb
+                  << results.policy_name(c.cell.policy) << " / " << c.cell.memory_mb
                   << " MB / seed " << c.cell.seed << " failed: " << c.error << "\n";
     std::cerr << "keepwarm run: " << results.failed() << " of " << results.cells.size()
               << " cells failed (failed_cells in results.json lists them)\n";
@@ -403,8 +410,11 @@ void add_run_command(CLI::App& app) {
       ->add_option("--overhead-pct", opts->overhead_pct,
                    "cold start overhead as a fraction of the cold time (0.2 = +20%; default 0)")
       ->check(real_number(0));
-  run_cmd->add_option("--param", opts->params,
-                      "policy parameter POLICY.NAME=VALUE (repeatable), e.g. ttl.keepalive_min=20");
+  run_cmd->add_option(
+      "--param", opts->params,
+      "policy parameter POLICY.NAME=VALUE (repeatable), e.g. ttl.keepalive_min=20;\n"
+      "several values sweep: ttl.keepalive_min=5,10,20 runs ttl[keepalive_min=5], "
+      "...");
   run_cmd->add_option("--plugin-path", opts->plugin_paths,
                       "extra directory to search for policy plugins (repeatable; also "
                       "KEEPWARM_PLUGIN_PATH)");

@@ -72,6 +72,61 @@ std::string param_text(const fs::path& file, const toml::node& node, const std::
   fail(file, node, what + " must be a string, number or boolean");
 }
 
+// A parameter's values: one value, or an array of them (a sweep).
+std::vector<std::string> param_values(const fs::path& file, const toml::node& node,
+                                      const std::string& what) {
+  std::vector<std::string> out;
+  if (const auto* a = node.as_array()) {
+    for (const toml::node& item : *a) out.push_back(param_text(file, item, what + " (each value)"));
+    if (out.empty()) fail(file, node, what + ": an empty list sweeps nothing");
+    return out;
+  }
+  out.push_back(param_text(file, node, what));
+  return out;
+}
+
+// An entry of policies = [...]: "name", "path/to/plugin.so", or an inline table
+// { policy = "ttl", label = "ttl-short", params = { keepalive_min = [5, 10] } }.
+PolicyEntry policy_entry(const fs::path& file, const fs::path& base, const toml::node& item,
+                         std::map<std::string, std::string>* origin, const std::string& key) {
+  PolicyEntry entry;
+  auto plugin_ref = [&](std::string p) {
+    // A plugin path in the file is relative to the file too.
+    if (p.find('/') != std::string::npos && !fs::path(p).is_absolute())
+      p = (base / p).lexically_normal().string();
+    return p;
+  };
+  if (item.is_string()) {
+    entry.policy = plugin_ref(get_string(file, item, "each policy"));
+    return entry;
+  }
+  const toml::table* t = item.as_table();
+  if (t == nullptr)
+    fail(file, item,
+         "each policy must be a name, a plugin file, or a table like { policy = \"ttl\", label = "
+         "\"ttl-5\", params = { keepalive_min = 5 } }");
+  check_keys(file, *t, "policies entry", {"policy", "label", "params"});
+  const toml::node* p = t->get("policy");
+  if (p == nullptr) fail(file, item, "a policies entry needs policy = \"NAME\"");
+  entry.policy = plugin_ref(get_string(file, *p, "policy"));
+  if (const toml::node* l = t->get("label")) {
+    entry.label = get_string(file, *l, "label");
+    if (entry.label.empty() || entry.label.find_first_of(",[]=\n\r\t") != std::string::npos)
+      fail(file, *l,
+           "label must be non-empty, without commas, brackets, '=' or control characters");
+  }
+  if (const toml::node* params = t->get("params")) {
+    const toml::table* pt = params->as_table();
+    if (pt == nullptr) fail(file, *params, "params must be a table, e.g. { keepalive_min = 5 }");
+    for (const auto& [pname, pvalue] : *pt) {
+      const std::string param(pname.str());
+      entry.params[param] = param_values(file, pvalue, "parameter " + param);
+      (*origin)[key + "." + param] = where(file, pname.source());
+    }
+  }
+  return entry;
+}
+
 }  // namespace
 
 std::vector<uint64_t> parse_memory_list(const std::string& text) {
@@ -139,12 +194,9 @@ Experiment load_experiment(const fs::path& file) {
           ex.memory_mb.push_back(get_positive_int(file, item, "each memory size (MB)"));
       } else if (k == "policies") {
         for (const toml::node& item : get_array(file, value, "policies")) {
-          std::string p = get_string(file, item, "each policy");
-          // A plugin path in the file is relative to the file too.
-          if (p.find('/') != std::string::npos && !fs::path(p).is_absolute())
-            p = (base / p).lexically_normal().string();
-          ex.origin["policy:" + p] = where(file, item.source());
-          ex.policies.push_back(p);
+          const std::string key = "policy:" + std::to_string(ex.policies.size());
+          ex.origin[key] = where(file, item.source());
+          ex.policies.push_back(policy_entry(file, base, item, &ex.origin, key));
         }
       } else if (k == "seeds") {
         ex.seeds.clear();
@@ -212,7 +264,7 @@ Experiment load_experiment(const fs::path& file) {
       ex.origin["params:" + policy] = where(file, name.source());
       for (const auto& [pname, pvalue] : *pt) {
         const std::string param(pname.str());
-        out[param] = param_text(file, pvalue, "parameter " + param);
+        out[param] = param_values(file, pvalue, "parameter " + param);
         ex.origin["param:" + policy + "." + param] = where(file, pname.source());
       }
     }

@@ -21,22 +21,34 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// One entry of the experiment's policy list: a plugin (by name or file), an optional label, and
+// parameters of its own. A parameter with several values sweeps: the entry expands to one
+// variant per value (the cartesian product for several), named "label[name=value,...]" after the
+// swept parameters (label defaults to the plugin's name). See resolve_policies (runner.hpp).
+struct PolicyEntry {
+  std::string policy;                                      // name or plugin path
+  std::string label;                                       // "" = the plugin's name
+  std::map<std::string, std::vector<std::string>> params;  // name -> values (text)
+};
+
 struct Experiment {
   std::string name = "experiment";
   std::filesystem::path source;               // the TOML file, if any
   std::vector<std::filesystem::path> traces;  // resolved paths
   std::vector<uint64_t> memory_mb;
-  std::vector<std::string> policies;  // names or plugin paths
-  std::vector<uint64_t> seeds{1};     // for randomised policies; deterministic ones use seeds[0]
+  std::vector<PolicyEntry> policies;
+  std::vector<uint64_t> seeds{1};  // for randomised policies; deterministic ones use seeds[0]
   Compat compat = Compat::none;
   unsigned jobs = 0;  // 0 = all cores
   double overhead_ms = 0;
   double overhead_frac = 0;
-  std::map<std::string, std::map<std::string, std::string>> params;  // policy -> name -> value
+  // [policy.<name>] tables and --param: plugin name -> parameter -> values (several = a sweep).
+  // They apply to every entry of that plugin; an entry's own parameters take precedence.
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> params;
   std::vector<std::filesystem::path> plugin_paths;
   std::filesystem::path out_dir;  // empty = results/<name>
   // Where settings came from ("file:line:column"), to point errors found later at their line:
-  // "policy:<name>" for an entry of policies, "params:<policy>" for a [policy.<name>] table,
+  // "policy:<i>" for the i-th entry of policies, "params:<policy>" for a [policy.<name>] table,
   // "param:<policy>.<name>" for a parameter. A flag that replaces a setting drops its origin.
   std::map<std::string, std::string> origin;
 };
