@@ -179,3 +179,71 @@ TEST(Sweeps, ErrorsNameTheEntry) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(MemorySizes, RelativeSizesResolvePerTraceAgainstItsPeak) {
+  // The peak as `trace info` prints it: "..., N containers, M MB".
+  auto peak_of = [](const fs::path& trace) {
+    const auto info = test::run_keepwarm("trace info " + trace.string());
+    const size_t at = info.output.find(" containers, ");
+    EXPECT_NE(at, std::string::npos) << info.output;
+    return std::stoull(info.output.substr(at + 13));
+  };
+  const fs::path azure = fs::path(KEEPWARM_SOURCE_DIR) / "traces" / "azure-small";
+  const uint64_t p1 = peak_of(kSample), p2 = peak_of(azure);
+  ASSERT_GT(p1, 0u);
+  ASSERT_NE(p1, p2);
+  test::TempDir dir;
+  const auto r = test::run_keepwarm("run -t " + kSample.string() + " -t " + azure.string() +
+                                    " -p lru -m 10%,50%,1000 -o " + (dir / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string csv = test::read_text(dir / "out/results.csv");
+  auto has_row = [&](const std::string& trace, uint64_t mb) {
+    return csv.find("\n" + trace + ",lru," + std::to_string(mb) + ",") != std::string::npos;
+  };
+  for (const auto& [trace, peak] :
+       {std::pair<std::string, uint64_t>{"sample", p1}, {"azure-small", p2}}) {
+    EXPECT_TRUE(has_row(trace, 1000)) << csv;
+    EXPECT_TRUE(has_row(trace, (peak * 10 + 50) / 100)) << trace << " peak " << peak << "\n" << csv;
+    EXPECT_TRUE(has_row(trace, (peak * 50 + 50) / 100)) << trace << " peak " << peak << "\n" << csv;
+  }
+  // Both forms are recorded: the MB of every cell, and the percentage it came from.
+  const std::string json = test::read_text(dir / "out/results.json");
+  EXPECT_NE(json.find("\"peak_memory_mb\": " + std::to_string(p1) + "}"), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"memory_pct\": [10, 50]"), std::string::npos) << json;
+  EXPECT_NE(
+      json.find("\"memory_mb\": " + std::to_string((p2 * 50 + 50) / 100) + ", \"memory_pct\": 50,"),
+      std::string::npos)
+      << json;
+  EXPECT_NE(r.output.find("unlimited-memory peak " + std::to_string(p1) + " MB"), std::string::npos)
+      << r.output;
+}
+
+TEST(MemorySizes, RelativeSizesInTheFileAndBadOnes) {
+  test::TempDir dir;
+  test::write_text(dir / "e.toml", "[experiment]\nmemory_pct = [5, 12.5]\n");
+  EXPECT_EQ(load_experiment(dir / "e.toml").memory_pct, (std::vector<double>{5, 12.5}));
+  test::write_text(dir / "f.toml", "[experiment]\nmemory_pct = [5, -1]\n");
+  try {
+    load_experiment(dir / "f.toml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("f.toml:2:18: each relative memory size must be"),
+              std::string::npos)
+        << e.what();
+  }
+  std::vector<uint64_t> mb;
+  std::vector<double> pct;
+  parse_memory_sizes("10%, 2000,4g,0.5%", &mb, &pct);
+  EXPECT_EQ(mb, (std::vector<uint64_t>{2000, 4096}));
+  EXPECT_EQ(pct, (std::vector<double>{10, 0.5}));
+  EXPECT_THROW(parse_memory_sizes("0%", &mb, &pct), ConfigError);
+  EXPECT_THROW(parse_memory_sizes("x%", &mb, &pct), ConfigError);
+  EXPECT_THROW(parse_memory_sizes("nan%", &mb, &pct), ConfigError);
+  EXPECT_EQ(resolve_memory_pct(10, 9760), 976u);
+  EXPECT_EQ(resolve_memory_pct(0.001, 100), 1u);  // never 0 MB
+}
+
+}  // namespace

@@ -252,7 +252,7 @@ Experiment build_experiment(const RunOptions& o) {
         if (!item.empty()) ex.policies.push_back(PolicyEntry{item, "", {}});
     }
   }
-  if (!o.memory.empty()) ex.memory_mb = parse_memory_list(o.memory);
+  if (!o.memory.empty()) parse_memory_sizes(o.memory, &ex.memory_mb, &ex.memory_pct);
   if (!o.seeds.empty()) ex.seeds = parse_seeds(o.seeds);
   if (!o.compat.empty()) ex.compat = o.compat == "faascache" ? Compat::faascache : Compat::none;
   if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
@@ -289,8 +289,10 @@ Experiment build_experiment(const RunOptions& o) {
 
   if (ex.traces.empty())
     throw ConfigError("no traces given: pass an experiment file or --trace PATH");
-  if (ex.memory_mb.empty())
-    throw ConfigError("no memory sizes given: use --memory 500,1000,2000 or memory_mb = [...]");
+  if (ex.memory_mb.empty() && ex.memory_pct.empty())
+    throw ConfigError(
+        "no memory sizes given: use --memory 500,1000,2000 (MB) or --memory 10%,50% (of the "
+        "trace's peak), or memory_mb = [...] / memory_pct = [...] in the file");
   return ex;
 }
 
@@ -392,7 +394,8 @@ void add_run_command(CLI::App& app) {
   run_cmd->add_option("-p,--policy", opts->policies,
                       "policy name or plugin file (repeatable, or comma-separated)");
   run_cmd->add_option("-m,--memory", opts->memory,
-                      "server memory sizes in MB, comma-separated (e.g. 500,1000,2000; 4g = 4096)");
+                      "server memory sizes, comma-separated: MB (500,1000; 4g = 4096 MB) or a "
+                      "percentage of each trace's unlimited-memory peak (10%,50%)");
   run_cmd->add_option(
       "--seeds", opts->seeds,
       "seeds for randomised policies: a count N (seeds 1..N) or a list (default 1)");

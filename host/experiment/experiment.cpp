@@ -129,6 +129,38 @@ PolicyEntry policy_entry(const fs::path& file, const fs::path& base, const toml:
 
 }  // namespace
 
+uint64_t resolve_memory_pct(double pct, uint64_t peak_mb) {
+  const double mb = std::round(static_cast<double>(peak_mb) * pct / 100.0);
+  return mb < 1 ? 1 : static_cast<uint64_t>(mb);
+}
+
+void parse_memory_sizes(const std::string& text, std::vector<uint64_t>* mb,
+                        std::vector<double>* pct) {
+  mb->clear();
+  pct->clear();
+  std::stringstream ss(text);
+  std::string item;
+  std::string absolute;
+  while (std::getline(ss, item, ',')) {
+    std::string t = item;
+    while (!t.empty() && t.front() == ' ') t.erase(t.begin());
+    while (!t.empty() && t.back() == ' ') t.pop_back();
+    if (!t.empty() && t.back() == '%') {
+      t.pop_back();
+      char* end = nullptr;
+      const double v = std::strtod(t.c_str(), &end);
+      if (t.empty() || *end != '\0' || !std::isfinite(v) || !(v > 0) || v > 1e6)
+        throw ConfigError("bad relative memory size '" + item +
+                          "' (expected a percentage of the trace's peak > 0, e.g. 25%)");
+      pct->push_back(v);
+    } else {
+      absolute += (absolute.empty() ? "" : ",") + item;
+    }
+  }
+  if (!absolute.empty()) *mb = parse_memory_list(absolute);
+  if (mb->empty() && pct->empty()) throw ConfigError("no memory sizes given");
+}
+
 std::vector<uint64_t> parse_memory_list(const std::string& text) {
   std::vector<uint64_t> out;
   std::stringstream ss(text);
@@ -178,8 +210,8 @@ Experiment load_experiment(const fs::path& file) {
     const toml::table* t = node->as_table();
     if (t == nullptr) fail(file, *node, "[experiment] must be a table");
     check_keys(file, *t, "experiment",
-               {"name", "traces", "memory_mb", "policies", "seeds", "compat", "jobs", "out",
-                "plugin_path"});
+               {"name", "traces", "memory_mb", "memory_pct", "policies", "seeds", "compat", "jobs",
+                "out", "plugin_path"});
     for (const auto& [key, value] : *t) {
       const std::string k(key.str());
       if (k == "name") {
@@ -192,6 +224,13 @@ Experiment load_experiment(const fs::path& file) {
       } else if (k == "memory_mb") {
         for (const toml::node& item : get_array(file, value, "memory_mb"))
           ex.memory_mb.push_back(get_positive_int(file, item, "each memory size (MB)"));
+      } else if (k == "memory_pct") {
+        for (const toml::node& item : get_array(file, value, "memory_pct")) {
+          const double v = get_number(file, item, "each relative memory size (percent)");
+          if (!std::isfinite(v) || !(v > 0) || v > 1e6)
+            fail(file, item, "each relative memory size must be a percentage > 0, e.g. 25");
+          ex.memory_pct.push_back(v);
+        }
       } else if (k == "policies") {
         for (const toml::node& item : get_array(file, value, "policies")) {
           const std::string key = "policy:" + std::to_string(ex.policies.size());

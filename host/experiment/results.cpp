@@ -91,9 +91,18 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
     out << (i ? ", " : "") << "{\"name\": " << json_string(r.traces[i]->name)
         << ", \"path\": " << json_string(i < ex.traces.size() ? ex.traces[i].string() : "")
         << ", \"functions\": " << r.traces[i]->functions.size()
-        << ", \"invocations\": " << r.traces[i]->invocation_count() << "}";
+        << ", \"invocations\": " << r.traces[i]->invocation_count()
+        << (i < r.trace_peak_mb.size() && r.trace_peak_mb[i] != 0
+                ? ", \"peak_memory_mb\": " + std::to_string(r.trace_peak_mb[i])
+                : std::string())
+        << "}";
   out << "],\n    \"memory_mb\": [";
   for (size_t i = 0; i < ex.memory_mb.size(); ++i) out << (i ? ", " : "") << ex.memory_mb[i];
+  if (!ex.memory_pct.empty()) {
+    out << "],\n    \"memory_pct\": [";
+    for (size_t i = 0; i < ex.memory_pct.size(); ++i)
+      out << (i ? ", " : "") << json_number(ex.memory_pct[i]);
+  }
   out << "],\n    \"policies\": [";
   for (size_t i = 0; i < r.variants.size(); ++i)
     out << (i ? ", " : "") << json_string(r.policy_name(i));
@@ -135,9 +144,11 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
     const CellMetrics& m = c.result.metrics;
     out << (first ? "" : ",\n") << "    {\"trace\": " << json_string(r.traces[c.cell.trace]->name)
         << ", \"policy\": " << json_string(r.policy_name(c.cell.policy))
-        << ", \"memory_mb\": " << c.cell.memory_mb << ", \"seed\": " << c.cell.seed
-        << ", \"invocations\": " << m.invocations << ", \"warm\": " << m.warm
-        << ", \"cold\": " << m.cold << ", \"dropped\": " << m.dropped
+        << ", \"memory_mb\": " << c.cell.memory_mb
+        << (c.cell.memory_pct > 0 ? ", \"memory_pct\": " + json_number(c.cell.memory_pct)
+                                  : std::string())
+        << ", \"seed\": " << c.cell.seed << ", \"invocations\": " << m.invocations
+        << ", \"warm\": " << m.warm << ", \"cold\": " << m.cold << ", \"dropped\": " << m.dropped
         << ", \"evictions\": " << m.evictions << ", \"expirations\": " << m.expirations
         << ", \"prewarms\": " << m.prewarms << ", \"prewarm_hits\": " << m.prewarm_hits
         << ", \"cold_pct\": " << json_number(m.cold_pct())
@@ -187,6 +198,9 @@ std::string format_ranking(const RunResults& r) {
     const Trace& trace = *r.traces[t];
     out << "\n== trace " << trace.name << ": " << trace.functions.size() << " functions, "
         << trace.invocation_count() << " invocations"
+        << (t < r.trace_peak_mb.size() && r.trace_peak_mb[t] != 0
+                ? ", unlimited-memory peak " + std::to_string(r.trace_peak_mb[t]) + " MB"
+                : std::string())
         << (r.experiment.compat == Compat::faascache ? ", compat faascache" : "") << "\n";
     const auto v = std::find_if(views.begin(), views.end(),
                                 [&](const TraceView& view) { return view.name == trace.name; });

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "keepwarm/loader/crash_report.hpp"
+#include "keepwarm/traces/formats.hpp"
 #include "keepwarm/util/io.hpp"
 
 namespace keepwarm {
@@ -124,17 +125,27 @@ std::vector<PolicyVariant> resolve_policies(const Experiment& ex, PluginRegistry
 }
 
 std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PolicyVariant>& variants,
-                            size_t trace_count) {
+                            size_t trace_count, const std::vector<uint64_t>& peak_mb) {
   std::vector<Cell> grid;
-  for (size_t t = 0; t < trace_count; ++t)
+  for (size_t t = 0; t < trace_count; ++t) {
+    std::vector<std::pair<uint64_t, double>> sizes;  // (MB, percent or 0)
+    for (uint64_t mem : ex.memory_mb) sizes.emplace_back(mem, 0.0);
+    for (double pct : ex.memory_pct) {
+      const uint64_t mb = t < peak_mb.size() ? resolve_memory_pct(pct, peak_mb[t]) : 0;
+      if (mb != 0 &&
+          std::any_of(sizes.begin(), sizes.end(), [&](const auto& s) { return s.first == mb; }))
+        continue;
+      sizes.emplace_back(mb, pct);
+    }
     for (size_t p = 0; p < variants.size(); ++p)
-      for (uint64_t mem : ex.memory_mb) {
+      for (const auto& [mem, pct] : sizes) {
         if (variants[p].plugin->randomised()) {
-          for (uint64_t seed : ex.seeds) grid.push_back(Cell{t, p, mem, seed});
+          for (uint64_t seed : ex.seeds) grid.push_back(Cell{t, p, mem, seed, pct});
         } else {
-          grid.push_back(Cell{t, p, mem, ex.seeds.front()});
+          grid.push_back(Cell{t, p, mem, ex.seeds.front(), pct});
         }
       }
+  }
   return grid;
 }
 
@@ -146,7 +157,7 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
   results.traces = std::move(traces);
   results.variants = std::move(variants);
   for (const PolicyVariant& v : results.variants) results.plugins.push_back(v.plugin);
-  if (ex.memory_mb.empty()) throw ConfigError("no memory sizes given");
+  if (ex.memory_mb.empty() && ex.memory_pct.empty()) throw ConfigError("no memory sizes given");
   if (ex.seeds.empty()) throw ConfigError("no seeds given");
 
   // Resolved parameters per variant (validated once, before any cell runs).
@@ -161,7 +172,13 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
     for (size_t t = 0; t < results.traces.size(); ++t)
       lookahead[t].arrivals = results.traces[t]->arrivals_by_function();
 
-  const std::vector<Cell> grid = make_grid(ex, results.variants, results.traces.size());
+  // Relative memory sizes need each trace's unlimited-memory peak.
+  results.trace_peak_mb.assign(results.traces.size(), 0);
+  if (!ex.memory_pct.empty())
+    for (size_t t = 0; t < results.traces.size(); ++t)
+      results.trace_peak_mb[t] = summarize_trace(*results.traces[t], 0).peak_container_memory_mb;
+  const std::vector<Cell> grid =
+      make_grid(ex, results.variants, results.traces.size(), results.trace_peak_mb);
   if (observer != nullptr && grid.size() != 1)
     throw ConfigError("an event log needs a grid of exactly one cell; this one has " +
                       std::to_string(grid.size()));

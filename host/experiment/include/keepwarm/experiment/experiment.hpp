@@ -35,7 +35,10 @@ struct Experiment {
   std::string name = "experiment";
   std::filesystem::path source;               // the TOML file, if any
   std::vector<std::filesystem::path> traces;  // resolved paths
-  std::vector<uint64_t> memory_mb;
+  std::vector<uint64_t> memory_mb;            // absolute sizes
+  // Sizes relative to each trace's unlimited-memory peak (`trace info`), in percent: resolved
+  // per trace to max(1, round(peak x pct / 100)) MB, after the absolute ones.
+  std::vector<double> memory_pct;
   std::vector<PolicyEntry> policies;
   std::vector<uint64_t> seeds{1};  // for randomised policies; deterministic ones use seeds[0]
   Compat compat = Compat::none;
@@ -59,5 +62,10 @@ Experiment load_experiment(const std::filesystem::path& file);
 
 // Parses "500,1000,2000" (also accepts "1g"/"1.5g" for GB). Throws ConfigError.
 std::vector<uint64_t> parse_memory_list(const std::string& text);
+// Parses a list that may also hold sizes relative to the trace's peak: "10%,25%,2000,4g".
+void parse_memory_sizes(const std::string& text, std::vector<uint64_t>* mb,
+                        std::vector<double>* pct);
+// A relative size resolved against a trace's unlimited-memory peak.
+uint64_t resolve_memory_pct(double pct, uint64_t peak_mb);
 
 }  // namespace keepwarm

@@ -34,6 +34,7 @@ struct Cell {
   size_t policy = 0;  // index into RunResults::variants (and ::plugins)
   uint64_t memory_mb = 0;
   uint64_t seed = 0;
+  double memory_pct = 0;  // > 0: memory_mb is this percentage of the trace's peak (memory_pct)
 };
 
 struct CellOutcome {
@@ -50,6 +51,8 @@ struct RunResults {
   std::vector<PluginPtr> plugins;       // variants[i].plugin, for convenience
   const std::string& policy_name(size_t i) const { return variants[i].name; }
   std::vector<CellOutcome> cells;  // grid order: trace, policy, memory, seed
+  // Per trace, its unlimited-memory peak (MB) when the experiment has relative sizes, else 0.
+  std::vector<uint64_t> trace_peak_mb;
   size_t failed() const;
 };
 
@@ -61,9 +64,12 @@ struct RunResults {
 // where it can; two variants with one name are an error ("give one a label").
 std::vector<PolicyVariant> resolve_policies(const Experiment& ex, PluginRegistry& registry);
 
-// The grid in canonical order. Deterministic policies run once, with the first seed.
+// The grid in canonical order. Deterministic policies run once, with the first seed. Memory
+// sizes per trace: the absolute ones, then the relative ones resolved against peak_mb[trace]
+// (a size already in the list is not repeated); without peak_mb, relative sizes resolve to 0
+// (enough to count cells).
 std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PolicyVariant>& variants,
-                            size_t trace_count);
+                            size_t trace_count, const std::vector<uint64_t>& peak_mb = {});
 
 // Called after each finished cell with (done, total); from worker threads, serialised.
 using ProgressFn = std::function<void(size_t done, size_t total)>;
