@@ -237,7 +237,7 @@ Experiment build_experiment(const RunOptions& o) {
   // Flags override the file.
   if (!o.traces.empty()) {
     ex.traces.clear();
-    for (const std::string& t : o.traces) ex.traces.emplace_back(t);
+    for (const std::string& t : o.traces) ex.traces.push_back(find_trace(t));
   }
   // A value from a flag has no place in the file: its origin (experiment.hpp) goes, so that
   // errors about it do not point at a file line.
@@ -390,7 +390,12 @@ void add_run_command(CLI::App& app) {
                    "experiment TOML file (docs/experiments.md)")
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
-  run_cmd->add_option("-t,--trace", opts->traces, "trace to replay (repeatable)");
+  run_cmd
+      ->add_option("-t,--trace", opts->traces,
+                   "trace to replay, a path or the name of a trace on the trace search path "
+                   "(KEEPWARM_TRACE_PATH, then the shipped traces: sample, azure-small); "
+                   "repeatable")
+      ->type_name("TRACE");
   run_cmd->add_option("-p,--policy", opts->policies,
                       "policy name or plugin file (repeatable, or comma-separated)");
   run_cmd->add_option("-m,--memory", opts->memory,

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "keepwarm/traces/trace.hpp"
 #include "keepwarm/util/io.hpp"
 
 namespace keepwarm {
@@ -218,8 +219,19 @@ Experiment load_experiment(const fs::path& file) {
         ex.name = get_string(file, value, "name");
       } else if (k == "traces") {
         for (const toml::node& item : get_array(file, value, "traces")) {
-          const fs::path p = get_string(file, item, "each trace");
-          ex.traces.push_back(p.is_absolute() ? p : (base / p).lexically_normal());
+          const std::string ref = get_string(file, item, "each trace");
+          const fs::path p(ref);
+          fs::path resolved = p.is_absolute() ? p : (base / p).lexically_normal();
+          // A bare name that is not beside the file: a trace on the trace search path.
+          std::error_code ec;
+          if (!fs::exists(resolved, ec) && ref.find('/') == std::string::npos) {
+            try {
+              resolved = find_trace(ref);
+            } catch (const TraceError&) {
+              // Not there either: loading the trace reports the path beside the file.
+            }
+          }
+          ex.traces.push_back(resolved);
         }
       } else if (k == "memory_mb") {
         for (const toml::node& item : get_array(file, value, "memory_mb"))
