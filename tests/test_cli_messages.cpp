@@ -135,3 +135,20 @@ TEST(CliMessages, AFlagOnlyRunWritesToADirectoryNamedAfterItsSettings) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliMessages, HelpShowsNoInternalTypeNames) {
+  for (const char* cmd :
+       {"run", "report", "plugins", "trace info", "trace convert", "trace import-azure",
+        "trace generate mix", "trace generate azure", "new-policy"}) {
+    const auto r = test::run_keepwarm(std::string(cmd) + " --help");
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    for (const char* internal : {" TEXT", "FLOAT", " INT", " UINT", ":FILE", ":DIR", "FILE:FILE"})
+      EXPECT_EQ(r.output.find(internal), std::string::npos)
+          << "keepwarm " << cmd << " --help shows '" << internal << "':\n"
+          << r.output;
+  }
+}
+
+}  // namespace

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "cli.hpp"
@@ -141,7 +142,7 @@ CLI::Validator whole_number(uint64_t min, uint64_t max) {
         if (v < min || v > max) return "'" + value + "' is out of range (" + range + ")";
         return "";
       },
-      "UINT");
+      "");
 }
 
 CLI::Validator real_number(double min) {
@@ -154,7 +155,39 @@ CLI::Validator real_number(double min) {
         if (v < min) return "'" + value + "' must be >= " + format_number(min);
         return "";
       },
-      "NUMBER");
+      "");
+}
+
+void tidy_help(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options([](const CLI::Option*) { return true; })) {
+    if (opt->get_type_size_max() == 0) continue;  // a flag
+    // get_type_name() is the C++ type, then ":" and each validator's description.
+    const std::string full = opt->get_type_name();
+    std::string type = full.substr(0, full.find(':'));
+    if (opt->get_positional() && opt->get_lnames().empty() && opt->get_snames().empty()) {
+      // A positional's name says what it is ("IN", "DIR"): nothing after it.
+      type.clear();
+      for (int i = 0;; ++i) {
+        try {
+          opt->get_validator(i)->description("");
+        } catch (const CLI::OptionNotFound&) {
+          break;
+        }
+      }
+    } else if (full.size() > type.size() &&
+               (full.substr(type.size()) == ":FILE" || full.substr(type.size()) == ":DIR")) {
+      // An existing file or directory: say just that.
+      type = full.substr(type.size() + 1);
+      opt->get_validator(0)->description("");
+    } else {
+      // CLI11's C++ type names mean nothing to a user.
+      if (type == "TEXT") type = "VALUE";
+      if (type == "UINT" || type == "INT") type = "N";
+      if (type == "FLOAT") type = "X";
+    }
+    opt->type_name(type);
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) tidy_help(*sub);
 }
 
 }  // namespace keepwarm::cli

@@ -26,6 +26,10 @@ ArgumentCheck check_arguments(CLI::App& app, int argc, char** argv);
 // The candidate closest to word if it is close enough to be a typo, else "".
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
+// Help text without CLI11's internal type names: positionals show their name only, and
+// TEXT / INT / UINT / FLOAT read VALUE / N / N / X. Run after every command is added.
+void tidy_help(CLI::App& app);
+
 // Validators with short messages for numeric options ("--jobs: 'abc' is not a whole number").
 CLI::Validator whole_number(uint64_t min, uint64_t max);
 CLI::Validator real_number(double min);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "Print the version and exit")->callback([] {
     std::cout << KEEPWARM_VERSION << "\n";
   });
+  keepwarm::cli::tidy_help(app);
   if (argc <= 1) {  // no command: show what there is
     std::cout << app.help();
     return 1;

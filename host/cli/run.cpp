@@ -388,8 +388,7 @@ void add_run_command(CLI::App& app) {
   run_cmd
       ->add_option("EXPERIMENT", opts->experiment_file,
                    "experiment TOML file (docs/experiments.md)")
-      ->check(CLI::ExistingFile)
-      ->type_name("FILE");
+      ->check(CLI::Validator(CLI::ExistingFile).description(""));
   run_cmd
       ->add_option("-t,--trace", opts->traces,
                    "trace to replay, a path or the name of a trace on the trace search path "
@@ -407,7 +406,7 @@ void add_run_command(CLI::App& app) {
   run_cmd
       ->add_option("--compat", opts->compat,
                    "simulation mode: none (exact model) or faascache (reproduce FaasCache)")
-      ->check(CLI::IsMember({"none", "faascache"}));
+      ->check(CLI::Validator(CLI::IsMember({"none", "faascache"})).description(""));
   run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
       ->check(whole_number(0, 65536));
   run_cmd
@@ -426,11 +425,9 @@ void add_run_command(CLI::App& app) {
   run_cmd->add_option("--plugin-path", opts->plugin_paths,
                       "extra directory to search for policy plugins (repeatable; also "
                       "KEEPWARM_PLUGIN_PATH)");
-  run_cmd
-      ->add_option("-o,--out", opts->out,
-                   "output directory (default: results/<experiment name>; for a run given by "
-                   "flags alone, results/<its settings>)")
-      ->type_name("DIR");
+  run_cmd->add_option("-o,--out", opts->out,
+                      "output directory (default: results/<experiment name>; for a run given by "
+                      "flags alone, results/<its settings>)");
   run_cmd->add_flag("--force", opts->force,
                     "a run given by flags alone may replace the results of an earlier one with "
                     "the same settings");
@@ -441,6 +438,22 @@ void add_run_command(CLI::App& app) {
   run_cmd->add_option("--events", opts->events,
                       "write the event log of a single-cell run to this CSV file (arrivals with "
                       "their outcome, evictions, expiries, prewarms)");
+  // What each option takes, as --help shows it (not CLI11's internal type names).
+  for (const auto& [option, type] :
+       std::initializer_list<std::pair<const char*, const char*>>{{"EXPERIMENT", "FILE"},
+                                                                  {"--trace", "TRACE"},
+                                                                  {"--policy", "POLICY"},
+                                                                  {"--memory", "LIST"},
+                                                                  {"--seeds", "N|LIST"},
+                                                                  {"--compat", "MODE"},
+                                                                  {"--jobs", "N"},
+                                                                  {"--overhead-ms", "MS"},
+                                                                  {"--overhead-pct", "FRACTION"},
+                                                                  {"--param", "POLICY.NAME=VALUE"},
+                                                                  {"--plugin-path", "DIR"},
+                                                                  {"--out", "DIR"},
+                                                                  {"--events", "FILE"}})
+    run_cmd->get_option(option)->type_name(type);
   run_cmd->callback([opts] {
     try {
       set_exit_code(run(*opts));
