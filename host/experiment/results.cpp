@@ -184,7 +184,10 @@ std::string format_ranking(const RunResults& r) {
     const Trace& trace = *r.traces[t];
     out << "\n== trace " << trace.name << ": " << trace.functions.size() << " functions, "
         << trace.invocation_count() << " invocations"
-        << (r.experiment.compat == Compat::faascache ? ", compat faascache" : "") << "\n";
+        << (r.experiment.compat != Compat::none
+                ? std::string(", compat ") + compat_name(r.experiment.compat)
+                : std::string())
+        << "\n";
     const auto v = std::find_if(views.begin(), views.end(),
                                 [&](const TraceView& view) { return view.name == trace.name; });
     if (v == views.end()) continue;  // not reached: every trace has a view

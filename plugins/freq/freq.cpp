@@ -8,6 +8,7 @@ namespace {
 class Freq final : public keepwarm::PriorityPolicy<Freq> {
  public:
   static constexpr const char* kName = "freq";
+  static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::freq;
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Greedy-Dual frequency variant (FaasCache): evict lowest clock + frequency x (cold - warm)";
