@@ -7,8 +7,8 @@
 // (module heapq) compared by priority only. Which of several equal-priority containers is popped
 // first, and which idle container of a function a warm start takes (the first in the list's
 // array order), therefore depend on the exact sequence of heapq operations. PyHeap below is
-// that list: heappush, heappop, heapify (including the C module's cache-friendly order above
-// 2,500 entries) and list.remove, reimplemented from their documented algorithms.
+// that list: heappush, heappop, heapify and list.remove, reimplemented from their documented
+// algorithms.
 //
 // Pool follows runActivation step by step (docs/model.md, "faascache"):
 //  1. cleanup_finished: containers whose run ended become idle (HIST: a finished container of a
@@ -33,6 +33,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 namespace keepwarm {
@@ -62,13 +64,12 @@ class PyHeap {
     siftup(0);
     return top;
   }
+  // heapq.heapify: siftup of every node that has children, last first. (CPython's C module
+  // visits the nodes of lists above 2,500 entries in a cache-friendly order instead; since a
+  // siftup reads and writes only its node's subtree and every order runs a node after both its
+  // children, the result is the same list: tests/test_faascache_pool.cpp checks both sizes.)
   void heapify() {
-    const size_t n = v_.size();
-    if (n > 2500) {
-      cache_friendly_heapify();
-      return;
-    }
-    for (size_t i = n / 2; i-- > 0;) siftup(i);
+    for (size_t i = v_.size() / 2; i-- > 0;) siftup(i);
   }
   // list.remove(e): the first element equal to e. Returns false if absent.
   bool remove(const E& e) {
@@ -107,40 +108,24 @@ class PyHeap {
     v_[pos] = item;
     siftdown(start, pos);
   }
-  // The C heapify of lists longer than 2,500: the same siftups in an order that walks
-  // subtrees whole (each left-to-right run of nodes finishes its parents while they are hot).
-  void cache_friendly_heapify() {
-    const size_t m = v_.size() >> 1;  // first childless node
-    size_t top = 1, n = m + 1;
-    while (n > 1) {
-      n >>= 1;
-      top <<= 1;
-    }
-    const size_t leftmost = top - 1;  // leftmost node in the row of m
-    const size_t mhalf = m >> 1;
-    auto run = [this](size_t i) {
-      size_t j = i;
-      for (;;) {
-        siftup(j);
-        if ((j & 1) == 0) break;
-        j >>= 1;
-      }
-    };
-    for (size_t i = leftmost; i-- > mhalf;) run(i);
-    for (size_t i = m; i-- > leftmost;) run(i);
-  }
-
   std::vector<E> v_;
   Less less_;
 };
 
-// Which of the reference's calc_priority / purge rules applies.
-enum class Rule { lru, gd, freq, size, landlord, ttl, hist };
+// Which of the reference's calc_priority / purge rules applies. custom: a priority function of
+// the policy's own, priority(fn, clock, frequency), called where the reference calls
+// calc_priority (frequency = the sum of the clones' counts), with the LRU rules otherwise.
+enum class Rule { lru, gd, freq, size, landlord, ttl, hist, custom };
+using PriorityFn = std::function<double(kw_function_id fn, double clock, double frequency)>;
 
 class Pool {
  public:
-  Pool(const kw_host* raw, Rule rule)
-      : host_(raw), rule_(rule), heap_(ByPriority{&prio_}), by_fn_(host_.function_count()) {
+  Pool(const kw_host* raw, Rule rule, PriorityFn custom = {})
+      : host_(raw),
+        rule_(custom ? Rule::custom : rule),
+        custom_(std::move(custom)),
+        heap_(ByPriority{&prio_}),
+        by_fn_(host_.function_count()) {
     const uint32_t n = host_.function_count();
     freq_sum_.assign(n, 0);
     if (rule_ == Rule::hist) hist_.resize(n);
@@ -287,6 +272,8 @@ class Pool {
         return clock_ + freq / size;
       case Rule::landlord:
         return f.warm_ms;
+      case Rule::custom:
+        return custom_(fn_[slot], clock_, freq);
       case Rule::lru:
       case Rule::ttl:
       case Rule::hist:
@@ -442,6 +429,7 @@ class Pool {
 
   Host host_;
   Rule rule_;
+  PriorityFn custom_;
   double ttl_ms_ = 10 * 60 * 1000.0;
   double clock_ = 0;
   PyHeap<uint32_t, ByPriority> heap_;  // the reference's ContainerPool, of slots

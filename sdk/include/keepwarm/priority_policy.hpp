@@ -10,10 +10,12 @@
 //
 // In faascache compat mode (host().faascache_compat()) every hook goes to a
 // faascache::Pool (keepwarm/faascache_pool.hpp), the emulation of the FaasCache reference's
-// heap-ordered container list, with the rule Derived::kFaasCacheRule; priority() is then not
-// used. Otherwise each container keeps the priority computed when it last started; the
-// frequency of a function counts its invocations while it has at least one container alive and
-// is reset to 0 when its last container leaves memory.
+// heap-ordered container list, with the rule Derived::kFaasCacheRule (the reference's own
+// formula for the built-in policies) or, without that member, with Derived::priority(fn, clock,
+// frequency) computed where the reference computes its priorities. Otherwise each container keeps
+// the priority computed when it last started; the frequency of a function counts its invocations
+// while it has at least one container alive and is reset to 0 when its last container leaves
+// memory.
 //
 // Cost per event: O(log n) (n = idle containers); O(n) per invocation in compat mode.
 #ifndef KEEPWARM_PRIORITY_POLICY_HPP
@@ -34,7 +36,13 @@ class PriorityPolicy : public Policy {
  public:
   explicit PriorityPolicy(const kw_host* host) : Policy(host) {
     if (this->host().faascache_compat()) {
-      pool_ = std::make_unique<faascache::Pool>(host, Derived::kFaasCacheRule);
+      if constexpr (requires { Derived::kFaasCacheRule; })
+        pool_ = std::make_unique<faascache::Pool>(host, Derived::kFaasCacheRule);
+      else  // a policy of its own: its priority() in the reference's pool
+        pool_ = std::make_unique<faascache::Pool>(
+            host, faascache::Rule::custom, [this](kw_function_id fn, double clock, double freq) {
+              return derived().priority(fn, clock, freq);
+            });
       return;
     }
     const uint32_t n = this->host().function_count();
