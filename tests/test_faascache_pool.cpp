@@ -3,14 +3,19 @@
 // - keepwarm::faascache::PyHeap: heapq.heapify (both the plain order and the C module's
 //   cache-friendly order above 2,500 entries), heappop, heappush and list.remove on elements
 //   that compare by key only, so that the order of equal keys is the algorithm's;
-// - keepwarm::PythonRandom: random.seed(n), getrandbits(32) and choice.
+// - keepwarm::PythonRandom: random.seed(n), getrandbits(32) and choice;
+// and a PriorityPolicy written without kFaasCacheRule (as before SDK 1.1), whose own priority()
+// runs inside the reference's pool in compat mode.
 #include <gtest/gtest.h>
 
 #include <keepwarm/faascache_pool.hpp>
+#include <keepwarm/priority_policy.hpp>
 #include <keepwarm/python_random.hpp>
 
 #include <cstdint>
 #include <vector>
+
+#include "test_support.hpp"
 
 namespace {
 
@@ -103,6 +108,52 @@ TEST(FaasCachePool, PythonRandomDrawsWhatCPythonDraws) {
     keepwarm::PythonRandom r(c.seed);
     for (const uint32_t b : c.bits) EXPECT_EQ(r.getrandbits(32), b);
     for (int i = 0; i < 6; ++i) EXPECT_EQ(r.choice_index(sizes[i]), c.choices[i]);
+  }
+}
+
+// Policies of their own, with the formulas of lru and gd but no kFaasCacheRule: in compat mode
+// PriorityPolicy evaluates their priority() where the reference computes its priorities, so
+// they must make exactly the built-in lru's and gd's choices.
+class OwnLru final : public keepwarm::PriorityPolicy<OwnLru> {
+ public:
+  static constexpr const char* kName = "own-lru";
+  static constexpr const char* kVersion = "0";
+  static constexpr const char* kDescription = "lru without kFaasCacheRule";
+  using PriorityPolicy::PriorityPolicy;
+  double priority(kw_function_id, double, double) const noexcept { return host().now(); }
+};
+class OwnGd final : public keepwarm::PriorityPolicy<OwnGd> {
+ public:
+  static constexpr const char* kName = "own-gd";
+  static constexpr const char* kVersion = "0";
+  static constexpr const char* kDescription = "gd without kFaasCacheRule";
+  using PriorityPolicy::PriorityPolicy;
+  double priority(kw_function_id fn, double clock, double frequency) const {
+    const kw_function_info& f = host().function(fn);
+    return clock + frequency * ((f.cold_ms - f.warm_ms) / f.memory_mb);
+  }
+};
+
+TEST(FaasCachePool, OwnPriorityRunsInsideTheReferencesPool) {
+  using namespace keepwarm;
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t");
+  const Trace trace = load_trace(dir / "t");
+  const PluginPtr own_lru = Plugin::from_descriptor(descriptor_for<OwnLru>(), "test");
+  const PluginPtr own_gd = Plugin::from_descriptor(descriptor_for<OwnGd>(), "test");
+  for (const uint64_t memory : {300u, 600u, 1500u}) {
+    SCOPED_TRACE(std::to_string(memory) + " MB");
+    const CellMetrics a = test::run(trace, own_lru, memory, Compat::faascache).metrics;
+    const CellMetrics b = test::run(trace, test::builtin("lru"), memory, Compat::faascache).metrics;
+    EXPECT_GT(a.evictions, 0u);
+    EXPECT_EQ(a.cold, b.cold);
+    EXPECT_EQ(a.dropped, b.dropped);
+    EXPECT_EQ(a.evictions, b.evictions);
+    const CellMetrics c = test::run(trace, own_gd, memory, Compat::faascache).metrics;
+    const CellMetrics d = test::run(trace, test::builtin("gd"), memory, Compat::faascache).metrics;
+    EXPECT_EQ(c.cold, d.cold);
+    EXPECT_EQ(c.dropped, d.dropped);
+    EXPECT_EQ(c.evictions, d.evictions);
   }
 }
 
