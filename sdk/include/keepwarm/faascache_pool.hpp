@@ -174,6 +174,10 @@ class Pool {
     if (kind == KW_START_PREWARM) return;  // the pool prewarms with prewarm_now only
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     const double now = host_.now();
+    if (kind == KW_START_WARM && (chosen_ == kAbsent || ids_[chosen_] != c)) {
+      host_.report_error("faascache pool: the host reused a container the pool did not choose");
+      return;
+    }
     if (kind == KW_START_COLD) {
       add(slot, c, fn, now);  // AddToPool
       heap_.heapify();        // cache_miss
