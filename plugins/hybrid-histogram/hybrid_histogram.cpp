@@ -47,7 +47,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
  public:
   static constexpr const char* kName = "hybrid-histogram";
   static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::hist;
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "hybrid histogram keep-alive and prewarming (Serverless in the Wild, ATC 2020)";
   static constexpr const char* kAuthor = "keepwarm developers";

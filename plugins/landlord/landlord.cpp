@@ -25,7 +25,7 @@ namespace {
 class Landlord final : public keepwarm::Policy {
  public:
   static constexpr const char* kName = "landlord";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "Landlord: credit = cold - warm time on use; evictions charge rent proportional to memory";
   static constexpr const char* kAuthor = "keepwarm developers";

@@ -22,7 +22,7 @@ namespace {
 class Rand final : public keepwarm::Policy {
  public:
   static constexpr const char* kName = "rand";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "random: evict an idle container chosen uniformly at random (seeded)";
   static constexpr const char* kAuthor = "keepwarm developers";
