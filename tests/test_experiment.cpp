@@ -55,6 +55,28 @@ flag = true
   EXPECT_EQ(ex.params.at("ttl").at("flag"), (std::vector<std::string>{"true"}));
 }
 
+TEST(Experiment, CourseModeDefaultsOverheadsOnlyWhereNotGiven) {
+  test::TempDir dir;
+  test::write_text(dir / "a.toml", "[experiment]\ncompat = \"faascache-course\"\n");
+  Experiment a = load_experiment(dir / "a.toml");
+  EXPECT_EQ(a.compat, Compat::faascache_course);
+  apply_mode_defaults(a);
+  EXPECT_DOUBLE_EQ(a.overhead_ms, 3000);
+  EXPECT_DOUBLE_EQ(a.overhead_frac, 0.2);
+  test::write_text(dir / "b.toml",
+                   "[experiment]\ncompat = \"faascache-course\"\n[cold_start]\noverhead_pct = 0\n");
+  Experiment b = load_experiment(dir / "b.toml");
+  apply_mode_defaults(b);
+  EXPECT_DOUBLE_EQ(b.overhead_ms, 3000);
+  EXPECT_DOUBLE_EQ(b.overhead_frac, 0);
+  // Other modes keep 0 and 0.
+  test::write_text(dir / "c.toml", "[experiment]\ncompat = \"faascache\"\n");
+  Experiment c = load_experiment(dir / "c.toml");
+  apply_mode_defaults(c);
+  EXPECT_DOUBLE_EQ(c.overhead_ms, 0);
+  EXPECT_DOUBLE_EQ(c.overhead_frac, 0);
+}
+
 TEST(Experiment, SyntaxErrorHasFileLineAndColumn) {
   test::TempDir dir;
   test::write_text(dir / "bad.toml", "[experiment]\nname = \"x\"\nmemory_mb = [500,\n");

@@ -254,10 +254,19 @@ Experiment build_experiment(const RunOptions& o) {
   }
   if (!o.memory.empty()) parse_memory_sizes(o.memory, &ex.memory_mb, &ex.memory_pct);
   if (!o.seeds.empty()) ex.seeds = parse_seeds(o.seeds);
-  if (!o.compat.empty()) ex.compat = o.compat == "faascache" ? Compat::faascache : Compat::none;
+  if (!o.compat.empty())
+    ex.compat = o.compat == "faascache"          ? Compat::faascache
+                : o.compat == "faascache-course" ? Compat::faascache_course
+                                                 : Compat::none;
   if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
-  if (o.overhead_ms >= 0) ex.overhead_ms = o.overhead_ms;
-  if (o.overhead_pct >= 0) ex.overhead_frac = o.overhead_pct;
+  if (o.overhead_ms >= 0) {
+    ex.overhead_ms = o.overhead_ms;
+    ex.overhead_ms_given = true;
+  }
+  if (o.overhead_pct >= 0) {
+    ex.overhead_frac = o.overhead_pct;
+    ex.overhead_frac_given = true;
+  }
   for (const std::string& p : o.params) {
     const size_t dot = p.find('.');
     const size_t eq = p.find('=');
@@ -286,6 +295,7 @@ Experiment build_experiment(const RunOptions& o) {
                         "--force to replace them, or --out DIR to write elsewhere");
   }
   if (ex.out_dir.empty()) ex.out_dir = fs::path("results") / ex.name;
+  apply_mode_defaults(ex);
 
   if (ex.traces.empty())
     throw ConfigError("no traces given: pass an experiment file or --trace PATH");
@@ -405,17 +415,20 @@ void add_run_command(CLI::App& app) {
       "seeds for randomised policies: a count N (seeds 1..N) or a list (default 1)");
   run_cmd
       ->add_option("--compat", opts->compat,
-                   "simulation mode: none (exact model) or faascache (reproduce FaasCache)")
-      ->check(CLI::Validator(CLI::IsMember({"none", "faascache"})).description(""));
+                   "simulation mode: none (exact model), faascache (reproduce the FaasCache "
+                   "simulator) or faascache-course (its course skeleton)")
+      ->check(CLI::Validator(CLI::IsMember({"none", "faascache", "faascache-course"}))
+                  .description(""));
   run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
       ->check(whole_number(0, 65536));
   run_cmd
       ->add_option("--overhead-ms", opts->overhead_ms,
-                   "fixed time added to every cold start, ms (default 0)")
+                   "fixed time added to every cold start, ms (default 0; 3000 in faascache-course)")
       ->check(real_number(0));
   run_cmd
       ->add_option("--overhead-pct", opts->overhead_pct,
-                   "cold start overhead as a fraction of the cold time (0.2 = +20%; default 0)")
+                   "cold start overhead as a fraction of the cold time (0.2 = +20%; default 0; 0.2 "
+                   "in faascache-course)")
       ->check(real_number(0));
   run_cmd->add_option(
       "--param", opts->params,

@@ -189,6 +189,12 @@ std::vector<uint64_t> parse_memory_list(const std::string& text) {
   return out;
 }
 
+void apply_mode_defaults(Experiment& ex) {
+  if (ex.compat != Compat::faascache_course) return;
+  if (!ex.overhead_ms_given) ex.overhead_ms = 3000;
+  if (!ex.overhead_frac_given) ex.overhead_frac = 0.2;
+}
+
 Experiment load_experiment(const fs::path& file) {
   toml::table root;
   try {
@@ -270,8 +276,11 @@ Experiment load_experiment(const fs::path& file) {
           ex.compat = Compat::none;
         else if (c == "faascache")
           ex.compat = Compat::faascache;
+        else if (c == "faascache-course")
+          ex.compat = Compat::faascache_course;
         else
-          fail(file, value, "compat must be \"none\" or \"faascache\", not \"" + c + "\"");
+          fail(file, value,
+               "compat must be \"none\", \"faascache\" or \"faascache-course\", not \"" + c + "\"");
       } else if (k == "jobs") {
         const auto* i = value.as_integer();
         if (i == nullptr || i->get() < 0) fail(file, value, "jobs must be an integer >= 0");
@@ -294,10 +303,12 @@ Experiment load_experiment(const fs::path& file) {
     check_keys(file, *t, "cold_start", {"overhead_ms", "overhead_pct"});
     if (const toml::node* v = t->get("overhead_ms")) {
       ex.overhead_ms = get_number(file, *v, "overhead_ms");
+      ex.overhead_ms_given = true;
       if (!(ex.overhead_ms >= 0)) fail(file, *v, "overhead_ms must be >= 0");
     }
     if (const toml::node* v = t->get("overhead_pct")) {
       ex.overhead_frac = get_number(file, *v, "overhead_pct");
+      ex.overhead_frac_given = true;
       if (!(ex.overhead_frac >= 0))
         fail(file, *v, "overhead_pct must be >= 0 (a fraction: 0.2 adds 20% of the cold time)");
     }

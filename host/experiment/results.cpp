@@ -201,7 +201,10 @@ std::string format_ranking(const RunResults& r) {
         << (t < r.trace_peak_mb.size() && r.trace_peak_mb[t] != 0
                 ? ", unlimited-memory peak " + std::to_string(r.trace_peak_mb[t]) + " MB"
                 : std::string())
-        << (r.experiment.compat == Compat::faascache ? ", compat faascache" : "") << "\n";
+        << (r.experiment.compat != Compat::none
+                ? std::string(", compat ") + compat_name(r.experiment.compat)
+                : std::string())
+        << "\n";
     const auto v = std::find_if(views.begin(), views.end(),
                                 [&](const TraceView& view) { return view.name == trace.name; });
     if (v == views.end()) continue;  // not reached: every trace has a view

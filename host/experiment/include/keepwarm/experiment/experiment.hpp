@@ -45,6 +45,10 @@ struct Experiment {
   unsigned jobs = 0;  // 0 = all cores
   double overhead_ms = 0;
   double overhead_frac = 0;
+  // Whether the two were given (file or flag); if not, faascache-course mode uses the course
+  // skeleton's 3000 ms and 0.2 (apply_mode_defaults).
+  bool overhead_ms_given = false;
+  bool overhead_frac_given = false;
   // [policy.<name>] tables and --param: plugin name -> parameter -> values (several = a sweep).
   // They apply to every entry of that plugin; an entry's own parameters take precedence.
   std::map<std::string, std::map<std::string, std::vector<std::string>>> params;
@@ -59,6 +63,10 @@ struct Experiment {
 // Parses an experiment file. Relative paths resolve against the file's directory. Throws
 // ConfigError with file:line:column for syntax errors, unknown keys, wrong types.
 Experiment load_experiment(const std::filesystem::path& file);
+
+// Fills what the simulation mode implies and the user did not give: in faascache-course mode
+// the cold start overheads are 3000 ms and 0.2 (the course skeleton's) unless given.
+void apply_mode_defaults(Experiment& ex);
 
 // Parses "500,1000,2000" (also accepts "1g"/"1.5g" for GB). Throws ConfigError.
 std::vector<uint64_t> parse_memory_list(const std::string& text);
