@@ -235,13 +235,17 @@ std::string format_ranking(const RunResults& r) {
     if (v == views.end()) continue;  // not reached: every trace has a view
     const Ranking ranking = rank_policies(*v);
     baseline = ranking.baseline;
+    // The policy column fits the longest name (variants such as ttl[keepalive_min=20]).
+    size_t name_w = 20;
+    for (const std::string& p : v->policies)
+      name_w = std::max(name_w, p.size() + (v->seeds.at(p) > 1 ? 12 : 0) + 2);
     const std::string vs = "vs " + ranking.baseline;
     for (const MemoryRanking& level : ranking.per_memory) {
       out << "\n  memory " << level.memory_mb << " MB\n";
       bool seeds = false;
       for (const MemoryRanking::Row& row : level.rows)
         seeds = seeds || v->mean.at({row.policy, level.memory_mb}).runs > 1;
-      out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false);
+      out << "    " << pad("rank", 6) << pad("policy", name_w) << pad("cold+dropped", 14, false);
       if (seeds) out << pad("sd", 8, false) << pad("\u00b195% CI", 11, false);
       out << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
           << pad("cold %", 9, false) << pad(vs, 11, false);
@@ -252,7 +256,7 @@ std::string format_ranking(const RunResults& r) {
         const PolicyMean& m = v->mean.at({p, level.memory_mb});
         const std::string name = p + (m.runs > 1 ? " (" + std::to_string(m.runs) + " seeds)" : "");
         any_seeds = any_seeds || m.runs > 1;
-        out << "    " << pad(std::to_string(row.rank), 6) << pad(name, 20)
+        out << "    " << pad(std::to_string(row.rank), 6) << pad(name, name_w)
             << pad(format_count(m.misses()), 14, false);
         if (seeds) {
           // "\u00b1" is two bytes, one column: pad the CI one wider.
@@ -271,11 +275,11 @@ std::string format_ranking(const RunResults& r) {
     out << "\n  overall over " << v->memory.size()
         << " memory sizes: by score = geometric mean of (cold+dropped + 1) / (" << ranking.baseline
         << "'s + 1)\n";
-    out << "    " << pad("rank", 6) << pad("policy", 20) << pad("score", 8, false)
+    out << "    " << pad("rank", 6) << pad("policy", name_w) << pad("score", 8, false)
         << pad(vs, 11, false) << pad("cold+dropped", 14, false) << pad("evictions", 11, false)
         << pad("mean rank", 11, false) << "\n";
     for (const OverallRanking& row : ranking.overall) {
-      out << "    " << pad(std::to_string(row.rank), 6) << pad(row.policy, 20)
+      out << "    " << pad(std::to_string(row.rank), 6) << pad(row.policy, name_w)
           << pad(std::isnan(row.score) ? "-" : format_fixed(row.score, 3), 8, false)
           << pad(row.vs_baseline, 11, false) << pad(format_count(row.misses), 14, false)
           << pad(format_count(row.evictions), 11, false)

@@ -187,6 +187,8 @@ Ranking rank_policies(const TraceView& v) {
   ranking.baseline = v.baseline;
   std::map<std::string, double> total_misses, total_evictions, rank_sum, log_ratio_sum;
   std::map<std::string, size_t> levels, scored;
+  std::map<std::string, size_t> position;  // in v.policies: the order of ties
+  for (size_t i = 0; i < v.policies.size(); ++i) position[v.policies[i]] = i;
   for (uint64_t mem : v.memory) {
     std::vector<std::string> order;
     for (const std::string& p : v.policies)
@@ -201,7 +203,7 @@ Ranking rank_policies(const TraceView& v) {
       const PolicyMean& y = v.mean.at({b, mem});
       if (x.misses() != y.misses()) return x.misses() < y.misses();
       if (x.evictions != y.evictions) return x.evictions < y.evictions;
-      return a < b;
+      return position.at(a) < position.at(b);  // ties: experiment order
     });
     const std::vector<size_t> ranks = competition_ranks(
         order.size(), [&](size_t i, size_t j) { return same(order[i], order[j]); });
@@ -258,7 +260,7 @@ Ranking rank_policies(const TraceView& v) {
   std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
     if (key_less(a, b)) return true;
     if (key_less(b, a)) return false;
-    return a < b;
+    return position.at(a) < position.at(b);
   });
   const std::vector<size_t> ranks = competition_ranks(order.size(), [&](size_t i, size_t j) {
     return !key_less(order[i], order[j]) && !key_less(order[j], order[i]);

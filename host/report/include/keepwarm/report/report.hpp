@@ -124,9 +124,9 @@ std::vector<TraceView> build_views(const ReportData& data);
 // A trace's ranking (docs/results.md#ranking).
 //
 // Per memory size: policies sorted by cold+dropped, then evictions (means over seeds); policies
-// equal in both share a rank (competition ranking: 1, 2, 2, 4), listed by name. change is
-// cold+dropped relative to the baseline's (-0.25 = 25% fewer; NaN when the baseline has no
-// result there or has 0 while the policy has some); vs_baseline is it as text ("-25.0%", "=",
+// equal in both share a rank (competition ranking: 1, 2, 2, 4), listed in view.policies order.
+// change is cold+dropped relative to the baseline's (-0.25 = 25% fewer; NaN when the baseline has
+// no result there or has 0 while the policy has some); vs_baseline is it as text ("-25.0%", "=",
 // "n/a", or "-").
 //
 // Overall: the score is the geometric mean, over the memory sizes where both the policy and
@@ -201,10 +201,10 @@ struct ReportOptions {
 std::vector<RenderedFile> render_report(const ReportData& data, const ReportOptions& options = {});
 
 // Renders and writes every file atomically into dir: summary.csv, the plots and report.html;
-// returns the paths of the SVG plots and report.html (last), relative to dir. With options.raster and rsvg-convert on PATH, each plot is
-// also converted to PNG (2x, 1440 px wide) and PDF beside it (not in the returned list); notes,
-// when given, receives a line saying which were written or why not. A failing rsvg-convert
-// costs the copies (the note and report.html say why), not the run.
+// returns the paths of the SVG plots and report.html (last), relative to dir. With options.raster
+// and rsvg-convert on PATH, each plot is also converted to PNG (2x, 1440 px wide) and PDF beside it
+// (not in the returned list); notes, when given, receives a line saying which were written or why
+// not. A failing rsvg-convert costs the copies (the note and report.html say why), not the run.
 std::vector<std::string> write_report(const ReportData& data, const std::filesystem::path& dir,
                                       const ReportOptions& options = {},
                                       std::vector<std::string>* notes = nullptr);
