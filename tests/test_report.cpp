@@ -540,8 +540,12 @@ TEST_F(Report, ReportCommandReproducesTheFilesByteForByte) {
     fs::copy_file(out() / f, copy / f);
   run_ok("report " + copy.string());
   std::vector<std::string> files{"report.html", "summary.csv"};
-  for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"})
+  for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"}) {
     files.push_back(std::string("plots/t-") + kind + ".svg");
+    if (!find_rsvg_convert().empty())  // PNG and PDF are reproducible too
+      for (const char* ext : {".png", ".pdf"})
+        files.push_back(std::string("plots/t-") + kind + ext);
+  }
   for (const std::string& f : files) {
     ASSERT_TRUE(fs::exists(copy / f)) << f;
     EXPECT_TRUE(test::read_text(out() / f) == test::read_text(copy / f)) << f << " differs";
