@@ -428,8 +428,8 @@ void add_run_command(CLI::App& app) {
       ->add_option("--compat", opts->compat,
                    "simulation mode: none (exact model), faascache (reproduce the FaasCache "
                    "simulator) or faascache-course (its course skeleton)")
-      ->check(CLI::Validator(CLI::IsMember({"none", "faascache", "faascache-course"}))
-                  .description(""));
+      ->check(
+          CLI::Validator(CLI::IsMember({"none", "faascache", "faascache-course"})).description(""));
   run_cmd->add_option("--baseline", opts->baseline,
                       "policy the rankings compare with (default rand when it runs, else the "
                       "first policy)");
