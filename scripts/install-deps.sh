@@ -9,6 +9,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3  # only for the fidelity cross-check tests/model/check_rand_model.py
+  librsvg2-bin  # rsvg-convert: PNG and PDF copies of the plots (optional at run time)
 )
 
 missing=()

@@ -3,6 +3,7 @@
 // ranking. With --events, the event log of a single cell.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -40,6 +41,7 @@ struct RunOptions {
   std::string memory;
   std::string seeds;
   std::string compat;
+  std::string baseline;
   int jobs = -1;
   double overhead_ms = -1;
   double overhead_pct = -1;
@@ -258,6 +260,7 @@ Experiment build_experiment(const RunOptions& o) {
     ex.compat = o.compat == "faascache"          ? Compat::faascache
                 : o.compat == "faascache-course" ? Compat::faascache_course
                                                  : Compat::none;
+  if (!o.baseline.empty()) ex.baseline = o.baseline;
   if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
   if (o.overhead_ms >= 0) {
     ex.overhead_ms = o.overhead_ms;
@@ -310,6 +313,14 @@ int run(const RunOptions& o) {
   const Experiment ex = build_experiment(o);
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
+  if (!ex.baseline.empty() &&
+      std::none_of(variants.begin(), variants.end(),
+                   [&](const PolicyVariant& v) { return v.name == ex.baseline; })) {
+    std::string names;
+    for (const PolicyVariant& v : variants) names += (names.empty() ? "" : ", ") + v.name;
+    throw ConfigError("--baseline '" + ex.baseline + "' is not one of the policies run (" + names +
+                      ")");
+  }
 
   // --events: one cell only, refused before any trace is loaded.
   if (!o.events.empty()) {
@@ -417,8 +428,11 @@ void add_run_command(CLI::App& app) {
       ->add_option("--compat", opts->compat,
                    "simulation mode: none (exact model), faascache (reproduce the FaasCache "
                    "simulator) or faascache-course (its course skeleton)")
-      ->check(CLI::Validator(CLI::IsMember({"none", "faascache", "faascache-course"}))
-                  .description(""));
+      ->check(
+          CLI::Validator(CLI::IsMember({"none", "faascache", "faascache-course"})).description(""));
+  run_cmd->add_option("--baseline", opts->baseline,
+                      "policy the rankings compare with (default rand when it runs, else the "
+                      "first policy)");
   run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
       ->check(whole_number(0, 65536));
   run_cmd
