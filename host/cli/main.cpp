@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   keepwarm::cli::add_report_command(app);
   keepwarm::cli::add_trace_commands(app);
   keepwarm::cli::add_new_policy_command(app);
+  keepwarm::cli::add_bound_command(app);
   if (argc <= 1) {  // no command: show what there is
     std::cout << app.help();
     return 1;
