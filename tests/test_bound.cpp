@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "keepwarm/bound/bound.hpp"
+#include "keepwarm/report/report.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;
@@ -309,6 +310,93 @@ TEST(Bound, NoBuiltinPolicyBeatsItOn20c) {
   if (ref.empty() || !std::filesystem::exists(ref / "20-c.pckl"))
     GTEST_SKIP() << "../shared/reference/20-c.pckl is absent";
   check_policies(load_trace(ref / "20-c.pckl"), {500, 800, 1000, 2000, 4000, 8000, 16000});
+}
+
+}  // namespace
+
+// ---- the commands -------------------------------------------------------------------------
+namespace {
+
+TEST(BoundCli, BoundCommandWritesBoundCsv) {
+  test::TempDir dir;
+  const std::string trace = std::string(KEEPWARM_SOURCE_DIR) + "/traces/sample";
+  const test::CommandResult r = test::run_keepwarm("bound --trace " + trace +
+                                                   " --memory 2000,8000 -o " + dir.path().string());
+  if (!bound::solver_available()) {
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.output.find("without the min-cost flow solver"), std::string::npos) << r.output;
+    return;
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string csv = test::read_text(dir / "bound.csv");
+  EXPECT_EQ(csv.rfind("trace,memory_mb,invocations,lower_bound,compulsory,method,wall_s", 0), 0u);
+  // The same numbers as the library.
+  const Trace t = load_trace(trace);
+  const bound::Relaxation relax = bound::build_relaxation(t);
+  for (const uint64_t m : {2000u, 8000u}) {
+    const bound::BoundResult b = bound::solve(relax, m);
+    EXPECT_NE(csv.find("sample," + std::to_string(m) + "," + std::to_string(t.invocation_count()) +
+                       "," + std::to_string(b.lower_bound) + "," + std::to_string(b.compulsory) +
+                       ",flow+lagrange,"),
+              std::string::npos)
+        << csv;
+  }
+}
+
+TEST(BoundCli, RunWithBoundAddsAReferenceLineNotAPolicy) {
+  if (!bound::solver_available()) GTEST_SKIP() << "built without LEMON: no bound";
+  test::TempDir dir;
+  const std::string trace = std::string(KEEPWARM_SOURCE_DIR) + "/traces/sample";
+  const test::CommandResult r = test::run_keepwarm(
+      "run --trace " + trace + " --policy rand,lru --memory 2000,4000 --bound --reproducible -o " +
+      dir.path().string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("lower bound"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("gap closed"), std::string::npos) << r.output;
+  ASSERT_TRUE(std::filesystem::exists(dir / "bound.csv"));
+  // Not a cell: results.csv names only the policies.
+  EXPECT_EQ(test::read_text(dir / "results.csv").find("bound"), std::string::npos);
+  const ReportData data = read_report_data(dir.path());
+  ASSERT_EQ(data.bounds.size(), 2u);
+  const std::vector<TraceView> views = build_views(data);
+  ASSERT_EQ(views.size(), 1u);
+  EXPECT_EQ(views[0].bound.size(), 2u);
+  const std::string html = test::read_text(dir / "report.html");
+  EXPECT_NE(html.find("lower bound"), std::string::npos);
+  EXPECT_NE(html.find("gap closed"), std::string::npos);
+  // `keepwarm report` renders the same report from the files, bound included.
+  ASSERT_EQ(test::run_keepwarm("report " + dir.path().string()).exit_code, 0);
+  EXPECT_EQ(test::read_text(dir / "report.html"), html);
+  // bound = true in an experiment file does the same.
+  test::write_text(dir / "e.toml", "[experiment]\ntraces = [\"" + trace +
+                                       "\"]\npolicies = [\"lru\"]\nmemory_mb = [4000]\nbound = "
+                                       "true\nout = \"" +
+                                       (dir / "out").string() + "\"\n");
+  const test::CommandResult e = test::run_keepwarm("run " + (dir / "e.toml").string());
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "bound.csv"));
+  test::write_text(dir / "bad.toml", "[experiment]\nbound = 3\n");
+  const test::CommandResult bad = test::run_keepwarm("run " + (dir / "bad.toml").string());
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("bound must be true or false"), std::string::npos) << bad.output;
+}
+
+TEST(BoundCli, RunRefusesTheBoundInCompatMode) {
+  const std::string trace = std::string(KEEPWARM_SOURCE_DIR) + "/traces/sample";
+  test::TempDir dir;
+  const test::CommandResult r = test::run_keepwarm("run --trace " + trace +
+                                                   " --policy lru --memory 2000 --bound --compat "
+                                                   "faascache -o " +
+                                                   dir.path().string());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("default model"), std::string::npos) << r.output;
+}
+
+TEST(BoundCli, GapClosed) {
+  EXPECT_EQ(gap_closed(100, 100, 20), "0.0%");
+  EXPECT_EQ(gap_closed(100, 20, 20), "100.0%");
+  EXPECT_EQ(gap_closed(100, 60, 20), "50.0%");
+  EXPECT_EQ(gap_closed(20, 20, 20), "-");
 }
 
 }  // namespace

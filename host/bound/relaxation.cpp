@@ -4,7 +4,10 @@
 #include <cmath>
 #include <numeric>
 
+#include <sstream>
+
 #include "bound_internal.hpp"
+#include "keepwarm/util/io.hpp"
 
 namespace keepwarm::bound {
 
@@ -166,6 +169,20 @@ double lagrangian_bound(const Relaxation& relaxation, uint64_t memory_mb,
   const double v = detail::evaluate(relaxation, p, lambda, w);
   if (chosen != nullptr) *chosen = w.chosen;
   return v;
+}
+
+std::string csv_header() {
+  return "trace,memory_mb,invocations,lower_bound,compulsory,method,wall_s,oversized,bound,"
+         "flow_value,flow_bound,iterations\n";
+}
+
+std::string csv_row(const std::string& trace, const BoundResult& b, bool reproducible) {
+  std::ostringstream s;
+  s << csv_field(trace) << ',' << b.memory_mb << ',' << b.invocations << ',' << b.lower_bound << ','
+    << b.compulsory << ',' << b.method << ',' << format_fixed(reproducible ? 0.0 : b.wall_s, 3)
+    << ',' << b.oversized << ',' << format_fixed(b.bound, 3) << ',' << format_fixed(b.flow_value, 3)
+    << ',' << format_fixed(b.flow_bound, 3) << ',' << b.iterations << '\n';
+  return s.str();
 }
 
 }  // namespace keepwarm::bound

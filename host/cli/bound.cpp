@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "cli.hpp"
 #include "keepwarm/bound/bound.hpp"
@@ -27,20 +26,6 @@ struct BoundOptions {
   uint32_t window = 4000;
   uint32_t overlap = 2000;
 };
-
-std::string bound_csv_header() {
-  return "trace,memory_mb,invocations,lower_bound,compulsory,method,wall_s,oversized,bound,"
-         "flow_value,flow_bound,iterations\n";
-}
-
-std::string bound_csv_row(const std::string& trace, const bound::BoundResult& b) {
-  std::ostringstream s;
-  s << csv_field(trace) << ',' << b.memory_mb << ',' << b.invocations << ',' << b.lower_bound << ','
-    << b.compulsory << ',' << b.method << ',' << format_fixed(b.wall_s, 3) << ',' << b.oversized
-    << ',' << format_fixed(b.bound, 3) << ',' << format_fixed(b.flow_value, 3) << ','
-    << format_fixed(b.flow_bound, 3) << ',' << b.iterations << '\n';
-  return s.str();
-}
 
 }  // namespace
 
@@ -83,7 +68,7 @@ void add_bound_command(CLI::App& app) {
       opts.time_limit_s = o->time_limit_s;
       opts.window = o->window;
       opts.overlap = o->overlap;
-      std::string csv = bound_csv_header();
+      std::string csv = bound::csv_header();
       std::printf("%-16s %10s %12s %12s %12s %10s\n", "trace", "memory_mb", "invocations",
                   "lower_bound", "compulsory", "wall_s");
       for (const std::string& path : o->traces) {
@@ -92,7 +77,7 @@ void add_bound_command(CLI::App& app) {
             bound::build_relaxation(trace, o->overhead_ms, o->overhead_pct);
         for (const uint64_t m : memory) {
           const bound::BoundResult b = bound::solve(relax, m, opts);
-          csv += bound_csv_row(trace.name, b);
+          csv += bound::csv_row(trace.name, b);
           std::printf("%-16s %10llu %12llu %12llu %12llu %10.3f\n", trace.name.c_str(),
                       static_cast<unsigned long long>(m),
                       static_cast<unsigned long long>(b.invocations),

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli.hpp"
+#include "keepwarm/bound/bound.hpp"
 #include "keepwarm/experiment/event_log.hpp"
 #include "keepwarm/experiment/experiment.hpp"
 #include "keepwarm/experiment/results.hpp"
@@ -45,6 +46,7 @@ struct RunOptions {
   std::string out;
   bool reproducible = false;
   bool quiet = false;
+  bool bound = false;
   std::string events;
 };
 
@@ -227,6 +229,7 @@ Experiment build_experiment(const RunOptions& o) {
   }
   for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
   if (!o.out.empty()) ex.out_dir = o.out;
+  if (o.bound) ex.bound = true;
   if (ex.out_dir.empty()) ex.out_dir = fs::path("results") / ex.name;
 
   if (ex.traces.empty())
@@ -240,6 +243,15 @@ int run(const RunOptions& o) {
   const Experiment ex = build_experiment(o);
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PluginPtr> plugins = resolve_policies(ex, registry);
+
+  // --bound: the bound is for the default model and needs the solver; refused before running.
+  if (ex.bound && ex.compat != Compat::none)
+    throw ConfigError("--bound (bound = true) is for the default model, not compat " +
+                      std::string(compat_name(ex.compat)) + " (docs/bounds.md)");
+  if (ex.bound && !bound::solver_available())
+    throw ConfigError(
+        "--bound (bound = true): this keepwarm was built without the min-cost flow solver "
+        "(LEMON, Debian package liblemon-dev)");
 
   // --events: one cell only, refused before any trace is loaded.
   if (!o.events.empty()) {
@@ -289,12 +301,28 @@ int run(const RunOptions& o) {
   write_results(results, ex.out_dir, wo);
   partial.discard();  // everything it held is in results.csv now
   write_functions_csv(results, ex.out_dir);
+  // The lower bound (a reference line in the ranking and the report, never a cell).
+  std::vector<ReportBound> bounds;
+  if (ex.bound) {
+    std::string csv = bound::csv_header();
+    for (const auto& trace : results.traces) {
+      const bound::Relaxation relax =
+          bound::build_relaxation(*trace, ex.overhead_ms, ex.overhead_frac);
+      for (const uint64_t m : ex.memory_mb) {
+        const bound::BoundResult b = bound::solve(relax, m);
+        csv += bound::csv_row(trace->name, b, o.reproducible);
+        bounds.push_back({trace->name, m, b.lower_bound, b.compulsory});
+      }
+    }
+    write_file_atomic(ex.out_dir / "bound.csv", csv);
+  }
   // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
   // does, so both give the same bytes.
   const std::vector<std::string> rendered = write_report(read_report_data(ex.out_dir), ex.out_dir);
-  if (!o.quiet) std::cout << format_ranking(results);
-  std::cout << "\nwrote results.csv, results.json, functions.csv, report.html and "
-            << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
+  if (!o.quiet) std::cout << format_ranking(results, bounds);
+  std::cout << "\nwrote results.csv, results.json, functions.csv, "
+            << (ex.bound ? "bound.csv, " : "") << "report.html and " << rendered.size() - 1
+            << " plots to " << ex.out_dir.string() << " ("
             << results.cells.size() - results.failed() << " cells)\n";
   if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
   if (results.failed() > 0) {
@@ -356,6 +384,9 @@ void add_run_command(CLI::App& app) {
                       "KEEPWARM_PLUGIN_PATH)");
   run_cmd->add_option("-o,--out", opts->out,
                       "output directory (default results/<experiment name>)");
+  run_cmd->add_flag("--bound", opts->bound,
+                    "also compute the lower bound on misses no policy can beat (bound.csv; "
+                    "shown in the ranking and report as a reference line, docs/bounds.md)");
   run_cmd->add_flag("--reproducible", opts->reproducible,
                     "write wall_s as 0 so that result files compare byte for byte");
   run_cmd->add_flag("-q,--quiet", opts->quiet, "do not print the ranking or progress");

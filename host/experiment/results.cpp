@@ -176,9 +176,11 @@ std::string pad(const std::string& s, size_t width, bool left = true) {
 
 }  // namespace
 
-std::string format_ranking(const RunResults& r) {
+std::string format_ranking(const RunResults& r, const std::vector<ReportBound>& bounds) {
   // The ranking itself is report.html's (rank_policies), on the exact in-memory numbers.
-  const std::vector<TraceView> views = build_views(to_report_data(r));
+  ReportData data = to_report_data(r);
+  data.bounds = bounds;
+  const std::vector<TraceView> views = build_views(data);
   std::ostringstream out;
   for (size_t t = 0; t < r.traces.size(); ++t) {
     const Trace& trace = *r.traces[t];
@@ -189,11 +191,18 @@ std::string format_ranking(const RunResults& r) {
                                 [&](const TraceView& view) { return view.name == trace.name; });
     if (v == views.end()) continue;  // not reached: every trace has a view
     const Ranking ranking = rank_policies(*v);
+    const auto base = [&](uint64_t m) {
+      const auto it = v->mean.find({kBaselinePolicy, m});
+      return it == v->mean.end() ? -1.0 : it->second.misses();
+    };
     for (const MemoryRanking& level : ranking.per_memory) {
+      const auto b = v->bound.find(level.memory_mb);
+      const bool with_bound = b != v->bound.end() && base(level.memory_mb) >= 0;
       out << "\n  memory " << level.memory_mb << " MB\n";
       out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
           << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
-          << pad("cold %", 9, false) << pad("vs rand", 10, false) << "\n";
+          << pad("cold %", 9, false) << pad("vs rand", 10, false)
+          << (with_bound ? pad("gap closed", 12, false) : "") << "\n";
       for (size_t i = 0; i < level.rows.size(); ++i) {
         const std::string& p = level.rows[i].policy;
         const PolicyMean& m = v->mean.at({p, level.memory_mb});
@@ -202,20 +211,39 @@ std::string format_ranking(const RunResults& r) {
             << pad(format_count(m.misses()), 14, false) << pad(format_count(m.cold), 10, false)
             << pad(format_count(m.dropped), 10, false) << pad(format_count(m.evictions), 11, false)
             << pad(format_fixed(m.cold_pct, 2), 9, false)
-            << pad(level.rows[i].vs_baseline, 10, false) << "\n";
+            << pad(level.rows[i].vs_baseline, 10, false)
+            << (with_bound ? pad(gap_closed(base(level.memory_mb), m.misses(),
+                                            static_cast<double>(b->second)),
+                                 12, false)
+                           : "")
+            << "\n";
       }
+      if (b != v->bound.end())
+        out << "    " << pad("", 6) << pad("lower bound", 20)
+            << pad(format_count(static_cast<double>(b->second)), 14, false)
+            << "   (no policy can miss less; a reference, not a policy)\n";
     }
+    const bool all_bounds = !v->bound.empty() && v->bound.size() == v->memory.size();
+    double bound_sum = 0, base_sum = -1;
+    for (const auto& [m, lb] : v->bound) bound_sum += static_cast<double>(lb);
+    for (const OverallRanking& row : ranking.overall)
+      if (row.policy == kBaselinePolicy) base_sum = row.misses;
+    const bool overall_bound = all_bounds && base_sum >= 0;
     out << "\n  overall (summed over " << v->memory.size() << " memory sizes)\n";
     out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
         << pad("evictions", 11, false) << pad("mean rank", 11, false) << pad("vs rand", 10, false)
-        << "\n";
+        << (overall_bound ? pad("gap closed", 12, false) : "") << "\n";
     for (size_t i = 0; i < ranking.overall.size(); ++i) {
       const OverallRanking& row = ranking.overall[i];
       out << "    " << pad(std::to_string(i + 1), 6) << pad(row.policy, 20)
           << pad(format_count(row.misses), 14, false) << pad(format_count(row.evictions), 11, false)
           << pad(format_fixed(row.mean_rank, 2), 11, false) << pad(row.vs_baseline, 10, false)
+          << (overall_bound ? pad(gap_closed(base_sum, row.misses, bound_sum), 12, false) : "")
           << "\n";
     }
+    if (all_bounds)
+      out << "    " << pad("", 6) << pad("lower bound", 20)
+          << pad(format_count(bound_sum), 14, false) << "\n";
   }
   return out.str();
 }

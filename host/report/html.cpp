@@ -117,7 +117,7 @@ const char* const kStyle =
     R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}h3{margin-top:1.5em}
 table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic}
+th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic}tr.bound td{color:#555;border-top:2px solid #999}
 .plots{display:flex;flex-wrap:wrap;gap:1em}.plots svg{max-width:100%;height:auto;border:1px solid #eee}
 .note{color:#555;font-size:.9em}details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}
 )";
@@ -182,37 +182,75 @@ void settings_section(Html& h, const ReportData& d) {
 
 void ranking_section(Html& h, const TraceView& v) {
   const Ranking ranking = rank_policies(v);
+  const bool bound = !v.bound.empty();
   h.tag("h3", "Ranking per memory size");
   h.raw(
       "<p class=\"note\">Sorted by cold starts + dropped invocations, then evictions; means "
       "over seeds for randomised policies; \u201cvs rand\u201d compares cold+dropped with the "
-      "RAND baseline.</p>\n");
+      "RAND baseline.");
+  if (bound)
+    h.raw(
+        " \u201cLower bound\u201d is the number of misses no policy can beat (docs/bounds.md; a "
+        "reference, not a policy); \u201cgap closed\u201d is how much of the distance from rand "
+        "to it a policy covers.");
+  h.raw("</p>\n");
+  const auto base_mean = [&](uint64_t m) {
+    const auto it = v.mean.find({kBaseline, m});
+    return it == v.mean.end() ? -1.0 : it->second.misses();
+  };
   for (const MemoryRanking& level : ranking.per_memory) {
     h.raw("<table>\n<caption>" + plot::escape(std::to_string(level.memory_mb) + " MB") +
           "</caption>\n");
-    h.row({"rank", "policy", "cold+dropped", "cold", "dropped", "evictions", "cold %", "dropped %",
-           "idle MB\u00b7s", "vs rand"},
-          2, true);
+    const auto b = v.bound.find(level.memory_mb);
+    std::vector<std::string> head = {"rank",           "policy",    "cold+dropped", "cold",
+                                     "dropped",        "evictions", "cold %",       "dropped %",
+                                     "idle MB\u00b7s", "vs rand"};
+    if (bound) head.push_back("gap closed");
+    h.row(head, 2, true);
     for (size_t i = 0; i < level.rows.size(); ++i) {
       const std::string& p = level.rows[i].policy;
       const PolicyMean& m = v.mean.at({p, level.memory_mb});
-      h.row(
-          {std::to_string(i + 1), series_name(v, p), format_count(m.misses()), format_count(m.cold),
-           format_count(m.dropped), format_count(m.evictions), format_fixed(m.cold_pct, 2),
-           format_fixed(m.dropped_pct, 2), format_fixed(m.idle_mb_s, 0), level.rows[i].vs_baseline},
-          2, false, p == kBaseline ? " class=\"base\"" : "");
+      std::vector<std::string> cells = {
+          std::to_string(i + 1),        series_name(v, p),
+          format_count(m.misses()),     format_count(m.cold),
+          format_count(m.dropped),      format_count(m.evictions),
+          format_fixed(m.cold_pct, 2),  format_fixed(m.dropped_pct, 2),
+          format_fixed(m.idle_mb_s, 0), level.rows[i].vs_baseline};
+      if (bound)
+        cells.push_back(b == v.bound.end() || base_mean(level.memory_mb) < 0
+                            ? "-"
+                            : gap_closed(base_mean(level.memory_mb), m.misses(),
+                                         static_cast<double>(b->second)));
+      h.row(cells, 2, false, p == kBaseline ? " class=\"base\"" : "");
     }
+    if (b != v.bound.end())
+      h.row({"", "lower bound", format_count(static_cast<double>(b->second)), "", "", "", "", "",
+             "", "", "100%"},
+            2, false, " class=\"bound\"");
     h.raw("</table>\n");
   }
   h.tag("h3", "Overall ranking (summed over " + std::to_string(v.memory.size()) + " memory sizes)");
   h.raw("<table>\n");
-  h.row({"rank", "policy", "cold+dropped", "evictions", "mean rank", "vs rand"}, 2, true);
+  double bound_sum = 0, base_sum = 0;
+  const bool all_bounds = bound && v.bound.size() == v.memory.size();
+  for (const auto& [m, lb] : v.bound) bound_sum += static_cast<double>(lb);
+  for (const OverallRanking& r : ranking.overall)
+    if (r.policy == kBaseline) base_sum = r.misses;
+  std::vector<std::string> head = {"rank",      "policy",    "cold+dropped",
+                                   "evictions", "mean rank", "vs rand"};
+  if (all_bounds) head.push_back("gap closed");
+  h.row(head, 2, true);
   for (size_t i = 0; i < ranking.overall.size(); ++i) {
     const OverallRanking& r = ranking.overall[i];
-    h.row({std::to_string(i + 1), series_name(v, r.policy), format_count(r.misses),
-           format_count(r.evictions), format_fixed(r.mean_rank, 2), r.vs_baseline},
-          2, false, r.policy == kBaseline ? " class=\"base\"" : "");
+    std::vector<std::string> cells = {std::to_string(i + 1),        series_name(v, r.policy),
+                                      format_count(r.misses),       format_count(r.evictions),
+                                      format_fixed(r.mean_rank, 2), r.vs_baseline};
+    if (all_bounds) cells.push_back(gap_closed(base_sum, r.misses, bound_sum));
+    h.row(cells, 2, false, r.policy == kBaseline ? " class=\"base\"" : "");
   }
+  if (all_bounds)
+    h.row({"", "lower bound", format_count(bound_sum), "", "", "", "100%"}, 2, false,
+          " class=\"bound\"");
   h.raw("</table>\n");
 }
 

@@ -207,7 +207,19 @@ ReportData read_report_data(const fs::path& dir) {
       data.functions.push_back(std::move(f));
     }
   }
+  if (fs::exists(dir / "bound.csv")) {
+    CsvReader b(dir / "bound.csv");
+    const size_t trace = b.column("trace"), memory = b.column("memory_mb"),
+                 lower = b.column("lower_bound"), compulsory = b.column("compulsory");
+    while (b.next())
+      data.bounds.push_back({b.str(trace), b.u64(memory), b.u64(lower), b.u64(compulsory)});
+  }
   return data;
+}
+
+std::string gap_closed(double baseline, double misses, double bound) {
+  if (!(baseline > bound)) return "-";
+  return format_fixed(100.0 * (baseline - misses) / (baseline - bound), 1) + "%";
 }
 
 // ---- the ranking -------------------------------------------------------------------------
@@ -251,6 +263,8 @@ std::vector<TraceView> build_views(const ReportData& d) {
       if (present.erase(p)) v.policies.push_back(p);
     for (const std::string& p : present) v.policies.push_back(p);  // not in settings: by name
     v.memory.assign(memory.begin(), memory.end());
+    for (const ReportBound& b : d.bounds)
+      if (b.trace == name && memory.count(b.memory_mb) != 0) v.bound[b.memory_mb] = b.lower_bound;
     views.push_back(std::move(v));
   }
   return views;

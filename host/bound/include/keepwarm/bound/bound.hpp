@@ -85,4 +85,9 @@ double lagrangian_bound(const Relaxation& relaxation, uint64_t memory_mb,
                         const std::vector<double>& points, const std::vector<double>& lambda,
                         std::vector<uint8_t>* chosen = nullptr);
 
+// bound.csv (docs/bounds.md): the header and one row (each with its newline). wall_s is written
+// as 0 when reproducible.
+std::string csv_header();
+std::string csv_row(const std::string& trace, const BoundResult& b, bool reproducible = false);
+
 }  // namespace keepwarm::bound
