@@ -26,6 +26,7 @@ bool solver_available() noexcept {
 
 namespace {
 
+#ifdef KEEPWARM_HAVE_LEMON
 // A miss is worth kCostScale in the flow's integer costs: an interval of m MB not kept costs
 // round(kCostScale / m) per MB. The rounding only affects how good the prices are, not the
 // validity of the bound (which is evaluated from the prices alone).
@@ -37,7 +38,6 @@ uint64_t misses_at_least(double bound) {
   return b <= 0 ? 0 : static_cast<uint64_t>(b);
 }
 
-#ifdef KEEPWARM_HAVE_LEMON
 // The interval LP (FOO) on the segments [lo, hi) of the points, intervals clipped to them: a
 // path through the points with capacity M; an interval of m MB enters at its start and leaves
 // at its end, along the path (kept: uses memory) or on its own arc (not kept: costs 1/m per
