@@ -325,7 +325,8 @@ int run(const RunOptions& o) {
   const Experiment ex = build_experiment(o);
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
-  for (const std::string& w : registry.warnings()) std::cerr << "keepwarm run: warning: " << w << "\n";
+  for (const std::string& w : registry.warnings())
+    std::cerr << "keepwarm run: warning: " << w << "\n";
   if (!ex.baseline.empty() &&
       std::none_of(variants.begin(), variants.end(),
                    [&](const PolicyVariant& v) { return v.name == ex.baseline; })) {
