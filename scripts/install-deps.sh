@@ -12,6 +12,7 @@ packages=(
   python3  # only for the fidelity cross-check tests/model/check_rand_model.py
   librsvg2-bin  # rsvg-convert: PNG and PDF copies of the plots (optional at run time)
   chromium fonts-dejavu-core  # headless screenshots of report.html (the report.screenshot test)
+  clang libclang-rt-14-dev    # libFuzzer and sanitizers for the fuzz targets (fuzz.smoke test)
 )
 
 missing=()

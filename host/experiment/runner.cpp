@@ -103,8 +103,9 @@ std::vector<PolicyVariant> resolve_policies(const Experiment& ex, PluginRegistry
   }
   // Every parameter table must name a known policy (one in the list, or any on the path).
   for (const auto& [policy, params] : ex.params) {
+    const std::string& table = policy;  // (a structured binding is not captured before C++20)
     if (std::any_of(out.begin(), out.end(),
-                    [&](const PolicyVariant& v) { return v.plugin->name() == policy; }))
+                    [&](const PolicyVariant& v) { return v.plugin->name() == table; }))
       continue;
     PluginPtr plugin;
     try {

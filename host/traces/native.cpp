@@ -130,9 +130,10 @@ class CsvCursor {
   std::string_view line() const { return line_; }
 
   // Returns the next field of the current line (unquoted) and its 1-based column. A quoted
-  // field's text lives in the cursor: until the next call, or for as long as the cursor when
-  // keep is set (function names, whose views key an index).
-  std::string_view field(const char* what, uint64_t* column, bool keep = false) {
+  // field's text lives in the cursor until the next call, or, when keep is given, in *keep
+  // (stable addresses: function names, whose views key an index that outlives the cursor).
+  std::string_view field(const char* what, uint64_t* column,
+                         std::deque<std::string>* keep = nullptr) {
     if (field_start_ > line_.size())
       fail(line_.size() + 1, std::string("missing field '") + what + "'");
     *column = field_start_ + 1;
@@ -157,9 +158,9 @@ class CsvCursor {
       if (i < line_.size() && line_[i] != ',')
         fail(i + 1, std::string("text after the closing quote of '") + what + "'");
       field_start_ = i + 1;
-      if (keep) {
-        kept_.push_back(std::move(text));
-        return kept_.back();
+      if (keep != nullptr) {
+        keep->push_back(std::move(text));
+        return keep->back();
       }
       scratch_ = std::move(text);
       return scratch_;
@@ -189,8 +190,7 @@ class CsvCursor {
   size_t pos_ = 0;
   size_t field_start_ = 0;
   uint64_t line_no_ = 0;
-  std::string scratch_;           // the last quoted field
-  std::deque<std::string> kept_;  // quoted fields kept (stable addresses)
+  std::string scratch_;  // the last quoted field
 };
 
 double parse_double(CsvCursor& csv, const char* what, uint64_t* column = nullptr) {
@@ -225,6 +225,8 @@ Trace load_native_trace(const fs::path& dir) {
 
   const fs::path functions_file = dir / "functions.csv";
   const fs::path invocations_file = dir / "invocations.csv";
+  // Unquoted names are views of functions_text; quoted ones of quoted_names: both outlive index.
+  std::deque<std::string> quoted_names;
   std::unordered_map<std::string_view, uint32_t> index;
 
   const std::string functions_text = read_trace_bytes(functions_file);
@@ -233,7 +235,7 @@ Trace load_native_trace(const fs::path& dir) {
     expect_header(csv, functions_file, "function,memory_mb,cold_ms,warm_ms");
     while (csv.next_line()) {
       uint64_t col = 0;
-      const std::string_view id = csv.field("function", &col, /*keep=*/true);
+      const std::string_view id = csv.field("function", &col, &quoted_names);
       if (const std::string problem = function_name_problem(id); !problem.empty())
         csv.fail(col, "function name '" + std::string(id) + "' " + problem);
       uint64_t mem_col = 0, cold_col = 0, warm_col = 0;

@@ -106,7 +106,7 @@ class Parser {
         if (pos_ >= s_.size() || s_[pos_] != '"') fail("expected a key string");
         std::string key = string();
         expect(':');
-        v.members.emplace_back(std::move(key), value(depth + 1));
+        v.members.push_back(Member{std::move(key), value(depth + 1)});
       } while (eat(','));
       expect('}');
     } else if (c == '[') {

@@ -15,6 +15,8 @@ class ParseError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct Member;
+
 struct Value {
   enum class Kind { null, boolean, number, string, array, object };
   Kind kind = Kind::null;
@@ -22,7 +24,7 @@ struct Value {
   double number = 0;
   std::string text;  // string contents, or a number's source text
   std::vector<Value> items;
-  std::vector<std::pair<std::string, Value>> members;
+  std::vector<Member> members;  // in document order
 
   // The member named key, or nullptr (objects only).
   const Value* find(const std::string& key) const;
@@ -31,6 +33,12 @@ struct Value {
   const std::string& str(const char* what = "value") const;
   double num(const char* what = "value") const;
   uint64_t u64(const char* what = "value") const;
+};
+
+// An object's member (a struct, not a std::pair, so that Value is complete where it is used).
+struct Member {
+  std::string first;
+  Value second;
 };
 
 // Parses a whole document; throws ParseError with line and column.
