@@ -10,7 +10,8 @@
 #include <sstream>
 #include <thread>
 
-#include "keepwarm/loader/crash_report.hpp"
+#include <unistd.h>
+
 #include "keepwarm/util/io.hpp"
 
 namespace keepwarm {
@@ -85,75 +86,100 @@ std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& 
   return grid;
 }
 
-RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
-                    std::vector<PluginPtr> plugins, const ProgressFn& progress,
-                    EventObserver* observer, const CellDoneFn& cell_done) {
-  RunResults results;
-  results.experiment = ex;
-  results.traces = std::move(traces);
-  results.plugins = std::move(plugins);
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+GridRunner::GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
+                       std::vector<PluginPtr> plugins, EventObserver* observer)
+    : observer_(observer), host_(host_name()) {
+  results_.experiment = ex;
+  results_.traces = std::move(traces);
+  results_.plugins = std::move(plugins);
   if (ex.memory_mb.empty()) throw ConfigError("no memory sizes given");
   if (ex.seeds.empty()) throw ConfigError("no seeds given");
 
   // Resolved parameters per policy (validated once, before any cell runs).
-  std::vector<std::map<std::string, std::string>> params;
-  for (const PluginPtr& p : results.plugins) {
+  for (const PluginPtr& p : results_.plugins) {
     const auto it = ex.params.find(p->name());
-    params.push_back(p->resolve_params(it == ex.params.end() ? std::map<std::string, std::string>{}
-                                                             : it->second));
+    params_.push_back(p->resolve_params(it == ex.params.end() ? std::map<std::string, std::string>{}
+                                                              : it->second));
   }
   // Lookahead data, built once per trace, only if a policy needs it.
-  const bool any_lookahead = std::any_of(results.plugins.begin(), results.plugins.end(),
-                                         [](const PluginPtr& p) { return p->needs_lookahead(); });
-  std::vector<Lookahead> lookahead(results.traces.size());
-  if (any_lookahead)
-    for (size_t t = 0; t < results.traces.size(); ++t)
-      lookahead[t].arrivals = results.traces[t]->arrivals_by_function();
+  any_lookahead_ = std::any_of(results_.plugins.begin(), results_.plugins.end(),
+                               [](const PluginPtr& p) { return p->needs_lookahead(); });
+  lookahead_.resize(results_.traces.size());
+  if (any_lookahead_)
+    for (size_t t = 0; t < results_.traces.size(); ++t)
+      lookahead_[t].arrivals = results_.traces[t]->arrivals_by_function();
 
-  const std::vector<Cell> grid = make_grid(ex, results.plugins, results.traces.size());
+  const std::vector<Cell> grid = make_grid(ex, results_.plugins, results_.traces.size());
   if (observer != nullptr && grid.size() != 1)
     throw ConfigError("an event log needs a grid of exactly one cell; this one has " +
                       std::to_string(grid.size()));
-  results.cells.resize(grid.size());
-  unsigned jobs = ex.jobs != 0 ? ex.jobs : std::max(1u, std::thread::hardware_concurrency());
-  jobs = static_cast<unsigned>(std::min<size_t>(jobs, std::max<size_t>(grid.size(), 1)));
+  results_.cells.resize(grid.size());
+  for (size_t i = 0; i < grid.size(); ++i) results_.cells[i].cell = grid[i];
+  results_.run.hosts = {host_};
+}
 
+unsigned GridRunner::jobs() const {
+  const Experiment& ex = results_.experiment;
+  const unsigned jobs = ex.jobs != 0 ? ex.jobs : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<unsigned>(std::min<size_t>(jobs, std::max<size_t>(size(), 1)));
+}
+
+CellOutcome GridRunner::run(size_t i, unsigned worker) {
+  const Experiment& ex = results_.experiment;
+  const Cell& cell = results_.cells[i].cell;
+  crash_reporter_.running(worker, "policy " + results_.plugins[cell.policy]->label() +
+                                      " on trace " + results_.traces[cell.trace]->name + " at " +
+                                      std::to_string(cell.memory_mb) + " MB, seed " +
+                                      std::to_string(cell.seed));
+  CellOutcome out;
+  out.cell = cell;
+  out.host = host_;
+  SimConfig config;
+  config.memory_mb = cell.memory_mb;
+  config.compat = ex.compat;
+  config.overhead_ms = ex.overhead_ms;
+  config.overhead_frac = ex.overhead_frac;
+  config.seed = cell.seed;
+  config.params = params_[cell.policy];
+  try {
+    out.result = simulate(*results_.traces[cell.trace], results_.plugins[cell.policy], config,
+                          any_lookahead_ ? &lookahead_[cell.trace] : nullptr, observer_);
+    out.ok = true;
+  } catch (const std::exception& e) {
+    out.ok = false;
+    out.error = e.what();
+  }
+  crash_reporter_.idle(worker);
+  return out;
+}
+
+void run_cells(GridRunner& runner, const std::vector<size_t>& todo, const ProgressFn& progress,
+               const CellDoneFn& cell_done, size_t done_before) {
+  RunResults& results = runner.results();
+  const size_t total = results.cells.size();
+  const unsigned jobs =
+      static_cast<unsigned>(std::min<size_t>(runner.jobs(), std::max<size_t>(todo.size(), 1)));
   std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
+  std::atomic<size_t> done{done_before};
   std::mutex progress_mutex;
-  CrashReporter crash_reporter;
   auto worker = [&](unsigned worker_id) {
     for (;;) {
-      const size_t i = next.fetch_add(1);
-      if (i >= grid.size()) return;
-      const Cell& cell = grid[i];
-      crash_reporter.running(worker_id, "policy " + results.plugins[cell.policy]->label() +
-                                            " on trace " + results.traces[cell.trace]->name +
-                                            " at " + std::to_string(cell.memory_mb) + " MB, seed " +
-                                            std::to_string(cell.seed));
-      CellOutcome& out = results.cells[i];
-      out.cell = cell;
-      SimConfig config;
-      config.memory_mb = cell.memory_mb;
-      config.compat = ex.compat;
-      config.overhead_ms = ex.overhead_ms;
-      config.overhead_frac = ex.overhead_frac;
-      config.seed = cell.seed;
-      config.params = params[cell.policy];
-      try {
-        out.result = simulate(*results.traces[cell.trace], results.plugins[cell.policy], config,
-                              any_lookahead ? &lookahead[cell.trace] : nullptr, observer);
-        out.ok = true;
-      } catch (const std::exception& e) {
-        out.ok = false;
-        out.error = e.what();
-      }
-      crash_reporter.idle(worker_id);
+      const size_t k = next.fetch_add(1);
+      if (k >= todo.size()) return;
+      const size_t i = todo[k];
+      CellOutcome out = runner.run(i, worker_id);
+      results.cells[i] = std::move(out);
       const size_t d = done.fetch_add(1) + 1;
       if (progress || cell_done) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         if (cell_done) cell_done(results, i);
-        if (progress) progress(d, grid.size());
+        if (progress) progress(d, total);
       }
     }
   };
@@ -164,7 +190,16 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
     for (unsigned j = 0; j < jobs; ++j) pool.emplace_back(worker, j);
     for (std::thread& t : pool) t.join();
   }
-  return results;
+}
+
+RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
+                    std::vector<PluginPtr> plugins, const ProgressFn& progress,
+                    EventObserver* observer, const CellDoneFn& cell_done) {
+  GridRunner runner(ex, std::move(traces), std::move(plugins), observer);
+  std::vector<size_t> todo(runner.size());
+  for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  run_cells(runner, todo, progress, cell_done);
+  return std::move(runner.results());
 }
 
 }  // namespace keepwarm
