@@ -9,6 +9,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3  # only for the fidelity cross-check tests/model/check_rand_model.py
+  libopenmpi-dev openmpi-bin  # optional: `mpirun -n N keepwarm run` (docs/distributed.md)
 )
 
 missing=()

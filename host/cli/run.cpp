@@ -324,6 +324,8 @@ int run(const RunOptions& o) {
   Prepared p;
   std::string error;
   try {
+    if (mpi && !o.events.empty())
+      throw ConfigError("--events logs one cell in one process: run it without mpirun/srun");
     prepare(o, p);
   } catch (const std::exception& e) {
     error = e.what();
@@ -369,6 +371,14 @@ int run(const RunOptions& o) {
       // checkpoint, so that a crash in a policy (which takes the whole process down) loses none
       // of them.
       fs::create_directories(ex.out_dir);
+      std::error_code ec;
+      if (!o.resume && fs::exists(file, ec)) {
+        const std::string old = read_file(file);
+        const auto cells = std::count(old.begin(), old.end(), '\n') - 1;
+        if (cells > 0)
+          std::cout << "starting a new checkpoint in " << file.string() << " (the old one held "
+                    << cells << " cells; --resume reuses a checkpoint's cells)\n";
+      }
       checkpoint->start(file, runner, resumed.reused);
       partial = std::make_unique<PartialResults>(ex.out_dir / "results.partial.csv");
       for (size_t i = 0; i < runner.size(); ++i)
@@ -421,6 +431,7 @@ int run(const RunOptions& o) {
   progress.finish();
   if (!session->coordinator()) return 0;
 
+  checkpoint->sync();
   RunResults& results = runner.results();
   results.run.ranks = session->size();
   results.run.hosts.clear();

@@ -73,7 +73,7 @@ CellOutcome decode(const json::Value& v, const Cell& cell) {
   return out;
 }
 
-// Durable append: the whole line, then fsync.
+// The whole line in as few write() calls as the kernel allows (one, for any sane size).
 void write_all(int fd, const std::string& text, const fs::path& file) {
   const char* p = text.data();
   size_t left = text.size();
@@ -86,8 +86,6 @@ void write_all(int fd, const std::string& text, const fs::path& file) {
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0)
-    throw std::runtime_error(file.string() + ": cannot sync: " + std::strerror(errno));
 }
 
 // The record inside a checkpoint line, or nullopt-like false when the line is torn.
@@ -182,7 +180,25 @@ Checkpoint::Checkpoint(const GridRunner& runner, std::vector<std::string> trace_
     : experiment_(runner.results().experiment.name), trace_sha256_(std::move(trace_sha256)) {}
 
 Checkpoint::~Checkpoint() {
+  stop_syncer();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void Checkpoint::stop_syncer() noexcept {
+  if (!syncer_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  syncer_.join();
+}
+
+void Checkpoint::sync() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cv_.wait(lock,
+           [&] { return synced_ >= written_ || !sync_error_.empty() || !syncer_.joinable(); });
+  if (!sync_error_.empty()) throw std::runtime_error(sync_error_);
 }
 
 std::string Checkpoint::header() const {
@@ -334,6 +350,7 @@ void Checkpoint::start(const fs::path& file, const GridRunner& runner,
   }
   fs::create_directories(file.parent_path().empty() ? fs::path(".") : file.parent_path());
   write_file_atomic(file, text);
+  stop_syncer();
   if (fd_ >= 0) ::close(fd_);
   file_ = file;
   fd_ = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
@@ -347,6 +364,24 @@ void Checkpoint::start(const fs::path& file, const GridRunner& runner,
     ::fsync(dir);
     ::close(dir);
   }
+  stop_ = false;
+  written_ = synced_ = 0;
+  syncer_ = std::thread([this] {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || synced_ < written_; });
+      if (synced_ >= written_ && stop_) return;
+      const uint64_t target = written_;
+      lock.unlock();
+      const bool ok = ::fsync(fd_) == 0;
+      const int err = errno;
+      lock.lock();
+      synced_ = target;
+      if (!ok && sync_error_.empty())
+        sync_error_ = file_.string() + ": cannot sync: " + std::strerror(err);
+      cv_.notify_all();
+    }
+  });
 }
 
 void Checkpoint::append(const GridRunner& runner, const CellOutcome& outcome) {
@@ -355,6 +390,12 @@ void Checkpoint::append(const GridRunner& runner, const CellOutcome& outcome) {
             line("{\"cell\": " + key(runner, outcome.cell) +
                  ", \"outcome\": " + encode_outcome(outcome) + "}"),
             file_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!sync_error_.empty()) throw std::runtime_error(sync_error_);
+    ++written_;
+  }
+  cv_.notify_all();
 }
 
 }  // namespace keepwarm
