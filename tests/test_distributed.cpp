@@ -162,6 +162,19 @@ TEST(Mpi, ThreeRanksWriteWhatOneProcessWrites) {
             strip_wall(test::read_text(dir / "one/results.csv")));
 }
 
+TEST(Mpi, AnErrorEveryRankMeetsIsPrintedOnce) {
+  SKIP_WITHOUT_MPI();
+  test::TempDir dir;
+  const auto r = mpirun(3, "run -q --trace " + shipped("sample") +
+                               " --policy nosuch --memory 1000 --out " + (dir / "o").string());
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  const std::string message = "unknown policy 'nosuch'";
+  const size_t first = r.output.find(message);
+  ASSERT_NE(first, std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find(message, first + 1), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "o/results.csv"));
+}
+
 TEST(Mpi, AThrowingPolicyFailsItsCellsAndTheRestIsWritten) {
   SKIP_WITHOUT_MPI();
   test::TempDir dir;

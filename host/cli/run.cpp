@@ -332,9 +332,12 @@ int run(const RunOptions& o) {
   }
   const bool prepared = session->all_ok(error.empty());
   if (!prepared) {
-    if (error.empty()) return 1;
-    std::cerr << "keepwarm run: " << (session->coordinator() || !mpi ? "" : session->where() + ": ")
-              << error << "\n";
+    // The same error on every rank is printed once, by rank 0; another rank prints its own.
+    const std::string rank0_error = session->broadcast(error);
+    if (session->coordinator()) {
+      if (!error.empty()) std::cerr << "keepwarm run: " << error << "\n";
+    } else if (!error.empty() && error != rank0_error)
+      std::cerr << "keepwarm run: " << session->where() << ": " << error << "\n";
     return 1;
   }
   if (mpi) {
