@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -18,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "keepwarm/experiment/checkpoint.hpp"
+#include "keepwarm/traces/formats.hpp"
 #include "keepwarm/util/json_read.hpp"
 #include "test_support.hpp"
 
@@ -175,6 +178,24 @@ TEST(Mpi, AnErrorEveryRankMeetsIsPrintedOnce) {
   EXPECT_FALSE(fs::exists(dir / "o/results.csv"));
 }
 
+TEST(Mpi, RanksThatReadOtherTracesAreRefused) {
+  SKIP_WITHOUT_MPI();
+  test::TempDir dir;
+  // Two traces named t with other content; rank 0 reads one, ranks 1 and 2 the other.
+  test::write_pressure_trace(dir / "a/t", 30, 3000);
+  test::write_pressure_trace(dir / "b/t", 30, 4000);
+  const std::string args = " run -q --policy lru --memory 300,600 --out " + (dir / "o").string();
+  const auto r =
+      shell("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '" + kMpiexec +
+            "' --oversubscribe -n 1 '" + kExe + "'" + args + " --trace " + (dir / "a/t").string() +
+            " : -n 2 '" + kExe + "'" + args + " --trace " + (dir / "b/t").string());
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("trace t differs from rank 0's"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("every rank must read the same traces and plugins"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir / "o/results.csv"));
+}
+
 TEST(Mpi, AThrowingPolicyFailsItsCellsAndTheRestIsWritten) {
   SKIP_WITHOUT_MPI();
   test::TempDir dir;
@@ -215,6 +236,67 @@ TEST(Mpi, ACrashingPolicyIsNamed) {
       test::run_keepwarm("run -q --resume --trace " + (dir / "t").string() +
                          " --policy lru --memory 200,400 --out " + (dir / "out").string());
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+}
+
+TEST(Checkpoint, OutcomesReadBackBitForBit) {
+  CellOutcome o;
+  o.cell = Cell{1, 2, 4096, 7};
+  o.ok = true;
+  o.host = "node \"07\"\n";
+  o.rank = 12;
+  CellMetrics& m = o.result.metrics;
+  m.invocations = 18446744073709551615ull;  // the largest uint64
+  m.warm = 1;
+  m.cold = 2;
+  m.dropped = 3;
+  m.evictions = 4;
+  m.expirations = 5;
+  m.prewarms = 6;
+  m.prewarm_hits = 7;
+  m.added_latency_ms = 0.1 + 0.2;  // not a short decimal
+  m.idle_mb_s = 1e300 / 3;
+  m.peak_memory_mb = 8;
+  m.wall_s = 5e-324;  // the smallest subnormal
+  o.result.per_function = {{1, 2, 3, 4, 5, 6}, {7, 8, 9, 10, 11, 12}};
+  const CellOutcome back = decode_outcome(encode_outcome(o), o.cell);
+  EXPECT_TRUE(back.ok);
+  EXPECT_EQ(back.host, o.host);
+  EXPECT_EQ(back.rank, 12);
+  EXPECT_EQ(back.cell.memory_mb, 4096u);
+  EXPECT_EQ(back.result.metrics.invocations, m.invocations);
+  EXPECT_EQ(back.result.metrics.prewarm_hits, 7u);
+  // Bit for bit, not approximately.
+  EXPECT_EQ(std::memcmp(&back.result.metrics.added_latency_ms, &m.added_latency_ms, sizeof(double)),
+            0);
+  EXPECT_EQ(std::memcmp(&back.result.metrics.idle_mb_s, &m.idle_mb_s, sizeof(double)), 0);
+  EXPECT_EQ(std::memcmp(&back.result.metrics.wall_s, &m.wall_s, sizeof(double)), 0);
+  ASSERT_EQ(back.result.per_function.size(), 2u);
+  EXPECT_EQ(back.result.per_function[1].expirations, 12u);
+  EXPECT_EQ(back.result.per_function[0].invocations, 1u);
+
+  CellOutcome failed;
+  failed.error = "policy 'x' threw";
+  const CellOutcome f = decode_outcome(encode_outcome(failed), Cell{});
+  EXPECT_FALSE(f.ok);
+  EXPECT_EQ(f.error, failed.error);
+  EXPECT_THROW(decode_outcome("{\"ok\": true", Cell{}), CheckpointError);
+}
+
+TEST(Checkpoint, TheTraceHashIsOfContentNotForm) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t", 20, 2000);
+  const Trace native = load_trace(dir / "t");
+  write_binary_trace(native, dir / "t.kwt");
+  const Trace binary = load_trace(dir / "t.kwt");
+  EXPECT_EQ(trace_content_sha256(native), trace_content_sha256(binary));
+  Trace renamed = native;
+  renamed.name = "other";
+  EXPECT_EQ(trace_content_sha256(renamed), trace_content_sha256(native));
+  Trace slower = native;
+  slower.functions[3].cold_ms += 1;
+  EXPECT_NE(trace_content_sha256(slower), trace_content_sha256(native));
+  test::write_pressure_trace(dir / "u", 20, 2001);
+  EXPECT_NE(trace_content_sha256(load_trace(dir / "u")), trace_content_sha256(native));
 }
 
 TEST(Checkpoint, AKilledRunResumesToTheUninterruptedResult) {

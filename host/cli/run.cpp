@@ -417,13 +417,21 @@ int run(const RunOptions& o) {
 
   ProgressLine progress(session->coordinator() && ::isatty(STDERR_FILENO) != 0 && !o.quiet);
   int ranks_used = 0;
+  bool checkpoint_failed = false;
   try {
     ranks_used = session->run(
         runner, todo, progress.callback(),
         [&](const RunResults& r, size_t i) {
           if (!r.cells[i].ok) return;
           partial->append(results_csv_row(r, r.cells[i], wo));
-          checkpoint->append(runner, r.cells[i]);
+          if (checkpoint_failed) return;
+          try {
+            checkpoint->append(runner, r.cells[i]);
+          } catch (const std::exception& e) {
+            // A full disk ends the checkpoint, not the run.
+            checkpoint_failed = true;
+            std::cerr << "keepwarm run: " << e.what() << ": the run goes on without a checkpoint\n";
+          }
         },
         reused);
   } catch (const std::exception& e) {
@@ -434,7 +442,13 @@ int run(const RunOptions& o) {
   progress.finish();
   if (!session->coordinator()) return 0;
 
-  checkpoint->sync();
+  if (!checkpoint_failed) {
+    try {
+      checkpoint->sync();
+    } catch (const std::exception& e) {
+      std::cerr << "keepwarm run: " << e.what() << ": the checkpoint may be incomplete\n";
+    }
+  }
   RunResults& results = runner.results();
   results.run.ranks = session->size();
   results.run.hosts.clear();

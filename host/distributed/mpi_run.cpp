@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -75,12 +76,23 @@ class MpiSession final : public Session {
 
   int run(GridRunner& runner, const std::vector<size_t>& todo, const ProgressFn& progress,
           const CellDoneFn& cell_done, size_t done_before) override {
-    if (rank_ == 0) return coordinate(runner, todo, progress, cell_done, done_before);
-    work(runner);
+    try {
+      if (rank_ == 0) return coordinate(runner, todo, progress, cell_done, done_before);
+      work(runner);
+    } catch (const std::exception& e) {
+      fail(e);
+    }
     return 0;
   }
 
  private:
+  // An error while cells are handed out (a garbled message) would leave the other ranks
+  // waiting: it ends the job, saying where and why.
+  [[noreturn]] void fail(const std::exception& e) {
+    std::fprintf(stderr, "keepwarm run: %s: %s\n", where().c_str(), e.what());
+    std::fflush(stderr);
+    abort(1);
+  }
   int coordinate(GridRunner& runner, const std::vector<size_t>& todo, const ProgressFn& progress,
                  const CellDoneFn& cell_done, size_t done_before);
   void work(GridRunner& runner);
@@ -139,58 +151,62 @@ int MpiSession::coordinate(GridRunner& runner, const std::vector<size_t>& todo,
       }
     }
   };
-  std::vector<char> buffer;
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(done_mutex);
-      if (completed == todo.size() && running_workers == 0) break;
-    }
-    int flag = 0;
-    MPI_Status status;
-    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status);
-    if (flag == 0) {
-      // Once every cell is in, workers still waiting for work are told to stop.
-      bool all_in = false;
+  try {
+    std::vector<char> buffer;
+    for (;;) {
       {
-        std::unique_lock<std::mutex> lock(done_mutex);
-        all_in = completed == todo.size();
-        if (!all_in) done_cv.wait_for(lock, kPoll);
+        std::lock_guard<std::mutex> lock(done_mutex);
+        if (completed == todo.size() && running_workers == 0) break;
       }
-      if (all_in) {
-        for (int r = 1; r < size_; ++r)
-          if (!stopped[static_cast<size_t>(r)]) hand_out(r, 1);  // the queue is empty: a stop
-        if (running_workers > 0) std::this_thread::sleep_for(kPoll);
+      int flag = 0;
+      MPI_Status status;
+      MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status);
+      if (flag == 0) {
+        // Once every cell is in, workers still waiting for work are told to stop.
+        bool all_in = false;
+        {
+          std::unique_lock<std::mutex> lock(done_mutex);
+          all_in = completed == todo.size();
+          if (!all_in) done_cv.wait_for(lock, kPoll);
+        }
+        if (all_in) {
+          for (int r = 1; r < size_; ++r)
+            if (!stopped[static_cast<size_t>(r)]) hand_out(r, 1);  // the queue is empty: a stop
+          if (running_workers > 0) std::this_thread::sleep_for(kPoll);
+        }
+        continue;
       }
-      continue;
+      const int from = status.MPI_SOURCE;
+      if (status.MPI_TAG == kWant) {
+        uint64_t n = 0;
+        MPI_Recv(&n, 1, MPI_UINT64_T, from, kWant, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        hand_out(from, n);
+      } else if (status.MPI_TAG == kResult) {
+        int bytes = 0;
+        MPI_Get_count(&status, MPI_CHAR, &bytes);
+        buffer.resize(static_cast<size_t>(bytes));
+        MPI_Recv(buffer.data(), bytes, MPI_CHAR, from, kResult, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        uint64_t index = 0;
+        if (bytes < static_cast<int>(sizeof index))
+          throw std::runtime_error("a short result message from rank " + std::to_string(from));
+        std::memcpy(&index, buffer.data(), sizeof index);
+        if (index >= results.cells.size())
+          throw std::runtime_error("rank " + std::to_string(from) + " sent a result for cell " +
+                                   std::to_string(index) + " of a grid of " +
+                                   std::to_string(results.cells.size()));
+        CellOutcome outcome =
+            decode_outcome(std::string(buffer.data() + sizeof index, buffer.size() - sizeof index),
+                           results.cells[index].cell);
+        outcome.rank = from;
+        finish(index, std::move(outcome));
+        hand_out(from, 1);
+      } else {
+        throw std::runtime_error("an unexpected message (tag " + std::to_string(status.MPI_TAG) +
+                                 ") from rank " + std::to_string(from));
+      }
     }
-    const int from = status.MPI_SOURCE;
-    if (status.MPI_TAG == kWant) {
-      uint64_t n = 0;
-      MPI_Recv(&n, 1, MPI_UINT64_T, from, kWant, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      hand_out(from, n);
-    } else if (status.MPI_TAG == kResult) {
-      int bytes = 0;
-      MPI_Get_count(&status, MPI_CHAR, &bytes);
-      buffer.resize(static_cast<size_t>(bytes));
-      MPI_Recv(buffer.data(), bytes, MPI_CHAR, from, kResult, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-      uint64_t index = 0;
-      if (bytes < static_cast<int>(sizeof index))
-        throw std::runtime_error("a short result message from rank " + std::to_string(from));
-      std::memcpy(&index, buffer.data(), sizeof index);
-      if (index >= results.cells.size())
-        throw std::runtime_error("rank " + std::to_string(from) + " sent a result for cell " +
-                                 std::to_string(index) + " of a grid of " +
-                                 std::to_string(results.cells.size()));
-      CellOutcome outcome =
-          decode_outcome(std::string(buffer.data() + sizeof index, buffer.size() - sizeof index),
-                         results.cells[index].cell);
-      outcome.rank = from;
-      finish(index, std::move(outcome));
-      hand_out(from, 1);
-    } else {
-      throw std::runtime_error("an unexpected message (tag " + std::to_string(status.MPI_TAG) +
-                               ") from rank " + std::to_string(from));
-    }
+  } catch (const std::exception& e) {
+    fail(e);  // the pool's threads are still running: no unwinding past them
   }
   for (std::thread& t : pool) t.join();
   int ranks = 0;
@@ -232,51 +248,55 @@ void MpiSession::work(GridRunner& runner) {
       }
     });
 
-  const uint64_t want = jobs;
-  MPI_Send(&want, 1, MPI_UINT64_T, 0, kWant, MPI_COMM_WORLD);
-  bool stop = false;
-  size_t outstanding = 0;  // cells received and not yet reported
-  while (!(stop && outstanding == 0)) {
-    bool progressed = false;
-    std::deque<std::string> ready;
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      ready.swap(outbox);
-    }
-    for (const std::string& m : ready) {
-      MPI_Send(m.data(), static_cast<int>(m.size()), MPI_CHAR, 0, kResult, MPI_COMM_WORLD);
-      --outstanding;
-      progressed = true;
-    }
-    int flag = 0;
-    MPI_Status status;
-    MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status);
-    if (flag != 0) {
-      progressed = true;
-      if (status.MPI_TAG == kCell) {
-        uint64_t index = 0;
-        MPI_Recv(&index, 1, MPI_UINT64_T, 0, kCell, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        if (index >= runner.size())
-          throw std::runtime_error("rank 0 handed out cell " + std::to_string(index) +
-                                   " of a grid of " + std::to_string(runner.size()));
-        {
-          std::lock_guard<std::mutex> lock(mutex);
-          inbox.push_back(index);
+  try {
+    const uint64_t want = jobs;
+    MPI_Send(&want, 1, MPI_UINT64_T, 0, kWant, MPI_COMM_WORLD);
+    bool stop = false;
+    size_t outstanding = 0;  // cells received and not yet reported
+    while (!(stop && outstanding == 0)) {
+      bool progressed = false;
+      std::deque<std::string> ready;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        ready.swap(outbox);
+      }
+      for (const std::string& m : ready) {
+        MPI_Send(m.data(), static_cast<int>(m.size()), MPI_CHAR, 0, kResult, MPI_COMM_WORLD);
+        --outstanding;
+        progressed = true;
+      }
+      int flag = 0;
+      MPI_Status status;
+      MPI_Iprobe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status);
+      if (flag != 0) {
+        progressed = true;
+        if (status.MPI_TAG == kCell) {
+          uint64_t index = 0;
+          MPI_Recv(&index, 1, MPI_UINT64_T, 0, kCell, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          if (index >= runner.size())
+            throw std::runtime_error("rank 0 handed out cell " + std::to_string(index) +
+                                     " of a grid of " + std::to_string(runner.size()));
+          {
+            std::lock_guard<std::mutex> lock(mutex);
+            inbox.push_back(index);
+          }
+          ++outstanding;
+          work_cv.notify_one();
+        } else if (status.MPI_TAG == kStop) {
+          MPI_Recv(nullptr, 0, MPI_CHAR, 0, kStop, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+          stop = true;
+        } else {
+          throw std::runtime_error("an unexpected message (tag " + std::to_string(status.MPI_TAG) +
+                                   ") from rank 0");
         }
-        ++outstanding;
-        work_cv.notify_one();
-      } else if (status.MPI_TAG == kStop) {
-        MPI_Recv(nullptr, 0, MPI_CHAR, 0, kStop, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-        stop = true;
-      } else {
-        throw std::runtime_error("an unexpected message (tag " + std::to_string(status.MPI_TAG) +
-                                 ") from rank 0");
+      }
+      if (!progressed) {
+        std::unique_lock<std::mutex> lock(mutex);
+        done_cv.wait_for(lock, kPoll, [&] { return !outbox.empty(); });
       }
     }
-    if (!progressed) {
-      std::unique_lock<std::mutex> lock(mutex);
-      done_cv.wait_for(lock, kPoll, [&] { return !outbox.empty(); });
-    }
+  } catch (const std::exception& e) {
+    fail(e);
   }
   {
     std::lock_guard<std::mutex> lock(mutex);
