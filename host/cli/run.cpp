@@ -398,6 +398,11 @@ int run(const RunOptions& o) {
                     << " checkpointed cells were made with other settings and are computed "
                        "again (first: "
                     << resumed.first_mismatch << ")\n";
+        if (resumed.outside > 0)
+          std::cout << "  " << resumed.outside
+                    << " checkpointed cells are not in this experiment's grid and are left out "
+                       "(first: "
+                    << resumed.first_outside << ")\n";
         if (resumed.torn > 0)
           std::cout << "  " << resumed.torn << " torn checkpoint lines ignored\n";
       }

@@ -138,6 +138,7 @@ int MpiSession::coordinate(GridRunner& runner, const std::vector<size_t>& todo,
     });
 
   std::vector<bool> stopped(static_cast<size_t>(size_), false);
+  std::vector<bool> asked(static_cast<size_t>(size_), false);  // its kWant has come
   int running_workers = size_ - 1;
   auto hand_out = [&](int worker, uint64_t n) {
     for (uint64_t k = 0; k < n && !stopped[static_cast<size_t>(worker)]; ++k) {
@@ -170,8 +171,11 @@ int MpiSession::coordinate(GridRunner& runner, const std::vector<size_t>& todo,
           if (!all_in) done_cv.wait_for(lock, kPoll);
         }
         if (all_in) {
+          // (A worker whose request has not come yet is stopped when it comes, so that no
+          // message is left unreceived.)
           for (int r = 1; r < size_; ++r)
-            if (!stopped[static_cast<size_t>(r)]) hand_out(r, 1);  // the queue is empty: a stop
+            if (asked[static_cast<size_t>(r)] && !stopped[static_cast<size_t>(r)])
+              hand_out(r, 1);  // the queue is empty: a stop
           if (running_workers > 0) std::this_thread::sleep_for(kPoll);
         }
         continue;
@@ -180,6 +184,7 @@ int MpiSession::coordinate(GridRunner& runner, const std::vector<size_t>& todo,
       if (status.MPI_TAG == kWant) {
         uint64_t n = 0;
         MPI_Recv(&n, 1, MPI_UINT64_T, from, kWant, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        asked[static_cast<size_t>(from)] = true;
         hand_out(from, n);
       } else if (status.MPI_TAG == kResult) {
         int bytes = 0;

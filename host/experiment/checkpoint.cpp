@@ -290,9 +290,10 @@ Checkpoint::Resumed Checkpoint::resume(const fs::path& file, GridRunner& runner)
                         cell.at("memory_mb").u64("memory_mb"), cell.at("seed").u64("seed")});
       std::string why;
       if (it == by_name.end()) {
-        why = "cell " + cell.at("trace").str() + " / " + cell.at("policy").str() + " / " +
-              cell.at("memory_mb").text + " MB / seed " + cell.at("seed").text +
-              " is not in this experiment's grid";
+        if (out.outside++ == 0)
+          out.first_outside = cell.at("trace").str() + " / " + cell.at("policy").str() + " / " +
+                              cell.at("memory_mb").text + " MB / seed " + cell.at("seed").text;
+        continue;
       } else {
         const Cell& c = r.cells[it->second].cell;
         const std::string name = r.traces[c.trace]->name + " / " + r.plugins[c.policy]->name() +
@@ -334,9 +335,12 @@ Checkpoint::Resumed Checkpoint::resume(const fs::path& file, GridRunner& runner)
   if (!header_seen)
     throw CheckpointError(file.string() + ": not a keepwarm checkpoint (no intact header line)");
   if (records > 0 && out.reused.empty())
-    throw CheckpointError(file.string() + ": none of its " + std::to_string(records) +
-                          " cells matches this experiment (" + out.first_mismatch +
-                          "): it is stale and is not resumed; run without --resume to start over");
+    throw CheckpointError(
+        file.string() + ": none of its " + std::to_string(records) +
+        " cells matches this experiment (" +
+        (out.mismatched > 0 ? out.first_mismatch
+                            : "cell " + out.first_outside + " is not in this experiment's grid") +
+        "): it is stale and is not resumed; run without --resume to start over");
   std::sort(out.reused.begin(), out.reused.end());
   return out;
 }

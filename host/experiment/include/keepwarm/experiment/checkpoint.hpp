@@ -55,6 +55,8 @@ class Checkpoint {
     std::vector<size_t> reused;  // grid entries taken from the checkpoint (outcomes stored)
     size_t mismatched = 0;       // records for this grid's cells made with other settings
     std::string first_mismatch;  // what differed in the first of them
+    size_t outside = 0;          // records of cells that are not in this grid (left out)
+    std::string first_outside;   // the first of them
     size_t torn = 0;             // lines ignored as torn or corrupt
     bool found = false;          // a checkpoint file was there
   };
