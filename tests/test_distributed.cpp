@@ -48,10 +48,16 @@ test::CommandResult shell(const std::string& cmd) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-// keepwarm under mpirun with n ranks, oversubscribed (more ranks than cores), allowed as root.
+// OpenMPI allowed to run as root (CI), and without the single-copy shared-memory transport,
+// which containers often forbid (it needs ptrace rights); messages here are small anyway.
+const std::string kMpiEnv =
+    "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+    "OMPI_MCA_btl_vader_single_copy_mechanism=none ";
+
+// keepwarm under mpirun with n ranks, oversubscribed (more ranks than cores).
 test::CommandResult mpirun(int n, const std::string& args) {
-  return shell("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '" + kMpiexec +
-               "' --oversubscribe -n " + std::to_string(n) + " '" + kExe + "' " + args);
+  return shell(kMpiEnv + "'" + kMpiexec + "' --oversubscribe -n " + std::to_string(n) + " '" +
+               kExe + "' " + args);
 }
 
 std::string shipped(const std::string& trace) {
@@ -185,10 +191,9 @@ TEST(Mpi, RanksThatReadOtherTracesAreRefused) {
   test::write_pressure_trace(dir / "a/t", 30, 3000);
   test::write_pressure_trace(dir / "b/t", 30, 4000);
   const std::string args = " run -q --policy lru --memory 300,600 --out " + (dir / "o").string();
-  const auto r =
-      shell("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '" + kMpiexec +
-            "' --oversubscribe -n 1 '" + kExe + "'" + args + " --trace " + (dir / "a/t").string() +
-            " : -n 2 '" + kExe + "'" + args + " --trace " + (dir / "b/t").string());
+  const auto r = shell(kMpiEnv + "'" + kMpiexec + "' --oversubscribe -n 1 '" + kExe + "'" + args +
+                       " --trace " + (dir / "a/t").string() + " : -n 2 '" + kExe + "'" + args +
+                       " --trace " + (dir / "b/t").string());
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("trace t differs from rank 0's"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("every rank must read the same traces and plugins"), std::string::npos)

@@ -251,8 +251,10 @@ struct Prepared {
   std::unique_ptr<EventLog> event_log;
 };
 
-void prepare(const RunOptions& o, Prepared& p) {
+// default_jobs: what --jobs 0 means here (0: usable_cores(), the runner's own default).
+void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs) {
   p.ex = build_experiment(o);
+  if (p.ex.jobs == 0) p.ex.jobs = default_jobs;
   const Experiment& ex = p.ex;
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PluginPtr> plugins = resolve_policies(ex, registry);
@@ -326,7 +328,7 @@ int run(const RunOptions& o) {
   try {
     if (mpi && !o.events.empty())
       throw ConfigError("--events logs one cell in one process: run it without mpirun/srun");
-    prepare(o, p);
+    prepare(o, p, session->default_jobs());
   } catch (const std::exception& e) {
     error = e.what();
   }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 #include "keepwarm/distributed/session.hpp"
 
@@ -20,6 +21,15 @@ bool launched_by_mpi() {
 std::string Session::where() const {
   const std::string host = rank_ < static_cast<int>(hosts_.size()) ? hosts_[rank_] : "";
   return "rank " + std::to_string(rank_) + (host.empty() ? "" : " on host " + host);
+}
+
+unsigned Session::default_jobs() const {
+  if (size_ <= 1 || rank_ >= static_cast<int>(hosts_.size())) return 0;
+  const unsigned usable = usable_cores();
+  const unsigned machine = std::max(1u, std::thread::hardware_concurrency());
+  if (usable < machine) return usable;  // bound by the launcher (or taskset): its cores are its own
+  const auto here = static_cast<unsigned>(std::count(hosts_.begin(), hosts_.end(), hosts_[rank_]));
+  return std::max(1u, machine / std::max(1u, here));
 }
 
 void Session::abort(int code) { std::exit(code); }

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include <sched.h>
 #include <unistd.h>
 
 #include "keepwarm/util/io.hpp"
@@ -86,6 +87,18 @@ std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& 
   return grid;
 }
 
+unsigned usable_cores() {
+  // The CPUs this process may run on (taskset, cgroups, an MPI launcher's binding), which can
+  // be fewer than the machine's.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "";
@@ -126,7 +139,7 @@ GridRunner::GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const T
 
 unsigned GridRunner::jobs() const {
   const Experiment& ex = results_.experiment;
-  const unsigned jobs = ex.jobs != 0 ? ex.jobs : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned jobs = ex.jobs != 0 ? ex.jobs : usable_cores();
   return static_cast<unsigned>(std::min<size_t>(jobs, std::max<size_t>(size(), 1)));
 }
 

@@ -29,6 +29,10 @@ class Session {
   bool coordinator() const { return rank_ == 0; }
   // Every rank's host name, by rank (collected when the session starts).
   const std::vector<std::string>& hosts() const { return hosts_; }
+  // What --jobs 0 means for this rank: its usable cores, shared with the other ranks on its
+  // host unless the launcher bound it to fewer cores than the machine has; 0 (no change) in a
+  // single process.
+  unsigned default_jobs() const;
   // A label for messages: "rank 2 on host h".
   std::string where() const;
 

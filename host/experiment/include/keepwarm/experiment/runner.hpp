@@ -67,6 +67,10 @@ using ProgressFn = std::function<void(size_t done, size_t total)>;
 // results.cells (whose entry is complete); from worker threads, serialised with ProgressFn.
 using CellDoneFn = std::function<void(const RunResults& results, size_t index)>;
 
+// The cores this process may use: its CPU affinity (taskset, cgroups, an MPI launcher's
+// binding), else every core of the machine. What --jobs 0 means.
+unsigned usable_cores();
+
 // The host name of this machine ("" if unknown).
 std::string host_name();
 
@@ -86,7 +90,7 @@ class GridRunner {
   const RunResults& results() const { return results_; }
   RunResults& results() { return results_; }
   size_t size() const { return results_.cells.size(); }
-  // Threads to use for the cells: --jobs, or every core, at most the number of cells.
+  // Threads to use for the cells: --jobs, or usable_cores(), at most the number of cells.
   unsigned jobs() const;
   // The resolved parameters of policy p (what the cell ran with).
   const std::map<std::string, std::string>& params(size_t policy) const { return params_[policy]; }
