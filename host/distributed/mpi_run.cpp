@@ -8,6 +8,7 @@
 //                                           more cell
 #include <mpi.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -27,7 +28,21 @@ namespace keepwarm {
 namespace {
 
 constexpr int kWant = 1, kCell = 2, kStop = 3, kResult = 4;
-constexpr auto kPoll = std::chrono::microseconds(200);
+// How long a main thread waits between looks for messages: short while messages come, longer
+// (up to kMaxWait) while none do, so that idle ranks do not take cores from cells.
+class Backoff {
+ public:
+  void reset() { wait_ = kMinWait; }
+  std::chrono::microseconds next() {
+    const auto w = wait_;
+    wait_ = std::min(wait_ * 2, kMaxWait);
+    return w;
+  }
+
+ private:
+  static constexpr std::chrono::microseconds kMinWait{50}, kMaxWait{1000};
+  std::chrono::microseconds wait_ = kMinWait;
+};
 
 void check(int rc, const char* what) {
   if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI error in ") + what);
@@ -76,6 +91,7 @@ class MpiSession final : public Session {
 
   int run(GridRunner& runner, const std::vector<size_t>& todo, const ProgressFn& progress,
           const CellDoneFn& cell_done, size_t done_before) override {
+    if (size_ == 1) return Session::run(runner, todo, progress, cell_done, done_before);
     try {
       if (rank_ == 0) return coordinate(runner, todo, progress, cell_done, done_before);
       work(runner);
@@ -154,6 +170,7 @@ int MpiSession::coordinate(GridRunner& runner, const std::vector<size_t>& todo,
   };
   try {
     std::vector<char> buffer;
+    Backoff backoff;
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(done_mutex);
@@ -168,7 +185,7 @@ int MpiSession::coordinate(GridRunner& runner, const std::vector<size_t>& todo,
         {
           std::unique_lock<std::mutex> lock(done_mutex);
           all_in = completed == todo.size();
-          if (!all_in) done_cv.wait_for(lock, kPoll);
+          if (!all_in) done_cv.wait_for(lock, backoff.next());
         }
         if (all_in) {
           // (A worker whose request has not come yet is stopped when it comes, so that no
@@ -176,10 +193,11 @@ int MpiSession::coordinate(GridRunner& runner, const std::vector<size_t>& todo,
           for (int r = 1; r < size_; ++r)
             if (asked[static_cast<size_t>(r)] && !stopped[static_cast<size_t>(r)])
               hand_out(r, 1);  // the queue is empty: a stop
-          if (running_workers > 0) std::this_thread::sleep_for(kPoll);
+          if (running_workers > 0) std::this_thread::sleep_for(backoff.next());
         }
         continue;
       }
+      backoff.reset();
       const int from = status.MPI_SOURCE;
       if (status.MPI_TAG == kWant) {
         uint64_t n = 0;
@@ -258,6 +276,7 @@ void MpiSession::work(GridRunner& runner) {
     MPI_Send(&want, 1, MPI_UINT64_T, 0, kWant, MPI_COMM_WORLD);
     bool stop = false;
     size_t outstanding = 0;  // cells received and not yet reported
+    Backoff backoff;
     while (!(stop && outstanding == 0)) {
       bool progressed = false;
       std::deque<std::string> ready;
@@ -295,9 +314,11 @@ void MpiSession::work(GridRunner& runner) {
                                    ") from rank 0");
         }
       }
-      if (!progressed) {
+      if (progressed) {
+        backoff.reset();
+      } else {
         std::unique_lock<std::mutex> lock(mutex);
-        done_cv.wait_for(lock, kPoll, [&] { return !outbox.empty(); });
+        done_cv.wait_for(lock, backoff.next(), [&] { return !outbox.empty(); });
       }
     }
   } catch (const std::exception& e) {
