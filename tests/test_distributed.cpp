@@ -293,15 +293,28 @@ TEST(Checkpoint, TheTraceHashIsOfContentNotForm) {
   const Trace native = load_trace(dir / "t");
   write_binary_trace(native, dir / "t.kwt");
   const Trace binary = load_trace(dir / "t.kwt");
-  EXPECT_EQ(trace_content_sha256(native), trace_content_sha256(binary));
+  EXPECT_EQ(trace_content_hash(native), trace_content_hash(binary));
   Trace renamed = native;
   renamed.name = "other";
-  EXPECT_EQ(trace_content_sha256(renamed), trace_content_sha256(native));
+  EXPECT_EQ(trace_content_hash(renamed), trace_content_hash(native));
   Trace slower = native;
   slower.functions[3].cold_ms += 1;
-  EXPECT_NE(trace_content_sha256(slower), trace_content_sha256(native));
+  EXPECT_NE(trace_content_hash(slower), trace_content_hash(native));
+  Trace other_id = native;
+  other_id.functions[0].id += "x";
+  EXPECT_NE(trace_content_hash(other_id), trace_content_hash(native));
+  // The same invocations but two of them with their functions swapped.
+  Trace swapped = native;
+  std::vector<uint32_t> fns(native.function_of.begin(), native.function_of.end());
+  size_t k = 1;
+  while (fns[k] == fns[0]) ++k;
+  std::swap(fns[0], fns[k]);
+  swapped.function_of = Column<uint32_t>();
+  for (const uint32_t f : fns) swapped.function_of.push_back(f);
+  EXPECT_NE(trace_content_hash(swapped), trace_content_hash(native));
+  EXPECT_EQ(trace_content_hash(native).size(), 32u);
   test::write_pressure_trace(dir / "u", 20, 2001);
-  EXPECT_NE(trace_content_sha256(load_trace(dir / "u")), trace_content_sha256(native));
+  EXPECT_NE(trace_content_hash(load_trace(dir / "u")), trace_content_hash(native));
 }
 
 TEST(Checkpoint, AKilledRunResumesToTheUninterruptedResult) {

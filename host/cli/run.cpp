@@ -246,7 +246,7 @@ Experiment build_experiment(const RunOptions& o) {
 struct Prepared {
   Experiment ex;
   std::unique_ptr<GridRunner> runner;
-  std::vector<std::string> trace_sha256;
+  std::vector<std::string> trace_hash;
   std::unique_ptr<AtomicFile> events_file;
   std::unique_ptr<EventLog> event_log;
 };
@@ -279,7 +279,7 @@ void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs) {
     const std::string base = trace->name;
     for (int n = 2; !trace_names.insert(trace->name).second; ++n)
       trace->name = base + "-" + std::to_string(n);
-    p.trace_sha256.push_back(trace_content_sha256(*trace));
+    p.trace_hash.push_back(trace_content_hash(*trace));
     traces.push_back(std::move(trace));
   }
 
@@ -298,8 +298,8 @@ void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs) {
 // compared with each rank's own. Returns "" or what differs here.
 std::string compare_with_rank0(Session& session, const Prepared& p) {
   std::string mine;
-  for (size_t t = 0; t < p.trace_sha256.size(); ++t)
-    mine += "trace " + p.runner->results().traces[t]->name + " " + p.trace_sha256[t] + "\n";
+  for (size_t t = 0; t < p.trace_hash.size(); ++t)
+    mine += "trace " + p.runner->results().traces[t]->name + " " + p.trace_hash[t] + "\n";
   for (const PluginPtr& plugin : p.runner->results().plugins)
     mine += "policy " + plugin->name() + " " + plugin->sha256() + "\n";
   mine += "cells " + std::to_string(p.runner->size()) + "\n";
@@ -364,7 +364,7 @@ int run(const RunOptions& o) {
   if (session->coordinator()) {
     try {
       const fs::path file = ex.out_dir / kCheckpointFile;
-      checkpoint = std::make_unique<Checkpoint>(runner, p.trace_sha256);
+      checkpoint = std::make_unique<Checkpoint>(runner, p.trace_hash);
       std::vector<bool> done(runner.size(), false);
       Checkpoint::Resumed resumed;
       if (o.resume) {

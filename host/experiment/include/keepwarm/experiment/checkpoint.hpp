@@ -29,9 +29,11 @@ std::string encode_outcome(const CellOutcome& outcome);
 // The inverse, for the grid entry `cell`. Throws CheckpointError if text is not such an object.
 CellOutcome decode_outcome(const std::string& text, const Cell& cell);
 
-// SHA-256 over a trace's content (functions with their sizes and times, then every invocation),
-// whatever form it was read from. Names do not count; the trace's own name is the cell's.
-std::string trace_content_sha256(const Trace& trace);
+// A 128-bit hash (32 hex digits) of a trace's content: functions with their sizes and times,
+// then every invocation, whatever form it was read from. Names do not count; the trace's own
+// name is the cell's. Fast (several GB/s); it tells a changed trace, it is no cryptographic
+// fingerprint.
+std::string trace_content_hash(const Trace& trace);
 
 // The file name of the checkpoint in an output directory.
 inline constexpr const char* kCheckpointFile = "checkpoint.jsonl";
@@ -45,8 +47,8 @@ inline constexpr const char* kCheckpointFile = "checkpoint.jsonl";
 // runs them again.
 class Checkpoint {
  public:
-  // trace_sha256: trace_content_sha256 of each of runner's traces.
-  Checkpoint(const GridRunner& runner, std::vector<std::string> trace_sha256);
+  // trace_hash: trace_content_hash of each of runner's traces.
+  Checkpoint(const GridRunner& runner, std::vector<std::string> trace_hash);
   ~Checkpoint();
   Checkpoint(const Checkpoint&) = delete;
   Checkpoint& operator=(const Checkpoint&) = delete;
@@ -54,7 +56,7 @@ class Checkpoint {
   struct Resumed {
     std::vector<size_t> reused;  // grid entries taken from the checkpoint (outcomes stored)
     size_t mismatched = 0;       // records for this grid's cells made with other settings
-    std::string first_mismatch;  // what differed in the first of them
+    std::string first_mismatch;  // what differed in the first of them (in grid order)
     size_t outside = 0;          // records of cells that are not in this grid (left out)
     std::string first_outside;   // the first of them
     size_t torn = 0;             // lines ignored as torn or corrupt
@@ -85,7 +87,7 @@ class Checkpoint {
   static std::string line(const std::string& record);
 
   std::string experiment_;
-  std::vector<std::string> trace_sha256_;
+  std::vector<std::string> trace_hash_;
   void stop_syncer() noexcept;
 
   std::filesystem::path file_;
