@@ -243,6 +243,28 @@ TEST(Mpi, ACrashingPolicyIsNamed) {
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
 }
 
+TEST(Launch, SrunTasksWithoutAnMpiPluginAreRefused) {
+  test::TempDir dir;
+  // What srun --mpi=none leaves in each of 4 tasks' environment (no PMI variables).
+  const auto r = shell(
+      "env -u PMIX_RANK -u PMI_RANK -u PMI_SIZE -u OMPI_COMM_WORLD_SIZE "
+      "SLURM_STEP_ID=0 SLURM_STEP_NUM_TASKS=4 SLURM_PROCID=2 '" +
+      kExe + "' run -q --trace " + shipped("sample") + " --policy lru --memory 1000 --out " +
+      (dir / "o").string());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("started by srun as one of 4 tasks, but not through an MPI plugin"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(fs::exists(dir / "o/results.csv"));
+  // One task is a plain run.
+  const auto one = shell(
+      "env -u PMIX_RANK -u PMI_RANK -u PMI_SIZE -u OMPI_COMM_WORLD_SIZE "
+      "SLURM_STEP_ID=0 SLURM_STEP_NUM_TASKS=1 '" +
+      kExe + "' run -q --trace " + shipped("sample") + " --policy lru --memory 1000 --out " +
+      (dir / "o").string());
+  EXPECT_EQ(one.exit_code, 0) << one.output;
+}
+
 TEST(Checkpoint, OutcomesReadBackBitForBit) {
   CellOutcome o;
   o.cell = Cell{1, 2, 4096, 7};

@@ -337,6 +337,7 @@ void MpiSession::work(GridRunner& runner) {
 bool built_with_mpi() { return true; }
 
 std::unique_ptr<Session> Session::start() {
+  if (const std::string why = unlaunched_tasks(); !why.empty()) throw std::runtime_error(why);
   if (!launched_by_mpi()) {
     auto s = std::make_unique<Session>();
     s->hosts_ = {host_name()};

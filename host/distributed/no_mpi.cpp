@@ -8,6 +8,7 @@ namespace keepwarm {
 bool built_with_mpi() { return false; }
 
 std::unique_ptr<Session> Session::start() {
+  if (const std::string why = unlaunched_tasks(); !why.empty()) throw std::runtime_error(why);
   if (launched_by_mpi())
     throw std::runtime_error(
         "started by an MPI launcher (mpirun/srun), but this keepwarm was built without MPI: "

@@ -18,6 +18,19 @@ bool launched_by_mpi() {
   return false;
 }
 
+std::string unlaunched_tasks() {
+  // srun without an MPI plugin (--mpi=none, a site's default) starts every task as a separate
+  // program: each would run the whole grid into the same directory.
+  if (launched_by_mpi()) return "";
+  const char* step = std::getenv("SLURM_STEP_ID");
+  const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  if (tasks == nullptr) tasks = std::getenv("SLURM_NTASKS");
+  if (step == nullptr || tasks == nullptr || std::strtol(tasks, nullptr, 10) <= 1) return "";
+  return std::string("started by srun as one of ") + tasks +
+         " tasks, but not through an MPI plugin, so every task would run the whole grid: use "
+         "`srun --mpi=pmix` (or pmi2; `srun --mpi=list` shows them), or `srun -n 1`";
+}
+
 std::string Session::where() const {
   const std::string host = rank_ < static_cast<int>(hosts_.size()) ? hosts_[rank_] : "";
   return "rank " + std::to_string(rank_) + (host.empty() ? "" : " on host " + host);

@@ -14,13 +14,17 @@ namespace keepwarm {
 
 // True when the environment says an MPI launcher (mpirun, mpiexec, srun) started this process.
 bool launched_by_mpi();
+// Why this process must not run a grid alone: it is one of several tasks of a Slurm step
+// started without an MPI plugin ("" when it is not).
+std::string unlaunched_tasks();
 // True when this keepwarm was built with MPI.
 bool built_with_mpi();
 
 class Session {
  public:
   // Joins MPI when launched_by_mpi(); otherwise (or for a job of one rank) a single process.
-  // Throws std::runtime_error when launched by an MPI launcher but built without MPI.
+  // Throws std::runtime_error when launched by an MPI launcher but built without MPI, or when
+  // unlaunched_tasks() says why not.
   static std::unique_ptr<Session> start();
   virtual ~Session() = default;
 
