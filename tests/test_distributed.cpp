@@ -67,7 +67,7 @@ std::string shipped(const std::string& trace) {
 // 36 cells over the shipped traces: 4 deterministic policies x 3 sizes + rand x 3 sizes x 2
 // seeds, per trace.
 std::string shipped_grid() {
-  return "run -q --trace " + shipped("sample") + " --trace " + shipped("azure-small") +
+  return "run --trace " + shipped("sample") + " --trace " + shipped("azure-small") +
          " --policy rand,lru,gd,size,landlord --memory 1000,2000,4000 --seeds 2";
 }
 
@@ -174,7 +174,7 @@ TEST(Mpi, ThreeRanksWriteWhatOneProcessWrites) {
 TEST(Mpi, AnErrorEveryRankMeetsIsPrintedOnce) {
   SKIP_WITHOUT_MPI();
   test::TempDir dir;
-  const auto r = mpirun(3, "run -q --trace " + shipped("sample") +
+  const auto r = mpirun(3, "run --trace " + shipped("sample") +
                                " --policy nosuch --memory 1000 --out " + (dir / "o").string());
   EXPECT_NE(r.exit_code, 0) << r.output;
   const std::string message = "unknown policy 'nosuch'";
@@ -190,7 +190,7 @@ TEST(Mpi, RanksThatReadOtherTracesAreRefused) {
   // Two traces named t with other content; rank 0 reads one, ranks 1 and 2 the other.
   test::write_pressure_trace(dir / "a/t", 30, 3000);
   test::write_pressure_trace(dir / "b/t", 30, 4000);
-  const std::string args = " run -q --policy lru --memory 300,600 --out " + (dir / "o").string();
+  const std::string args = " run --policy lru --memory 300,600 --out " + (dir / "o").string();
   const auto r = shell(kMpiEnv + "'" + kMpiexec + "' --oversubscribe -n 1 '" + kExe + "'" + args +
                        " --trace " + (dir / "a/t").string() + " : -n 2 '" + kExe + "'" + args +
                        " --trace " + (dir / "b/t").string());
@@ -206,7 +206,7 @@ TEST(Mpi, AThrowingPolicyFailsItsCellsAndTheRestIsWritten) {
   test::TempDir dir;
   test::write_pressure_trace(dir / "t");
   const auto r =
-      mpirun(3, "run -q --jobs 1 --trace " + (dir / "t").string() + " --policy lru --policy " +
+      mpirun(3, "run --jobs 1 --trace " + (dir / "t").string() + " --policy lru --policy " +
                     test::test_plugin_file("test-faulty.so").string() +
                     " --memory 200,100000 --out " + (dir / "out").string());
   EXPECT_EQ(r.exit_code, 2) << r.output;
@@ -226,7 +226,7 @@ TEST(Mpi, ACrashingPolicyIsNamed) {
   test::TempDir dir;
   test::write_pressure_trace(dir / "t");
   const auto r =
-      mpirun(3, "run -q --jobs 1 --trace " + (dir / "t").string() + " --policy lru --policy " +
+      mpirun(3, "run --jobs 1 --trace " + (dir / "t").string() + " --policy lru --policy " +
                     test::test_plugin_file("test-crashing.so").string() +
                     " --memory 200,400 --out " + (dir / "out").string());
   EXPECT_NE(r.exit_code, 0) << r.output;
@@ -238,7 +238,7 @@ TEST(Mpi, ACrashingPolicyIsNamed) {
   // Whatever was checkpointed before the job went down is intact and resumable: with lru
   // alone, a resumed run reuses every lru cell that was kept.
   const auto resumed =
-      test::run_keepwarm("run -q --resume --trace " + (dir / "t").string() +
+      test::run_keepwarm("run --resume --trace " + (dir / "t").string() +
                          " --policy lru --memory 200,400 --out " + (dir / "out").string());
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
 }
@@ -249,7 +249,7 @@ TEST(Launch, SrunTasksWithoutAnMpiPluginAreRefused) {
   const auto r = shell(
       "env -u PMIX_RANK -u PMI_RANK -u PMI_SIZE -u OMPI_COMM_WORLD_SIZE "
       "SLURM_STEP_ID=0 SLURM_STEP_NUM_TASKS=4 SLURM_PROCID=2 '" +
-      kExe + "' run -q --trace " + shipped("sample") + " --policy lru --memory 1000 --out " +
+      kExe + "' run --trace " + shipped("sample") + " --policy lru --memory 1000 --out " +
       (dir / "o").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("started by srun as one of 4 tasks, but not through an MPI plugin"),
@@ -260,7 +260,7 @@ TEST(Launch, SrunTasksWithoutAnMpiPluginAreRefused) {
   const auto one = shell(
       "env -u PMIX_RANK -u PMI_RANK -u PMI_SIZE -u OMPI_COMM_WORLD_SIZE "
       "SLURM_STEP_ID=0 SLURM_STEP_NUM_TASKS=1 '" +
-      kExe + "' run -q --trace " + shipped("sample") + " --policy lru --memory 1000 --out " +
+      kExe + "' run --trace " + shipped("sample") + " --policy lru --memory 1000 --out " +
       (dir / "o").string());
   EXPECT_EQ(one.exit_code, 0) << one.output;
 }
@@ -369,7 +369,7 @@ TEST(Checkpoint, AKilledRunResumesToTheUninterruptedResult) {
     std::fputs(text.substr(last + 1, (text.size() - last) / 2).c_str(), f);
     std::fclose(f);
   }
-  std::string cmd = "run -q --resume --reproducible --jobs 1 --trace " + (dir / "t").string() +
+  std::string cmd = "run --resume --reproducible --jobs 1 --trace " + (dir / "t").string() +
                     " --policy lru,gd,size --memory 300,600,1200,2400 --out ";
   const auto resumed = test::run_keepwarm(cmd + (dir / "killed").string());
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
@@ -382,7 +382,7 @@ TEST(Checkpoint, AKilledRunResumesToTheUninterruptedResult) {
       << resumed.output;
 
   const auto whole = test::run_keepwarm(
-      "run -q --reproducible --jobs 1 --trace " + (dir / "t").string() +
+      "run --reproducible --jobs 1 --trace " + (dir / "t").string() +
       " --policy lru,gd,size --memory 300,600,1200,2400 --out " + (dir / "whole").string());
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
   for (const std::string f : {"results.csv", "functions.csv", "report.html"})
@@ -430,12 +430,12 @@ TEST(Checkpoint, AForeignOrStaleCheckpointIsRefused) {
                    "[experiment]\nname = \"beta\"\ntraces = [\"t\"]\n"
                    "memory_mb = [300, 600]\npolicies = [\"lru\", \"ttl\"]\n");
   const std::string out = " --out " + (dir / "out").string();
-  auto r = test::run_keepwarm("run -q " + (dir / "a.toml").string() + out);
+  auto r = test::run_keepwarm("run " + (dir / "a.toml").string() + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string before = test::read_text(dir / "out/checkpoint.jsonl");
 
   // Another experiment's checkpoint.
-  r = test::run_keepwarm("run -q --resume " + (dir / "b.toml").string() + out);
+  r = test::run_keepwarm("run --resume " + (dir / "b.toml").string() + out);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("belongs to experiment 'alpha', not to 'beta'"), std::string::npos)
       << r.output;
@@ -443,7 +443,7 @@ TEST(Checkpoint, AForeignOrStaleCheckpointIsRefused) {
 
   // The same experiment over a trace whose content changed: nothing matches.
   test::write_pressure_trace(dir / "t", 30, 5000);
-  r = test::run_keepwarm("run -q --resume " + (dir / "a.toml").string() + out);
+  r = test::run_keepwarm("run --resume " + (dir / "a.toml").string() + out);
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("none of its 4 cells matches this experiment"), std::string::npos)
       << r.output;
@@ -451,15 +451,15 @@ TEST(Checkpoint, AForeignOrStaleCheckpointIsRefused) {
 
   // Not a checkpoint at all.
   test::write_text(dir / "junk/checkpoint.jsonl", "hello\n");
-  r = test::run_keepwarm("run -q --resume " + (dir / "a.toml").string() + " --out " +
+  r = test::run_keepwarm("run --resume " + (dir / "a.toml").string() + " --out " +
                          (dir / "junk").string());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("not a keepwarm checkpoint"), std::string::npos) << r.output;
 
   // Cells made with other settings are computed again, and said so; matching ones are reused.
-  r = test::run_keepwarm("run -q " + (dir / "a.toml").string() + out);
+  r = test::run_keepwarm("run " + (dir / "a.toml").string() + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = test::run_keepwarm("run -q --resume " + (dir / "a.toml").string() +
+  r = test::run_keepwarm("run --resume " + (dir / "a.toml").string() +
                          " --param ttl.keepalive_min=3" + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("resumed 2 of 4 cells"), std::string::npos) << r.output;
@@ -469,7 +469,7 @@ TEST(Checkpoint, AForeignOrStaleCheckpointIsRefused) {
             std::string::npos)
       << r.output;
   // --resume without a checkpoint computes everything.
-  r = test::run_keepwarm("run -q --resume " + (dir / "a.toml").string() + " --out " +
+  r = test::run_keepwarm("run --resume " + (dir / "a.toml").string() + " --out " +
                          (dir / "fresh").string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("no checkpoint in"), std::string::npos) << r.output;

@@ -274,6 +274,51 @@ TEST_F(EngineRules, ColdStartOverhead) {
   EXPECT_EQ(r.metrics.warm, 1u);
 }
 
+TEST_F(EngineRules, CourseColdStartIsBasePlusRunPlusPctRunInThatOrder) {
+  // faascache-course: 3000 + 1.1 + 0.2 x 1.1 = 3001.3199999999997 in doubles, while
+  // 1.1 x 1.2 + 3000 = 3001.32: the course order frees the container just in time for an
+  // arrival at 3001.3199999999997, the default order does not.
+  const double t = 3001.3199999999997;
+  ASSERT_LT(t, 1.1 * (1 + 0.2) + 3000);
+  const Trace tr = make_trace({{"x", 10, 1.1, 1}}, {{0, "x"}, {t, "x"}});
+  EXPECT_EQ(run_scripted(tr, 100, Compat::faascache_course, 3000, 0.2).metrics.warm, 1u);
+  EXPECT_EQ(run_scripted(tr, 100, Compat::none, 3000, 0.2).metrics.cold, 2u);
+  EXPECT_EQ(run_scripted(tr, 100, Compat::faascache, 3000, 0.2).metrics.cold, 2u);
+}
+
+TEST_F(EngineRules, PrewarmNowAndRemoveNowActAtOnceWithoutHooks) {
+  // x 40 MB, memory 130: at the second arrival (the first container is idle, 40 MB) the policy
+  // prewarms two containers of x at once (a third does not fit), releases one, expires the other
+  // and sees memory change in between; no hook reports any of it.
+  std::vector<uint64_t> used;
+  std::vector<kw_container_id> made;
+  g_script.on_arrival = [&](const Host& h, kw_function_id, const std::vector<kw_container_id>&) {
+    if (h.now() < 500) return;
+    for (int i = 0; i < 3; ++i) made.push_back(h.prewarm_now(0));
+    used.push_back(h.used_mb());
+    EXPECT_TRUE(h.remove_now(made[0], KW_REMOVED_RELEASED));
+    EXPECT_FALSE(h.remove_now(made[0], KW_REMOVED_RELEASED));  // gone already
+    EXPECT_TRUE(h.remove_now(made[1], KW_REMOVED_EXPIRED));
+    used.push_back(h.used_mb());
+    EXPECT_EQ(h.seed(), 1u);
+  };
+  const Trace t = make_trace({{"x", 40, 100, 10}}, {{0, "x"}, {1000, "x"}});
+  const CellResult r = run_scripted(t, 130);
+  ASSERT_EQ(made.size(), 3u);
+  EXPECT_NE(made[0], KW_NO_CONTAINER);
+  EXPECT_NE(made[1], KW_NO_CONTAINER);
+  EXPECT_EQ(made[2], KW_NO_CONTAINER);  // 4 x 40 MB do not fit in 130
+  EXPECT_EQ(used, (std::vector<uint64_t>{120, 40}));
+  EXPECT_EQ(r.metrics.warm, 1u);
+  EXPECT_EQ(r.metrics.prewarms, 2u);
+  EXPECT_EQ(r.metrics.expirations, 1u);  // the release is counted in no metric
+  EXPECT_EQ(r.metrics.evictions, 0u);
+  for (const std::string& line : g_script.log) {
+    EXPECT_EQ(line.find("prewarm"), std::string::npos) << line;
+    EXPECT_EQ(line.find("expired"), std::string::npos) << line;
+  }
+}
+
 TEST_F(EngineRules, IdleMemoryTimeIsCountedUpToTheLastArrival) {
   // x (100 MB) idles from 1000 to the last arrival at 5000: 100 MB * 4 s = 400 MB*s.
   const Trace t = make_trace({{"x", 100, 1000, 10}, {"y", 50, 10000, 10}}, {{0, "x"}, {5000, "y"}});

@@ -43,14 +43,38 @@ flag = true
   EXPECT_EQ(ex.traces[0], (dir.path() / "traces/sample").lexically_normal());
   EXPECT_EQ(ex.traces[1], std::filesystem::path("/abs/trace"));
   EXPECT_EQ(ex.memory_mb, (std::vector<uint64_t>{500, 1000}));
-  EXPECT_EQ(ex.policies, (std::vector<std::string>{"rand", "lru"}));
+  ASSERT_EQ(ex.policies.size(), 2u);
+  EXPECT_EQ(ex.policies[0].policy, "rand");
+  EXPECT_EQ(ex.policies[1].policy, "lru");
   EXPECT_EQ(ex.seeds, (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_EQ(ex.compat, Compat::faascache);
   EXPECT_EQ(ex.jobs, 2u);
   EXPECT_DOUBLE_EQ(ex.overhead_ms, 3000);
   EXPECT_DOUBLE_EQ(ex.overhead_frac, 0.2);
-  EXPECT_EQ(ex.params.at("ttl").at("keepalive_min"), "20");
-  EXPECT_EQ(ex.params.at("ttl").at("flag"), "true");
+  EXPECT_EQ(ex.params.at("ttl").at("keepalive_min"), (std::vector<std::string>{"20"}));
+  EXPECT_EQ(ex.params.at("ttl").at("flag"), (std::vector<std::string>{"true"}));
+}
+
+TEST(Experiment, CourseModeDefaultsOverheadsOnlyWhereNotGiven) {
+  test::TempDir dir;
+  test::write_text(dir / "a.toml", "[experiment]\ncompat = \"faascache-course\"\n");
+  Experiment a = load_experiment(dir / "a.toml");
+  EXPECT_EQ(a.compat, Compat::faascache_course);
+  apply_mode_defaults(a);
+  EXPECT_DOUBLE_EQ(a.overhead_ms, 3000);
+  EXPECT_DOUBLE_EQ(a.overhead_frac, 0.2);
+  test::write_text(dir / "b.toml",
+                   "[experiment]\ncompat = \"faascache-course\"\n[cold_start]\noverhead_pct = 0\n");
+  Experiment b = load_experiment(dir / "b.toml");
+  apply_mode_defaults(b);
+  EXPECT_DOUBLE_EQ(b.overhead_ms, 3000);
+  EXPECT_DOUBLE_EQ(b.overhead_frac, 0);
+  // Other modes keep 0 and 0.
+  test::write_text(dir / "c.toml", "[experiment]\ncompat = \"faascache\"\n");
+  Experiment c = load_experiment(dir / "c.toml");
+  apply_mode_defaults(c);
+  EXPECT_DOUBLE_EQ(c.overhead_ms, 0);
+  EXPECT_DOUBLE_EQ(c.overhead_frac, 0);
 }
 
 TEST(Experiment, SyntaxErrorHasFileLineAndColumn) {

@@ -1,6 +1,6 @@
-// test_fidelity.cpp: faascache compat mode against the Python FaasCache reference's numbers in
-// ../shared/reference/faascache-20-c.csv (read at test time), on the 20-c trace; and the
-// oracle against lru and rand in the default mode.
+// test_fidelity.cpp: the compat modes against the Python FaasCache references' numbers in
+// ../shared/reference/faascache-20-c.csv (read at test time), on the 20-c trace, exactly; and
+// the oracle against lru and rand in the default mode.
 //
 // The trace is ../shared/reference/20-c.pckl when load_trace reads it; otherwise the native
 // form named by the environment variable KEEPWARM_FIDELITY_TRACE (a directory made from the
@@ -75,10 +75,6 @@ std::optional<Trace> load_20c(std::string& why) {
   return std::nullopt;
 }
 
-bool within(double got, double want, double frac, double abs) {
-  return std::fabs(got - want) <= std::max(frac * want, abs);
-}
-
 class Fidelity : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -95,118 +91,63 @@ class Fidelity : public ::testing::Test {
   std::optional<Trace> trace_;
 };
 
-TEST_F(Fidelity, PriorityPoliciesMatchReference) {
-  const std::map<std::string, std::string> mapped = {
-      {"GD", "gd"}, {"LRU", "lru"}, {"FREQ", "freq"}, {"SIZE", "size"}};
+// Every FaasCache policy in compat mode: cold, dropped and removed (evictions + expirations;
+// the reference counts TTL and HIST purges as evictions) identical to the reference's 20-c row.
+// (tests/test_compat_exact.cpp checks the same cells invocation by invocation.)
+TEST_F(Fidelity, FaasCachePoliciesIdenticalToReference) {
+  const std::map<std::string, std::string> mapped = {{"GD", "gd"},
+                                                     {"LRU", "lru"},
+                                                     {"FREQ", "freq"},
+                                                     {"SIZE", "size"},
+                                                     {"LND", "landlord"},
+                                                     {"TTL", "ttl"},
+                                                     {"HIST", "hybrid-histogram"}};
   int checked = 0;
   for (const RefRow& r : rows_) {
     if (r.simulator != "faascache") continue;
     const auto it = mapped.find(r.policy);
-    if (it == mapped.end()) continue;
+    ASSERT_NE(it, mapped.end()) << "reference policy " << r.policy << " has no keepwarm plugin";
     const CellMetrics m =
         test::run(*trace_, test::builtin(it->second), r.memory, Compat::faascache).metrics;
     std::printf(
         "fidelity %-5s %5llu MB: cold %5llu (ref %5.0f)  dropped %5llu (ref %5.0f)  "
-        "evictions %5llu (ref %5.0f)\n",
+        "removed %5llu (ref %5.0f)\n",
         r.policy.c_str(), static_cast<unsigned long long>(r.memory),
         static_cast<unsigned long long>(m.cold), r.cold, static_cast<unsigned long long>(m.dropped),
-        r.dropped, static_cast<unsigned long long>(m.evictions), r.evictions);
-    EXPECT_TRUE(within(static_cast<double>(m.cold), r.cold, 0.05, 5))
-        << r.policy << " " << r.memory << " MB cold " << m.cold << " vs " << r.cold;
-    EXPECT_TRUE(within(static_cast<double>(m.dropped), r.dropped, 0.05, 5))
-        << r.policy << " " << r.memory << " MB dropped " << m.dropped << " vs " << r.dropped;
+        r.dropped, static_cast<unsigned long long>(m.evictions + m.expirations), r.evictions);
+    EXPECT_EQ(static_cast<double>(m.warm), r.warm) << r.policy << " " << r.memory << " MB warm";
+    EXPECT_EQ(static_cast<double>(m.cold), r.cold) << r.policy << " " << r.memory << " MB cold";
+    EXPECT_EQ(static_cast<double>(m.dropped), r.dropped)
+        << r.policy << " " << r.memory << " MB dropped";
+    EXPECT_EQ(static_cast<double>(m.evictions + m.expirations), r.evictions)
+        << r.policy << " " << r.memory << " MB evictions";
     ++checked;
   }
-  EXPECT_EQ(checked, 20);
+  EXPECT_EQ(checked, 35);
 }
 
-TEST_F(Fidelity, TtlMatchesReference) {
+// The `faascache-assignment` RAND rows come from one process that seeded once (seeds 1, 2, 3)
+// and then ran 500, 800, 1000, 2000 and 4000 MB in that order: only its 500 MB rows are a
+// freshly seeded cell, and those are identical in faascache-course mode with that seed. (The
+// rows at other sizes continue the same generator, which keepwarm's per-cell seeding does not
+// do; ../shared/reference/exact has freshly seeded rows for every size, in
+// tests/test_compat_exact.cpp.)
+TEST_F(Fidelity, CourseRandFreshlySeededRowsIdentical) {
+  uint64_t seed = 0;
   int checked = 0;
   for (const RefRow& r : rows_) {
-    if (r.simulator != "faascache" || r.policy != "TTL") continue;
-    const CellMetrics m =
-        test::run(*trace_, test::builtin("ttl"), r.memory, Compat::faascache).metrics;
-    std::printf("fidelity TTL   %5llu MB: cold %5llu (ref %5.0f)  dropped %5llu (ref %5.0f)\n",
-                static_cast<unsigned long long>(r.memory), static_cast<unsigned long long>(m.cold),
-                r.cold, static_cast<unsigned long long>(m.dropped), r.dropped);
-    EXPECT_TRUE(within(static_cast<double>(m.cold), r.cold, 0.05, 5))
-        << "TTL " << r.memory << " MB cold " << m.cold << " vs " << r.cold;
-    EXPECT_TRUE(within(static_cast<double>(m.dropped), r.dropped, 0.05, 5))
-        << "TTL " << r.memory << " MB dropped " << m.dropped << " vs " << r.dropped;
+    if (r.simulator != "faascache-assignment" || r.policy != "RAND") continue;
+    if (r.memory != 500) continue;
+    ++seed;  // the rows come in seed order
+    const CellMetrics m = test::run(*trace_, test::builtin("rand"), r.memory,
+                                    Compat::faascache_course, seed, 3000, 0.2)
+                              .metrics;
+    EXPECT_EQ(static_cast<double>(m.cold), r.cold) << "seed " << seed;
+    EXPECT_EQ(static_cast<double>(m.dropped), r.dropped) << "seed " << seed;
+    EXPECT_EQ(static_cast<double>(m.evictions), r.evictions) << "seed " << seed;
     ++checked;
   }
-  EXPECT_EQ(checked, 5);
-}
-
-// RAND against the three `faascache-assignment` runs. The fidelity target is the mean over
-// seeds within 15% (or 5 invocations). For cold starts that holds over 60 seeds. Dropped
-// invocations on 20-c are bimodal: in some seeds a random eviction takes the last idle
-// container of the busiest function just before a burst, each arrival then starts a 30 s cold
-// container, running containers fill memory and several hundred invocations are dropped. The
-// reference's own model has the same mode (tools/faascache_rand_model.py: 10 of 200 seeds at
-// 800 MB, mean 33.9, against 0.7 over the three published runs), so a mean over many seeds
-// cannot match the mean of those three. What is checked instead, per memory size:
-// - the mean of cold starts over kSeeds seeds, as the target asks;
-// - the median of drops over kSeeds seeds against the reference's mean;
-// - a 3-seed experiment like the reference's reproduces the reference's mean, cold and dropped,
-//   within that tolerance for at least a quarter of all 3-seed subsets of the kSeeds
-//   seeds: the published runs must be an ordinary outcome of keepwarm, not a rare one. This
-//   fails if the burst mode were more common than about 1 seed in 3, or if cold starts or
-//   drops outside the bursts were off by more than the tolerance.
-// The cross-check over 60 seeds against the Python model is the CTest fidelity_rand_model.
-TEST_F(Fidelity, RandAssignmentVariantMatchesReference) {
-  std::map<uint64_t, std::pair<double, double>> ref_sum;  // memory -> (cold, dropped) sums
-  std::map<uint64_t, int> ref_n;
-  for (const RefRow& r : rows_) {
-    if (r.simulator != "faascache-assignment" || r.policy != "RAND") continue;
-    ref_sum[r.memory].first += r.cold;
-    ref_sum[r.memory].second += r.dropped;
-    ++ref_n[r.memory];
-  }
-  ASSERT_EQ(ref_sum.size(), 5u);
-  constexpr int kSeeds = 60;
-  for (const auto& [memory, sums] : ref_sum) {
-    const double ref_cold = sums.first / ref_n[memory];
-    const double ref_dropped = sums.second / ref_n[memory];
-    std::vector<double> colds, drops;
-    for (int seed = 1; seed <= kSeeds; ++seed) {
-      const CellMetrics m =
-          test::run(*trace_, test::builtin("rand"), memory, Compat::faascache, seed, 3000, 0.2)
-              .metrics;
-      colds.push_back(static_cast<double>(m.cold));
-      drops.push_back(static_cast<double>(m.dropped));
-    }
-    double cold = 0, dropped = 0;
-    for (int i = 0; i < kSeeds; ++i) {
-      cold += colds[i] / kSeeds;
-      dropped += drops[i] / kSeeds;
-    }
-    std::vector<double> sorted = drops;
-    std::sort(sorted.begin(), sorted.end());
-    const double median = (sorted[kSeeds / 2 - 1] + sorted[kSeeds / 2]) / 2;
-    const int ref_runs = ref_n[memory];
-    ASSERT_EQ(ref_runs, 3);
-    int subsets = 0, cold_ok = 0, dropped_ok = 0;
-    for (int a = 0; a < kSeeds; ++a)
-      for (int b = a + 1; b < kSeeds; ++b)
-        for (int c = b + 1; c < kSeeds; ++c) {
-          ++subsets;
-          cold_ok += within((colds[a] + colds[b] + colds[c]) / 3, ref_cold, 0.15, 5);
-          dropped_ok += within((drops[a] + drops[b] + drops[c]) / 3, ref_dropped, 0.15, 5);
-        }
-    const int bursts = static_cast<int>(
-        std::count_if(drops.begin(), drops.end(), [&](double d) { return d > median + 100; }));
-    std::printf(
-        "fidelity RAND  %5llu MB: cold mean %6.1f (ref %6.1f)  dropped mean %6.1f median %6.1f "
-        "(ref %6.1f)  burst seeds %2d/%d  3-seed subsets within tolerance: cold %3.0f%% "
-        "dropped %3.0f%%\n",
-        static_cast<unsigned long long>(memory), cold, ref_cold, dropped, median, ref_dropped,
-        bursts, kSeeds, 100.0 * cold_ok / subsets, 100.0 * dropped_ok / subsets);
-    EXPECT_TRUE(within(cold, ref_cold, 0.15, 5)) << memory << " MB mean cold " << cold;
-    EXPECT_TRUE(within(median, ref_dropped, 0.15, 5)) << memory << " MB median dropped " << median;
-    EXPECT_GE(4 * cold_ok, subsets) << memory << " MB: few 3-seed cold means match";
-    EXPECT_GE(4 * dropped_ok, subsets) << memory << " MB: few 3-seed dropped means match";
-  }
+  EXPECT_EQ(checked, 3);
 }
 
 }  // namespace

@@ -481,6 +481,44 @@ TEST(EventLogCli, WorkedExampleEventsExactly) {
   EXPECT_TRUE(fs::exists(dir / "out/results.csv"));
 }
 
+// faascache compat mode logs what the reference does: one arrival row per invocation with its
+// outcome, one row per removed container. The worked example of docs/model.md: the eviction at
+// 2000 takes x and y (their memory alone must cover z's 250 MB), so y is cold at 3000.
+TEST(EventLogCli, WorkedExampleEventsInFaasCacheCompatMode) {
+  test::TempDir dir;
+  write_native_trace(test::worked_example(), dir / "w");
+  run_ok("run -q --trace " + (dir / "w").string() +
+         " --policy lru --memory 400 --compat faascache --events " + (dir / "events.csv").string() +
+         " --out " + (dir / "out").string());
+  EXPECT_EQ(test::read_text(dir / "events.csv"),
+            "time_ms,event,function,container,memory_mb,detail\n"
+            "0,arrival,x,1,100,cold\n"
+            "10,arrival,y,2,100,cold\n"
+            "2000,evict,x,1,100,\n"
+            "2000,evict,y,2,100,\n"
+            "2000,arrival,z,3,250,cold\n"
+            "3000,arrival,y,4,100,cold\n"
+            "4000,evict,z,3,250,\n"
+            "4000,arrival,x,5,100,cold\n");
+}
+
+// faascache-course mode: cold starts cost 3000 ms + 0.2 x the cold time unless given.
+TEST(EventLogCli, CourseModeDefaultsToTheCourseOverheads) {
+  test::TempDir dir;
+  write_native_trace(test::worked_example(), dir / "w");
+  run_ok("run -q --trace " + (dir / "w").string() +
+         " --policy rand --memory 400 --seeds 1,2 --compat faascache-course --out " +
+         (dir / "a").string());
+  const std::string a = test::read_text(dir / "a/results.json");
+  EXPECT_NE(a.find("\"compat\": \"faascache-course\""), std::string::npos) << a;
+  EXPECT_NE(a.find("\"overhead_ms\": 3000, \"overhead_pct\": 0.2"), std::string::npos) << a;
+  run_ok("run -q --trace " + (dir / "w").string() +
+         " --policy rand --memory 400 --compat faascache-course --overhead-ms 0 --out " +
+         (dir / "b").string());
+  const std::string b = test::read_text(dir / "b/results.json");
+  EXPECT_NE(b.find("\"overhead_ms\": 0, \"overhead_pct\": 0.2"), std::string::npos) << b;
+}
+
 TEST(EventLogCli, RefusedForMoreThanOneCell) {
   test::TempDir dir;
   test::write_pressure_trace(dir / "t", 5, 50);

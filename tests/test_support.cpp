@@ -103,7 +103,11 @@ void write_pressure_trace(const fs::path& dir, int functions, int invocations) {
 }
 
 CommandResult run_keepwarm(const std::string& args) {
-  const std::string cmd = std::string("'") + KEEPWARM_EXE + "' " + args + " 2>&1";
+  return run_command(std::string("'") + KEEPWARM_EXE + "' " + args);
+}
+
+CommandResult run_command(const std::string& shell_command) {
+  const std::string cmd = "{ " + shell_command + " ; } 2>&1";
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) throw std::runtime_error("popen failed");
   std::string out;

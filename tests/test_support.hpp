@@ -62,6 +62,8 @@ struct CommandResult {
 };
 // Runs the keepwarm executable with a shell-quoted argument string.
 CommandResult run_keepwarm(const std::string& args);
+// Runs a shell command (sh -c), stdout and stderr together.
+CommandResult run_command(const std::string& shell_command);
 
 // The reference data directory: $KEEPWARM_REFERENCE_DIR when set and non-empty (for worktrees
 // and other checkouts without ../shared beside them), else ../shared/reference next to the

@@ -2,10 +2,12 @@
 // (CMakeLists.txt, NAME.cpp with every hook, README.md, experiment.toml) that goes from scaffold
 // to a ranked comparison against the built-ins in three commands.
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -75,6 +77,26 @@ fs::path find_sample_trace() {
   const fs::path p =
       (exe_dir / ".." / "share" / "keepwarm" / "traces" / "sample").lexically_normal();
   return fs::exists(p, ec) ? fs::canonical(p, ec) : fs::path();
+}
+
+// How to run this keepwarm from the current directory: "keepwarm" when that name on PATH is
+// this executable, else its path (relative when it is below the current directory).
+std::string keepwarm_command() {
+  std::error_code ec;
+  const fs::path self = fs::weakly_canonical(executable_dir() / "keepwarm", ec);
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::stringstream ss(path);
+    for (std::string dir; std::getline(ss, dir, ':');) {
+      if (dir.empty()) continue;
+      const fs::path candidate = fs::path(dir) / "keepwarm";
+      if (fs::exists(candidate, ec) && fs::weakly_canonical(candidate, ec) == self)
+        return "keepwarm";
+    }
+  }
+  const fs::path cwd = fs::current_path(ec);
+  const fs::path rel = fs::relative(self, cwd, ec);
+  if (!ec && !rel.empty() && *rel.begin() != "..") return (fs::path(".") / rel).string();
+  return self.string();
 }
 
 // How to point CMake at the keepwarm package this executable belongs to.
@@ -337,10 +359,28 @@ int scaffold(const NewPolicyOptions& o) {
   fs::create_directories(dir, ec);
   if (ec) throw ScaffoldError(dir.string() + ": cannot create (" + ec.message() + ")");
 
-  fs::path trace = o.trace.empty() ? find_sample_trace() : fs::absolute(o.trace, ec);
-  if (!o.trace.empty() && !fs::exists(trace, ec))
-    throw ScaffoldError("--trace " + o.trace + ": no such trace");
-  if (!trace.empty()) trace = fs::weakly_canonical(trace, ec);
+  // The trace, and how experiment.toml names it: by name when it is on the trace search path
+  // (the shipped sample, or --trace NAME), else by a path relative to the experiment file, so
+  // that the project can be moved and published.
+  fs::path trace;
+  std::string trace_ref;
+  if (o.trace.empty()) {
+    trace = find_sample_trace();
+    if (!trace.empty()) trace_ref = "sample";
+  } else {
+    try {
+      trace = fs::absolute(find_trace(o.trace), ec);
+    } catch (const std::exception& e) {
+      throw ScaffoldError("--trace " + o.trace + ": no such trace (" + e.what() + ")");
+    }
+    trace = fs::weakly_canonical(trace, ec);
+    if (!fs::exists(o.trace, ec) && o.trace.find('/') == std::string::npos) {
+      trace_ref = o.trace;
+    } else {
+      const fs::path rel = fs::relative(trace, fs::weakly_canonical(fs::absolute(dir), ec), ec);
+      trace_ref = ec || rel.empty() ? trace.string() : rel.generic_string();
+    }
+  }
 
   std::string memory;
   for (const uint64_t m : memory_levels(trace))
@@ -353,7 +393,7 @@ int scaffold(const NewPolicyOptions& o) {
     text = replace_all(std::move(text), "@DIR@", dir.string());
     text = replace_all(std::move(text), "@MEMORY@", memory);
     text = replace_all(std::move(text), "@TRACE@",
-                       trace.empty() ? toml_string("path/to/trace") : toml_string(trace.string()));
+                       trace.empty() ? toml_string("path/to/trace") : toml_string(trace_ref));
     text = replace_all(std::move(text), "@TRACE_NOTE@",
                        trace.empty() ? "   # no shipped trace was found: set a trace here" : "");
     return text;
@@ -372,7 +412,7 @@ int scaffold(const NewPolicyOptions& o) {
             << "  cmake -S " << dir.string() << " -B " << (dir / "build").string() << " " << hint
             << "\n"
             << "  cmake --build " << (dir / "build").string() << "\n"
-            << "  keepwarm run " << (dir / "experiment.toml").string() << "\n";
+            << "  " << keepwarm_command() << " run " << (dir / "experiment.toml").string() << "\n";
   return 0;
 }
 
@@ -384,9 +424,9 @@ void add_new_policy_command(CLI::App& app) {
       "new-policy",
       "Write a new policy project: CMakeLists.txt, NAME.cpp (every hook, commented), README.md "
       "and experiment.toml comparing it with rand and lru on the sample trace.");
-  cmd->add_option("name", opts->name, "policy name: letters, digits and '_', e.g. my_policy")
+  cmd->add_option("NAME", opts->name, "policy name: letters, digits and '_', e.g. my_policy")
       ->required();
-  cmd->add_option("dir", opts->dir, "directory to create (default ./NAME; must be empty)");
+  cmd->add_option("DIR", opts->dir, "directory to create (default ./NAME; must be empty)");
   cmd->add_option("--trace", opts->trace,
                   "trace for experiment.toml (default: the shipped sample trace)");
   cmd->callback([opts] {

@@ -15,7 +15,7 @@ void add_report_command(CLI::App& app) {
       "Regenerate plots/<trace>-{cold,dropped,tradeoff}.svg and report.html in a run's output\n"
       "directory from results.json, results.csv and functions.csv (the same files `keepwarm run`\n"
       "writes, byte for byte).");
-  cmd->add_option("dir", *dir, "output directory of `keepwarm run`")
+  cmd->add_option("DIR", *dir, "output directory of `keepwarm run`")
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->callback([dir] {

@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -24,6 +26,7 @@
 #include "keepwarm/loader/crash_report.hpp"
 #include "keepwarm/report/report.hpp"
 #include "keepwarm/util/io.hpp"
+#include "keepwarm/util/sha256.hpp"
 
 namespace keepwarm::cli {
 
@@ -48,6 +51,7 @@ struct RunOptions {
   std::string out;
   bool reproducible = false;
   bool quiet = false;
+  bool force = false;
   bool resume = false;
   std::string events;
 };
@@ -189,6 +193,46 @@ std::vector<uint64_t> parse_seeds(const std::string& text) {
   return out;
 }
 
+// The output directory of a run given by flags alone: results/ and a name made of its settings
+// (traces, policies, memory sizes; seeds, compat and a hash of everything else when set), so that
+// runs with different settings never overwrite each other.
+fs::path settings_directory(const Experiment& ex, const RunOptions& o) {
+  auto stem = [](const std::string& ref) {
+    std::string s = fs::path(ref).filename().string();
+    for (const char* ext : {".kwt", ".pckl", ".so", ".dylib", ".dll"})
+      if (s.size() > std::strlen(ext) && s.ends_with(ext)) s.resize(s.size() - std::strlen(ext));
+    return s.empty() ? std::string("trace") : s;
+  };
+  std::string name;
+  for (size_t i = 0; i < ex.traces.size(); ++i)
+    name += (i ? "+" : "") + stem(ex.traces[i].string());
+  name += "_";
+  for (size_t i = 0; i < ex.policies.size(); ++i)
+    name += (i ? "+" : "") + stem(ex.policies[i].policy);
+  name += "_" + (o.memory.empty() ? std::string("memory") : o.memory);
+  if (!o.memory.empty() && o.memory.back() != '%' && o.memory.back() != 'g' &&
+      o.memory.back() != 'G')
+    name += "MB";
+  if (!o.seeds.empty()) name += "_seeds" + o.seeds;
+  if (ex.compat != Compat::none) name += std::string("_") + compat_name(ex.compat);
+  // Everything else that changes results goes into a short hash.
+  std::string rest;
+  for (const std::string& p : o.params) rest += "param " + p + "\n";
+  if (o.overhead_ms >= 0) rest += "overhead_ms " + format_number(o.overhead_ms) + "\n";
+  if (o.overhead_pct >= 0) rest += "overhead_pct " + format_number(o.overhead_pct) + "\n";
+  for (const std::string& d : o.plugin_paths) rest += "plugin_path " + d + "\n";
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' ||
+          c == '+'))
+      c = c == '%' ? 'p' : (c == ',' ? '+' : '_');
+  if (name.size() > 96) {
+    rest += name;
+    name.resize(80);
+  }
+  if (!rest.empty()) name += "_" + sha256_hex(rest).substr(0, 8);
+  return fs::path("results") / name;
+}
+
 Experiment build_experiment(const RunOptions& o) {
   Experiment ex;
   if (!o.experiment_file.empty()) {
@@ -199,7 +243,7 @@ Experiment build_experiment(const RunOptions& o) {
   // Flags override the file.
   if (!o.traces.empty()) {
     ex.traces.clear();
-    for (const std::string& t : o.traces) ex.traces.emplace_back(t);
+    for (const std::string& t : o.traces) ex.traces.push_back(find_trace(t));
   }
   // A value from a flag has no place in the file: its origin (experiment.hpp) goes, so that
   // errors about it do not point at a file line.
@@ -211,15 +255,24 @@ Experiment build_experiment(const RunOptions& o) {
       std::stringstream ss(p);
       std::string item;
       while (std::getline(ss, item, ','))
-        if (!item.empty()) ex.policies.push_back(item);
+        if (!item.empty()) ex.policies.push_back(PolicyEntry{item, "", {}});
     }
   }
-  if (!o.memory.empty()) ex.memory_mb = parse_memory_list(o.memory);
+  if (!o.memory.empty()) parse_memory_sizes(o.memory, &ex.memory_mb, &ex.memory_pct);
   if (!o.seeds.empty()) ex.seeds = parse_seeds(o.seeds);
-  if (!o.compat.empty()) ex.compat = o.compat == "faascache" ? Compat::faascache : Compat::none;
+  if (!o.compat.empty())
+    ex.compat = o.compat == "faascache"          ? Compat::faascache
+                : o.compat == "faascache-course" ? Compat::faascache_course
+                                                 : Compat::none;
   if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
-  if (o.overhead_ms >= 0) ex.overhead_ms = o.overhead_ms;
-  if (o.overhead_pct >= 0) ex.overhead_frac = o.overhead_pct;
+  if (o.overhead_ms >= 0) {
+    ex.overhead_ms = o.overhead_ms;
+    ex.overhead_ms_given = true;
+  }
+  if (o.overhead_pct >= 0) {
+    ex.overhead_frac = o.overhead_pct;
+    ex.overhead_frac_given = true;
+  }
   for (const std::string& p : o.params) {
     const size_t dot = p.find('.');
     const size_t eq = p.find('=');
@@ -228,17 +281,34 @@ Experiment build_experiment(const RunOptions& o) {
       throw ConfigError("--param takes POLICY.NAME=VALUE (e.g. ttl.keepalive_min=20), not '" + p +
                         "'");
     const std::string policy = p.substr(0, dot), name = p.substr(dot + 1, eq - dot - 1);
-    ex.params[policy][name] = p.substr(eq + 1);
+    // Several comma-separated values sweep: one variant per value.
+    std::vector<std::string> values;
+    std::stringstream ss(p.substr(eq + 1));
+    for (std::string v; std::getline(ss, v, ',');) values.push_back(v);
+    if (values.empty() || p.back() == ',')
+      throw ConfigError("--param " + p + ": empty value (a sweep is VALUE,VALUE,...)");
+    ex.params[policy][name] = values;
     ex.origin.erase("param:" + policy + "." + name);
   }
   for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
   if (!o.out.empty()) ex.out_dir = o.out;
+  if (ex.out_dir.empty() && o.experiment_file.empty()) {
+    // Flags only: a directory named after the settings, never silently reused.
+    ex.out_dir = settings_directory(ex, o);
+    if (fs::exists(ex.out_dir / "results.json") && !o.force && !o.resume)
+      throw ConfigError(ex.out_dir.string() +
+                        " already holds the results of an earlier run with these settings; pass "
+                        "--force to replace them, or --out DIR to write elsewhere");
+  }
   if (ex.out_dir.empty()) ex.out_dir = fs::path("results") / ex.name;
+  apply_mode_defaults(ex);
 
   if (ex.traces.empty())
     throw ConfigError("no traces given: pass an experiment file or --trace PATH");
-  if (ex.memory_mb.empty())
-    throw ConfigError("no memory sizes given: use --memory 500,1000,2000 or memory_mb = [...]");
+  if (ex.memory_mb.empty() && ex.memory_pct.empty())
+    throw ConfigError(
+        "no memory sizes given: use --memory 500,1000,2000 (MB) or --memory 10%,50% (of the "
+        "trace's peak), or memory_mb = [...] / memory_pct = [...] in the file");
   return ex;
 }
 
@@ -257,11 +327,11 @@ void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs) {
   if (p.ex.jobs == 0) p.ex.jobs = default_jobs;
   const Experiment& ex = p.ex;
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
-  std::vector<PluginPtr> plugins = resolve_policies(ex, registry);
+  std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
 
   // --events: one cell only, refused before any trace is loaded.
   if (!o.events.empty()) {
-    const size_t cells = make_grid(ex, plugins, ex.traces.size()).size();
+    const size_t cells = make_grid(ex, variants, ex.traces.size()).size();
     if (cells != 1)
       throw ConfigError("--events logs a single cell, but this grid has " + std::to_string(cells) +
                         " cells: give one --trace, one --policy, one --memory and (for a "
@@ -291,7 +361,7 @@ void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs) {
     p.event_log = std::make_unique<EventLog>(*traces.front(), p.events_file->stream());
   }
   p.runner =
-      std::make_unique<GridRunner>(ex, std::move(traces), std::move(plugins), p.event_log.get());
+      std::make_unique<GridRunner>(ex, std::move(traces), std::move(variants), p.event_log.get());
 }
 
 // Under MPI every rank must have read the same traces and plugins: rank 0's fingerprints are
@@ -301,7 +371,7 @@ std::string compare_with_rank0(Session& session, const Prepared& p) {
   for (size_t t = 0; t < p.trace_hash.size(); ++t)
     mine += "trace " + p.runner->results().traces[t]->name + " " + p.trace_hash[t] + "\n";
   for (const PluginPtr& plugin : p.runner->results().plugins)
-    mine += "policy " + plugin->name() + " " + plugin->sha256() + "\n";
+    mine += "plugin " + plugin->name() + " " + plugin->sha256() + "\n";
   mine += "cells " + std::to_string(p.runner->size()) + "\n";
   const std::string theirs = session.broadcast(mine);
   if (theirs == mine) return "";
@@ -377,7 +447,7 @@ int run(const RunOptions& o) {
       // of them.
       fs::create_directories(ex.out_dir);
       std::error_code ec;
-      if (!o.resume && fs::exists(file, ec)) {
+      if (!o.resume && !o.quiet && fs::exists(file, ec)) {
         const std::string old = read_file(file);
         const auto cells = std::count(old.begin(), old.end(), '\n') - 1;
         if (cells > 0)
@@ -388,7 +458,7 @@ int run(const RunOptions& o) {
       partial = std::make_unique<PartialResults>(ex.out_dir / "results.partial.csv");
       for (size_t i = 0; i < runner.size(); ++i)
         if (!done[i]) todo.push_back(i);
-      if (o.resume) {
+      if (o.resume && !o.quiet) {
         if (!resumed.found)
           std::cout << "no checkpoint in " << ex.out_dir.string() << ": computing all "
                     << runner.size() << " cells\n";
@@ -470,24 +540,26 @@ int run(const RunOptions& o) {
   // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
   // does, so both give the same bytes.
   const std::vector<std::string> rendered = write_report(read_report_data(ex.out_dir), ex.out_dir);
-  if (!o.quiet) std::cout << format_ranking(results);
-  std::cout << "\nwrote results.csv, results.json, functions.csv, report.html and "
-            << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
-            << results.cells.size() - results.failed() << " cells";
-  if (reused > 0) std::cout << ", " << reused << " of them resumed from the checkpoint";
-  std::cout << ")\n";
-  if (mpi)
-    std::cout << session->size() << " MPI ranks on " << results.run.hosts.size()
-              << (results.run.hosts.size() == 1 ? " host" : " hosts") << " took part; "
-              << ranks_used << " of them ran cells\n";
-  if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
+  if (!o.quiet) {
+    std::cout << format_ranking(results);
+    std::cout << "\nwrote results.csv, results.json, functions.csv, report.html and "
+              << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
+              << results.cells.size() - results.failed() << " cells";
+    if (reused > 0) std::cout << ", " << reused << " of them resumed from the checkpoint";
+    std::cout << ")\n";
+    if (mpi)
+      std::cout << session->size() << " MPI ranks on " << results.run.hosts.size()
+                << (results.run.hosts.size() == 1 ? " host" : " hosts") << " took part; "
+                << ranks_used << " of them ran cells\n";
+    if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
+  }
   if (results.failed() > 0) {
     for (const CellOutcome& c : results.cells)
       if (!c.ok)
-        std::cerr << "keepwarm: cell " << results.traces[c.cell.trace]->name << " / "
-                  << results.plugins[c.cell.policy]->name() << " / " << c.cell.memory_mb
+        std::cerr << "keepwarm run: cell " << results.traces[c.cell.trace]->name << " / "
+                  << results.policy_name(c.cell.policy) << " / " << c.cell.memory_mb
                   << " MB / seed " << c.cell.seed << " failed: " << c.error << "\n";
-    std::cerr << "keepwarm: " << results.failed() << " of " << results.cells.size()
+    std::cerr << "keepwarm run: " << results.failed() << " of " << results.cells.size()
               << " cells failed (failed_cells in results.json lists them)\n";
     return 2;
   }
@@ -508,47 +580,84 @@ void add_run_command(CLI::App& app) {
       "output directory and prints a ranking.\n"
       "Flags override the experiment file.");
   run_cmd
-      ->add_option("experiment", opts->experiment_file,
+      ->add_option("EXPERIMENT", opts->experiment_file,
                    "experiment TOML file (docs/experiments.md)")
-      ->check(CLI::ExistingFile);
-  run_cmd->add_option("-t,--trace", opts->traces, "trace to replay (repeatable)");
+      ->check(CLI::Validator(CLI::ExistingFile).description(""));
+  run_cmd
+      ->add_option("-t,--trace", opts->traces,
+                   "trace to replay, a path or the name of a trace on the trace search path "
+                   "(KEEPWARM_TRACE_PATH, then the shipped traces: sample, azure-small); "
+                   "repeatable")
+      ->type_name("TRACE");
   run_cmd->add_option("-p,--policy", opts->policies,
                       "policy name or plugin file (repeatable, or comma-separated)");
   run_cmd->add_option("-m,--memory", opts->memory,
-                      "server memory sizes in MB, comma-separated (e.g. 500,1000,2000; 4g = 4096)");
+                      "server memory sizes, comma-separated: MB (500,1000; 4g = 4096 MB) or a "
+                      "percentage of each trace's unlimited-memory peak (10%,50%)");
   run_cmd->add_option(
       "--seeds", opts->seeds,
       "seeds for randomised policies: a count N (seeds 1..N) or a list (default 1)");
   run_cmd
       ->add_option("--compat", opts->compat,
-                   "simulation mode: none (exact model) or faascache (reproduce FaasCache)")
-      ->check(CLI::IsMember({"none", "faascache"}));
-  run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
-      ->check(CLI::NonNegativeNumber);
+                   "simulation mode: none (exact model), faascache (reproduce the FaasCache "
+                   "simulator) or faascache-course (its course skeleton)")
+      ->check(
+          CLI::Validator(CLI::IsMember({"none", "faascache", "faascache-course"})).description(""));
+  run_cmd
+      ->add_option("-j,--jobs", opts->jobs,
+                   "cells run in parallel (0 = every core this process may use; under MPI, "
+                   "per rank)")
+      ->check(whole_number(0, 65536));
   run_cmd
       ->add_option("--overhead-ms", opts->overhead_ms,
-                   "fixed time added to every cold start, ms (default 0)")
-      ->check(CLI::NonNegativeNumber);
+                   "fixed time added to every cold start, ms (default 0; 3000 in faascache-course)")
+      ->check(real_number(0));
   run_cmd
       ->add_option("--overhead-pct", opts->overhead_pct,
-                   "cold start overhead as a fraction of the cold time (0.2 = +20%; default 0)")
-      ->check(CLI::NonNegativeNumber);
-  run_cmd->add_option("--param", opts->params,
-                      "policy parameter POLICY.NAME=VALUE (repeatable), e.g. ttl.keepalive_min=20");
+                   "cold start overhead as a fraction of the cold time (0.2 = +20%; default 0; 0.2 "
+                   "in faascache-course)")
+      ->check(real_number(0));
+  run_cmd->add_option(
+      "--param", opts->params,
+      "policy parameter POLICY.NAME=VALUE (repeatable), e.g. ttl.keepalive_min=20;\n"
+      "several values sweep: ttl.keepalive_min=5,10,20 runs ttl[keepalive_min=5], "
+      "...");
   run_cmd->add_option("--plugin-path", opts->plugin_paths,
                       "extra directory to search for policy plugins (repeatable; also "
                       "KEEPWARM_PLUGIN_PATH)");
   run_cmd->add_option("-o,--out", opts->out,
-                      "output directory (default results/<experiment name>)");
+                      "output directory (default: results/<experiment name>; for a run given by "
+                      "flags alone, results/<its settings>)");
+  run_cmd->add_flag("--force", opts->force,
+                    "a run given by flags alone may replace the results of an earlier one with "
+                    "the same settings");
   run_cmd->add_flag("--reproducible", opts->reproducible,
-                    "write wall_s as 0 so that result files compare byte for byte");
+                    "write wall_s as 0 and leave out hosts and ranks, so that result files "
+                    "compare byte for byte");
   run_cmd->add_flag("--resume", opts->resume,
                     "reuse the finished cells of the output directory's checkpoint.jsonl whose "
                     "settings match, and compute only the rest");
-  run_cmd->add_flag("-q,--quiet", opts->quiet, "do not print the ranking or progress");
+  run_cmd->add_flag("-q,--quiet", opts->quiet,
+                    "print nothing but errors (no ranking, progress or summary)");
   run_cmd->add_option("--events", opts->events,
                       "write the event log of a single-cell run to this CSV file (arrivals with "
                       "their outcome, evictions, expiries, prewarms)");
+  // What each option takes, as --help shows it (not CLI11's internal type names).
+  for (const auto& [option, type] :
+       std::initializer_list<std::pair<const char*, const char*>>{{"EXPERIMENT", "FILE"},
+                                                                  {"--trace", "TRACE"},
+                                                                  {"--policy", "POLICY"},
+                                                                  {"--memory", "LIST"},
+                                                                  {"--seeds", "N|LIST"},
+                                                                  {"--compat", "MODE"},
+                                                                  {"--jobs", "N"},
+                                                                  {"--overhead-ms", "MS"},
+                                                                  {"--overhead-pct", "FRACTION"},
+                                                                  {"--param", "POLICY.NAME=VALUE"},
+                                                                  {"--plugin-path", "DIR"},
+                                                                  {"--out", "DIR"},
+                                                                  {"--events", "FILE"}})
+    run_cmd->get_option(option)->type_name(type);
   run_cmd->callback([opts] {
     try {
       set_exit_code(run(*opts));

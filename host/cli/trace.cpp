@@ -27,8 +27,10 @@ std::string span_text(double ms) {
   return buf;
 }
 
-// Writes a trace in the chosen form and reports what was written.
-void write_trace(const Trace& trace, const fs::path& out, const std::string& format) {
+// Writes a trace in the chosen form (auto: binary when out ends in .kwt, else native) and
+// reports what was written.
+void write_trace(const Trace& trace, const fs::path& out, std::string format) {
+  if (format == "auto") format = out.extension() == ".kwt" ? "binary" : "native";
   if (format == "binary")
     write_binary_trace(trace, out);
   else
@@ -37,13 +39,17 @@ void write_trace(const Trace& trace, const fs::path& out, const std::string& for
             << " functions, " << trace.invocation_count() << " invocations\n";
 }
 
-CLI::Option* add_format(CLI::App* cmd, std::string* format, const char* what) {
-  return cmd->add_option("--format", *format, what)
-      ->check(CLI::IsMember({"native", "binary"}))
+CLI::Option* add_format(CLI::App* cmd, std::string* format) {
+  return cmd
+      ->add_option("--format", *format,
+                   "Output form: native (a directory), binary (one file), or auto = binary when "
+                   "the output ends in .kwt, else native")
+      ->check(CLI::IsMember({"auto", "native", "binary"}))
       ->capture_default_str();
 }
 
-void info(const fs::path& path, size_t top) {
+void info(const std::string& ref, size_t top) {
+  const fs::path path = find_trace(ref);
   const Trace t = load_trace(path);
   const TraceSummary s = summarize_trace(t, top);
   std::printf("trace        %s\nfunctions    %zu\ninvocations  %zu\n", path.c_str(), s.functions,
@@ -75,7 +81,7 @@ void info(const fs::path& path, size_t top) {
 }
 
 struct GenerateFlags {
-  std::string out, format = "native", config;
+  std::string out, format = "auto", config;
   size_t functions = 0;
   double duration_h = 0;
   uint64_t seed = 0;
@@ -84,9 +90,9 @@ struct GenerateFlags {
 void add_common_generate_flags(CLI::App* cmd, GenerateFlags& g, std::vector<CLI::Option*>& given,
                                const std::string& default_functions,
                                const std::string& default_hours) {
-  cmd->add_option("-o,--output", g.out, "Output: a directory (native) or a file (binary)")
+  cmd->add_option("-o,--out,--output", g.out, "Output: a directory (native) or a file (binary)")
       ->required();
-  add_format(cmd, &g.format, "Output form");
+  add_format(cmd, &g.format);
   cmd->add_option("--config", g.config,
                   "TOML file with the generator's parameters (flags given too override it)")
       ->check(CLI::ExistingFile);
@@ -134,16 +140,8 @@ void add_trace_commands(CLI::App& app) {
     cmd->add_option("IN", in, "Input trace (native directory, binary file or FaasCache pickle)")
         ->required();
     cmd->add_option("OUT", out, "Output: a directory (native) or a file (binary)")->required();
-    cmd->add_option("--format", format,
-                    "Output form; auto = binary when OUT ends in .kwt, else native")
-        ->check(CLI::IsMember({"auto", "native", "binary"}))
-        ->capture_default_str();
-    cmd->callback([] {
-      Trace t = load_trace(in);
-      const std::string form =
-          format != "auto" ? format : (fs::path(out).extension() == ".kwt" ? "binary" : "native");
-      write_trace(t, out, form);
-    });
+    add_format(cmd, &format);
+    cmd->callback([] { write_trace(load_trace(find_trace(in)), out, format); });
   }
 
   // ---- import-azure
@@ -158,7 +156,7 @@ void add_trace_commands(CLI::App& app) {
         "(rounded up);\nfunctions invoked < 2 times or without duration/memory data are dropped; "
         "the n\ninvocations of a minute are spread evenly over it. Samples: representative (equal\n"
         "numbers from each quartile of daily invocations), random, rare (least invoked), all.");
-    static std::string dir, out, format = "native", sample = "representative";
+    static std::string dir, out, format = "auto", sample = "representative";
     static AzureImportOptions o;
     cmd->add_option("DATASET_DIR", dir, "Directory holding the dataset's CSV files")
         ->required()
@@ -175,9 +173,9 @@ void add_trace_commands(CLI::App& app) {
     cmd->add_option("--memory-day", o.memory_day,
                     "Day whose memory file to use when DAY has none (0: require DAY's)")
         ->capture_default_str();
-    cmd->add_option("-o,--output", out, "Output: a directory (native) or a file (binary)")
+    cmd->add_option("-o,--out,--output", out, "Output: a directory (native) or a file (binary)")
         ->required();
-    add_format(cmd, &format, "Output form");
+    add_format(cmd, &format);
     cmd->callback([] {
       o.sample = parse_azure_sample(sample);
       AzureImportStats st;

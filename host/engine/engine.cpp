@@ -23,7 +23,11 @@
 
 namespace keepwarm {
 
-const char* compat_name(Compat c) noexcept { return c == Compat::faascache ? "faascache" : "none"; }
+const char* compat_name(Compat c) noexcept {
+  return c == Compat::faascache          ? "faascache"
+         : c == Compat::faascache_course ? "faascache-course"
+                                         : "none";
+}
 
 namespace {
 
@@ -185,7 +189,12 @@ class Simulation {
     cold_duration_.reserve(trace.functions.size());
     for (const Function& f : trace.functions) {
       infos_.push_back(kw_function_info{f.id.c_str(), f.memory_mb, f.cold_ms, f.warm_ms});
-      cold_duration_.push_back(f.cold_ms * (1.0 + config.overhead_frac) + config.overhead_ms);
+      // The course skeleton computes base + run + pct x run, in that order: the rounding decides
+      // which of two containers finishing at about the same time is free first.
+      cold_duration_.push_back(config.compat == Compat::faascache_course
+                                   ? config.overhead_ms + f.cold_ms +
+                                         config.overhead_frac * f.cold_ms
+                                   : f.cold_ms * (1.0 + config.overhead_frac) + config.overhead_ms);
     }
     if (plugin->needs_lookahead() && lookahead_ == nullptr) {
       owned_lookahead_.arrivals = trace.arrivals_by_function();
@@ -351,8 +360,8 @@ class Simulation {
   // Evicts idle containers chosen by the policy so that `need` MB fit. Returns false when the
   // invocation must be dropped.
   bool make_room(uint32_t fn, uint64_t need) {
-    if (config_.compat == Compat::faascache) {
-      // The reference asks for victims until their memory alone covers the need, ignoring what
+    if (config_.compat != Compat::none) {
+      // Both references asks for victims until their memory alone covers the need, ignoring what
       // is already free, and keeps what it evicted even if the invocation is then dropped.
       uint64_t freed = 0;
       while (freed < need && idle_count_ > 0) freed += evict_one(fn);
@@ -378,12 +387,13 @@ class Simulation {
     if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
   }
 
-  void prewarm(uint32_t fn) {
+  // Creates an idle container of fn if its memory is free (kNil otherwise), calling no hook.
+  uint32_t create_prewarmed(uint32_t fn) {
     const uint32_t mb = trace_.functions[fn].memory_mb;
     if (config_.memory_mb - used_mb_ < mb) {
       if (observer_ != nullptr) [[unlikely]]
         observer_->prewarm(now_, KW_NO_CONTAINER, fn, false);
-      return;
+      return kNil;
     }
     const uint32_t slot = allocate(fn);
     Container& c = containers_[slot];
@@ -393,6 +403,12 @@ class Simulation {
     ++result_.metrics.prewarms;
     if (observer_ != nullptr) [[unlikely]]
       observer_->prewarm(now_, handle(slot), fn, true);
+    return slot;
+  }
+
+  void prewarm(uint32_t fn) {
+    const uint32_t slot = create_prewarmed(fn);
+    if (slot == kNil) return;
     if (desc_.on_container_started != nullptr)
       desc_.on_container_started(self_, handle(slot), fn, KW_START_PREWARM);
     check_error();
@@ -400,8 +416,9 @@ class Simulation {
     if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
   }
 
-  // Removes an idle container (eviction or expiry) and tells the policy. Returns its memory.
-  uint32_t remove(uint32_t slot, kw_removal_reason reason) {
+  // Removes an idle container (eviction, expiry or release) and tells the policy (unless the
+  // policy asked for it with remove_now). Returns its memory.
+  uint32_t remove(uint32_t slot, kw_removal_reason reason, bool tell = true) {
     Container& c = containers_[slot];
     const uint32_t fn = c.fn;
     const uint32_t mb = trace_.functions[fn].memory_mb;
@@ -416,13 +433,14 @@ class Simulation {
     if (reason == KW_REMOVED_EVICTED) {
       ++result_.metrics.evictions;
       ++per_function_[fn].evictions;
-    } else {
+    } else if (reason == KW_REMOVED_EXPIRED) {
       ++result_.metrics.expirations;
       ++per_function_[fn].expirations;
     }
     if (observer_ != nullptr) [[unlikely]]
       observer_->removal(now_, id, fn, mb, reason);
-    if (desc_.on_container_removed != nullptr) desc_.on_container_removed(self_, id, fn, reason);
+    if (tell && desc_.on_container_removed != nullptr)
+      desc_.on_container_removed(self_, id, fn, reason);
     return mb;
   }
 
@@ -591,7 +609,37 @@ class Simulation {
       of(h).soft_fail(message != nullptr ? message : "error reported without a message");
     };
     host_.compat_mode = [](const kw_host* h) {
-      return of(h).config_.compat == Compat::faascache ? KW_COMPAT_FAASCACHE : KW_COMPAT_NONE;
+      switch (of(h).config_.compat) {
+        case Compat::faascache:
+          return KW_COMPAT_FAASCACHE;
+        case Compat::faascache_course:
+          return KW_COMPAT_FAASCACHE_COURSE;
+        case Compat::none:
+          break;
+      }
+      return KW_COMPAT_NONE;
+    };
+    host_.seed = [](const kw_host* h) { return of(h).config_.seed; };
+    host_.prewarm_now = [](const kw_host* h, kw_function_id fn) -> kw_container_id {
+      Simulation& s = of(h);
+      if (fn >= s.functions_.size()) {
+        s.soft_fail("prewarm_now for function " + std::to_string(fn) + ", which does not exist");
+        return KW_NO_CONTAINER;
+      }
+      const uint32_t slot = s.create_prewarmed(fn);
+      return slot == kNil ? KW_NO_CONTAINER : s.handle(slot);
+    };
+    host_.remove_now = [](const kw_host* h, kw_container_id c, kw_removal_reason reason) {
+      Simulation& s = of(h);
+      const uint32_t slot = s.live_slot(c);
+      if (slot == kNil || s.containers_[slot].state != State::idle) return false;
+      if (reason != KW_REMOVED_EVICTED && reason != KW_REMOVED_EXPIRED &&
+          reason != KW_REMOVED_RELEASED) {
+        s.soft_fail("remove_now with unknown reason " + std::to_string(static_cast<int>(reason)));
+        return false;
+      }
+      s.remove(slot, reason, false);
+      return true;
     };
     host_.arrivals = [](const kw_host* h, kw_function_id fn, const double** times,
                         uint64_t* count) {

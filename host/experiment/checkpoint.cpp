@@ -291,7 +291,7 @@ std::string Checkpoint::key(const GridRunner& runner, const Cell& cell) const {
   const Experiment& ex = r.experiment;
   return "{\"trace\": " + json_quote(r.traces[cell.trace]->name) +
          ", \"trace_hash\": " + json_quote(trace_hash_[cell.trace]) +
-         ", \"policy\": " + json_quote(r.plugins[cell.policy]->name()) +
+         ", \"policy\": " + json_quote(r.policy_name(cell.policy)) +
          ", \"plugin_sha256\": " + json_quote(r.plugins[cell.policy]->sha256()) +
          ", \"params\": " + params_text(runner.params(cell.policy)) +
          ", \"memory_mb\": " + std::to_string(cell.memory_mb) +
@@ -318,7 +318,7 @@ Checkpoint::Resumed Checkpoint::resume(const fs::path& file, GridRunner& runner)
   std::map<std::tuple<std::string, std::string, uint64_t, uint64_t>, size_t> by_name;
   for (size_t i = 0; i < r.cells.size(); ++i) {
     const Cell& c = r.cells[i].cell;
-    by_name[{r.traces[c.trace]->name, r.plugins[c.policy]->name(), c.memory_mb, c.seed}] = i;
+    by_name[{r.traces[c.trace]->name, r.policy_name(c.policy), c.memory_mb, c.seed}] = i;
   }
 
   size_t pos = 0, line_no = 0, records = 0;
@@ -377,13 +377,13 @@ Checkpoint::Resumed Checkpoint::resume(const fs::path& file, GridRunner& runner)
         continue;
       } else {
         const Cell& c = r.cells[it->second].cell;
-        const std::string name = r.traces[c.trace]->name + " / " + r.plugins[c.policy]->name() +
-                                 " / " + std::to_string(c.memory_mb) + " MB / seed " +
+        const std::string name = r.traces[c.trace]->name + " / " + r.policy_name(c.policy) + " / " +
+                                 std::to_string(c.memory_mb) + " MB / seed " +
                                  std::to_string(c.seed);
         if (cell.at("trace_hash").str() != trace_hash_[c.trace])
           why = "trace " + r.traces[c.trace]->name + " has other content";
         else if (cell.at("plugin_sha256").str() != r.plugins[c.policy]->sha256())
-          why = "policy " + r.plugins[c.policy]->name() + " is another plugin file (" +
+          why = "policy " + r.policy_name(c.policy) + " is another plugin file (" +
                 r.plugins[c.policy]->file().string() + ")";
         else if (cell.at("compat").str() != compat_name(ex.compat))
           why = "compat mode was " + cell.at("compat").str();
@@ -394,7 +394,7 @@ Checkpoint::Resumed Checkpoint::resume(const fs::path& file, GridRunner& runner)
           std::map<std::string, std::string> params;
           for (const auto& [k, val] : cell.at("params").members) params[k] = val.str();
           if (params != runner.params(c.policy))
-            why = "policy " + r.plugins[c.policy]->name() + " had other parameters";
+            why = "policy " + r.policy_name(c.policy) + " had other parameters";
         }
         if (!why.empty()) why = name + ": " + why;
       }

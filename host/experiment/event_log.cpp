@@ -35,7 +35,11 @@ void EventLog::removal(double t, kw_container_id c, uint32_t fn, uint32_t memory
                        kw_removal_reason reason) {
   const uint64_t n = number(c);
   numbers_.erase(c);
-  line(t, reason == KW_REMOVED_EVICTED ? "evict" : "expire", fn, n, memory_mb, "");
+  line(t,
+       reason == KW_REMOVED_EVICTED   ? "evict"
+       : reason == KW_REMOVED_EXPIRED ? "expire"
+                                      : "release",
+       fn, n, memory_mb, "");
 }
 
 void EventLog::prewarm(double t, kw_container_id c, uint32_t fn, bool created) {

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "keepwarm/traces/trace.hpp"
 #include "keepwarm/util/io.hpp"
 
 namespace keepwarm {
@@ -72,7 +73,94 @@ std::string param_text(const fs::path& file, const toml::node& node, const std::
   fail(file, node, what + " must be a string, number or boolean");
 }
 
+// A parameter's values: one value, or an array of them (a sweep).
+std::vector<std::string> param_values(const fs::path& file, const toml::node& node,
+                                      const std::string& what) {
+  std::vector<std::string> out;
+  if (const auto* a = node.as_array()) {
+    for (const toml::node& item : *a) out.push_back(param_text(file, item, what + " (each value)"));
+    if (out.empty()) fail(file, node, what + ": an empty list sweeps nothing");
+    return out;
+  }
+  out.push_back(param_text(file, node, what));
+  return out;
+}
+
+// An entry of policies = [...]: "name", "path/to/plugin.so", or an inline table
+// { policy = "ttl", label = "ttl-short", params = { keepalive_min = [5, 10] } }.
+PolicyEntry policy_entry(const fs::path& file, const fs::path& base, const toml::node& item,
+                         std::map<std::string, std::string>* origin, const std::string& key) {
+  PolicyEntry entry;
+  auto plugin_ref = [&](std::string p) {
+    // A plugin path in the file is relative to the file too.
+    if (p.find('/') != std::string::npos && !fs::path(p).is_absolute())
+      p = (base / p).lexically_normal().string();
+    return p;
+  };
+  if (item.is_string()) {
+    entry.policy = plugin_ref(get_string(file, item, "each policy"));
+    return entry;
+  }
+  const toml::table* t = item.as_table();
+  if (t == nullptr)
+    fail(file, item,
+         "each policy must be a name, a plugin file, or a table like { policy = \"ttl\", label = "
+         "\"ttl-5\", params = { keepalive_min = 5 } }");
+  check_keys(file, *t, "policies entry", {"policy", "label", "params"});
+  const toml::node* p = t->get("policy");
+  if (p == nullptr) fail(file, item, "a policies entry needs policy = \"NAME\"");
+  entry.policy = plugin_ref(get_string(file, *p, "policy"));
+  if (const toml::node* l = t->get("label")) {
+    entry.label = get_string(file, *l, "label");
+    if (entry.label.empty() || entry.label.find_first_of(",[]=\n\r\t") != std::string::npos)
+      fail(file, *l,
+           "label must be non-empty, without commas, brackets, '=' or control characters");
+  }
+  if (const toml::node* params = t->get("params")) {
+    const toml::table* pt = params->as_table();
+    if (pt == nullptr) fail(file, *params, "params must be a table, e.g. { keepalive_min = 5 }");
+    for (const auto& [pname, pvalue] : *pt) {
+      const std::string param(pname.str());
+      entry.params[param] = param_values(file, pvalue, "parameter " + param);
+      (*origin)[key + "." + param] = where(file, pname.source());
+    }
+  }
+  return entry;
+}
+
 }  // namespace
+
+uint64_t resolve_memory_pct(double pct, uint64_t peak_mb) {
+  const double mb = std::round(static_cast<double>(peak_mb) * pct / 100.0);
+  return mb < 1 ? 1 : static_cast<uint64_t>(mb);
+}
+
+void parse_memory_sizes(const std::string& text, std::vector<uint64_t>* mb,
+                        std::vector<double>* pct) {
+  mb->clear();
+  pct->clear();
+  std::stringstream ss(text);
+  std::string item;
+  std::string absolute;
+  while (std::getline(ss, item, ',')) {
+    std::string t = item;
+    while (!t.empty() && t.front() == ' ') t.erase(t.begin());
+    while (!t.empty() && t.back() == ' ') t.pop_back();
+    if (!t.empty() && t.back() == '%') {
+      t.pop_back();
+      char* end = nullptr;
+      const double v = std::strtod(t.c_str(), &end);
+      if (t.empty() || *end != '\0' || !std::isfinite(v) || !(v > 0) || v > 1e6)
+        throw ConfigError("bad relative memory size '" + item +
+                          "' (expected a percentage of the trace's peak > 0, e.g. 25%)");
+      pct->push_back(v);
+    } else {
+      absolute += (absolute.empty() ? "" : ",") + item;
+    }
+  }
+  if (!absolute.empty()) *mb = parse_memory_list(absolute);
+  if (mb->empty() && pct->empty()) throw ConfigError("no memory sizes given");
+}
 
 std::vector<uint64_t> parse_memory_list(const std::string& text) {
   std::vector<uint64_t> out;
@@ -101,6 +189,12 @@ std::vector<uint64_t> parse_memory_list(const std::string& text) {
   return out;
 }
 
+void apply_mode_defaults(Experiment& ex) {
+  if (ex.compat != Compat::faascache_course) return;
+  if (!ex.overhead_ms_given) ex.overhead_ms = 3000;
+  if (!ex.overhead_frac_given) ex.overhead_frac = 0.2;
+}
+
 Experiment load_experiment(const fs::path& file) {
   toml::table root;
   try {
@@ -123,28 +217,43 @@ Experiment load_experiment(const fs::path& file) {
     const toml::table* t = node->as_table();
     if (t == nullptr) fail(file, *node, "[experiment] must be a table");
     check_keys(file, *t, "experiment",
-               {"name", "traces", "memory_mb", "policies", "seeds", "compat", "jobs", "out",
-                "plugin_path"});
+               {"name", "traces", "memory_mb", "memory_pct", "policies", "seeds", "compat", "jobs",
+                "out", "plugin_path"});
     for (const auto& [key, value] : *t) {
       const std::string k(key.str());
       if (k == "name") {
         ex.name = get_string(file, value, "name");
       } else if (k == "traces") {
         for (const toml::node& item : get_array(file, value, "traces")) {
-          const fs::path p = get_string(file, item, "each trace");
-          ex.traces.push_back(p.is_absolute() ? p : (base / p).lexically_normal());
+          const std::string ref = get_string(file, item, "each trace");
+          const fs::path p(ref);
+          fs::path resolved = p.is_absolute() ? p : (base / p).lexically_normal();
+          // A bare name that is not beside the file: a trace on the trace search path.
+          std::error_code ec;
+          if (!fs::exists(resolved, ec) && ref.find('/') == std::string::npos) {
+            try {
+              resolved = find_trace(ref);
+            } catch (const TraceError&) {
+              // Not there either: loading the trace reports the path beside the file.
+            }
+          }
+          ex.traces.push_back(resolved);
         }
       } else if (k == "memory_mb") {
         for (const toml::node& item : get_array(file, value, "memory_mb"))
           ex.memory_mb.push_back(get_positive_int(file, item, "each memory size (MB)"));
+      } else if (k == "memory_pct") {
+        for (const toml::node& item : get_array(file, value, "memory_pct")) {
+          const double v = get_number(file, item, "each relative memory size (percent)");
+          if (!std::isfinite(v) || !(v > 0) || v > 1e6)
+            fail(file, item, "each relative memory size must be a percentage > 0, e.g. 25");
+          ex.memory_pct.push_back(v);
+        }
       } else if (k == "policies") {
         for (const toml::node& item : get_array(file, value, "policies")) {
-          std::string p = get_string(file, item, "each policy");
-          // A plugin path in the file is relative to the file too.
-          if (p.find('/') != std::string::npos && !fs::path(p).is_absolute())
-            p = (base / p).lexically_normal().string();
-          ex.origin["policy:" + p] = where(file, item.source());
-          ex.policies.push_back(p);
+          const std::string key = "policy:" + std::to_string(ex.policies.size());
+          ex.origin[key] = where(file, item.source());
+          ex.policies.push_back(policy_entry(file, base, item, &ex.origin, key));
         }
       } else if (k == "seeds") {
         ex.seeds.clear();
@@ -167,8 +276,11 @@ Experiment load_experiment(const fs::path& file) {
           ex.compat = Compat::none;
         else if (c == "faascache")
           ex.compat = Compat::faascache;
+        else if (c == "faascache-course")
+          ex.compat = Compat::faascache_course;
         else
-          fail(file, value, "compat must be \"none\" or \"faascache\", not \"" + c + "\"");
+          fail(file, value,
+               "compat must be \"none\", \"faascache\" or \"faascache-course\", not \"" + c + "\"");
       } else if (k == "jobs") {
         const auto* i = value.as_integer();
         if (i == nullptr || i->get() < 0) fail(file, value, "jobs must be an integer >= 0");
@@ -191,10 +303,12 @@ Experiment load_experiment(const fs::path& file) {
     check_keys(file, *t, "cold_start", {"overhead_ms", "overhead_pct"});
     if (const toml::node* v = t->get("overhead_ms")) {
       ex.overhead_ms = get_number(file, *v, "overhead_ms");
+      ex.overhead_ms_given = true;
       if (!(ex.overhead_ms >= 0)) fail(file, *v, "overhead_ms must be >= 0");
     }
     if (const toml::node* v = t->get("overhead_pct")) {
       ex.overhead_frac = get_number(file, *v, "overhead_pct");
+      ex.overhead_frac_given = true;
       if (!(ex.overhead_frac >= 0))
         fail(file, *v, "overhead_pct must be >= 0 (a fraction: 0.2 adds 20% of the cold time)");
     }
@@ -212,7 +326,7 @@ Experiment load_experiment(const fs::path& file) {
       ex.origin["params:" + policy] = where(file, name.source());
       for (const auto& [pname, pvalue] : *pt) {
         const std::string param(pname.str());
-        out[param] = param_text(file, pvalue, "parameter " + param);
+        out[param] = param_values(file, pvalue, "parameter " + param);
         ex.origin["param:" + policy + "." + param] = where(file, pname.source());
       }
     }

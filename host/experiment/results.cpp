@@ -25,13 +25,13 @@ std::string results_csv_row(const RunResults& r, const CellOutcome& c,
                             const WriteOptions& options) {
   const CellMetrics& m = c.result.metrics;
   std::ostringstream out;
-  out << csv_field(r.traces[c.cell.trace]->name) << ','
-      << csv_field(r.plugins[c.cell.policy]->name()) << ',' << c.cell.memory_mb << ','
-      << c.cell.seed << ',' << m.invocations << ',' << m.warm << ',' << m.cold << ',' << m.dropped
-      << ',' << m.evictions << ',' << m.expirations << ',' << m.prewarms << ',' << m.prewarm_hits
-      << ',' << format_fixed(m.cold_pct(), 6) << ',' << format_fixed(m.dropped_pct(), 6) << ','
-      << format_fixed(m.added_latency_ms, 3) << ',' << format_fixed(m.idle_mb_s, 3) << ','
-      << m.peak_memory_mb << ',' << format_fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
+  out << csv_field(r.traces[c.cell.trace]->name) << ',' << csv_field(r.policy_name(c.cell.policy))
+      << ',' << c.cell.memory_mb << ',' << c.cell.seed << ',' << m.invocations << ',' << m.warm
+      << ',' << m.cold << ',' << m.dropped << ',' << m.evictions << ',' << m.expirations << ','
+      << m.prewarms << ',' << m.prewarm_hits << ',' << format_fixed(m.cold_pct(), 6) << ','
+      << format_fixed(m.dropped_pct(), 6) << ',' << format_fixed(m.added_latency_ms, 3) << ','
+      << format_fixed(m.idle_mb_s, 3) << ',' << m.peak_memory_mb << ','
+      << format_fixed(options.reproducible ? 0.0 : m.wall_s, 6) << '\n';
   return out.str();
 }
 
@@ -61,39 +61,51 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
     out << (i ? ", " : "") << "{\"name\": " << json_string(r.traces[i]->name)
         << ", \"path\": " << json_string(i < ex.traces.size() ? ex.traces[i].string() : "")
         << ", \"functions\": " << r.traces[i]->functions.size()
-        << ", \"invocations\": " << r.traces[i]->invocation_count() << "}";
+        << ", \"invocations\": " << r.traces[i]->invocation_count()
+        << (i < r.trace_peak_mb.size() && r.trace_peak_mb[i] != 0
+                ? ", \"peak_memory_mb\": " + std::to_string(r.trace_peak_mb[i])
+                : std::string())
+        << "}";
   out << "],\n    \"memory_mb\": [";
   for (size_t i = 0; i < ex.memory_mb.size(); ++i) out << (i ? ", " : "") << ex.memory_mb[i];
+  if (!ex.memory_pct.empty()) {
+    out << "],\n    \"memory_pct\": [";
+    for (size_t i = 0; i < ex.memory_pct.size(); ++i)
+      out << (i ? ", " : "") << json_number(ex.memory_pct[i]);
+  }
   out << "],\n    \"policies\": [";
-  for (size_t i = 0; i < r.plugins.size(); ++i)
-    out << (i ? ", " : "") << json_string(r.plugins[i]->name());
+  for (size_t i = 0; i < r.variants.size(); ++i)
+    out << (i ? ", " : "") << json_string(r.policy_name(i));
   out << "],\n    \"seeds\": [";
   for (size_t i = 0; i < ex.seeds.size(); ++i) out << (i ? ", " : "") << ex.seeds[i];
   out << "],\n    \"compat\": " << json_string(compat_name(ex.compat)) << ",\n";
   out << "    \"cold_start\": {\"overhead_ms\": " << json_number(ex.overhead_ms)
       << ", \"overhead_pct\": " << json_number(ex.overhead_frac) << "},\n";
+  // The parameter values each policy (variant) was given; defaults are not listed.
   out << "    \"params\": {";
   bool first_policy = true;
-  for (const auto& [policy, params] : ex.params) {
-    out << (first_policy ? "" : ", ") << json_string(policy) << ": {";
+  for (const PolicyVariant& v : r.variants) {
+    if (v.params.empty()) continue;
+    out << (first_policy ? "" : ", ") << json_string(v.name) << ": {";
     first_policy = false;
     bool first = true;
-    for (const auto& [k, v] : params) {
-      out << (first ? "" : ", ") << json_string(k) << ": " << json_string(v);
+    for (const auto& [k, value] : v.params) {
+      out << (first ? "" : ", ") << json_string(k) << ": " << json_string(value);
       first = false;
     }
     out << "}";
   }
   out << "}\n  },\n  \"plugins\": [\n";
-  for (size_t i = 0; i < r.plugins.size(); ++i) {
-    const Plugin& p = *r.plugins[i];
+  for (size_t i = 0; i < r.variants.size(); ++i) {
+    const Plugin& p = *r.variants[i].plugin;
     const kw_policy_descriptor& d = p.descriptor();
-    out << "    {\"name\": " << json_string(p.name())
+    out << "    {\"name\": " << json_string(r.policy_name(i))
         << ", \"version\": " << json_string(p.version()) << ", \"abi\": \"" << d.abi.major << '.'
         << d.abi.minor << "\", \"file\": " << json_string(p.file().string())
         << ", \"sha256\": " << json_string(p.sha256())
-        << ", \"randomised\": " << (p.randomised() ? "true" : "false") << "}"
-        << (i + 1 < r.plugins.size() ? "," : "") << "\n";
+        << ", \"randomised\": " << (p.randomised() ? "true" : "false")
+        << ", \"plugin\": " << json_string(p.name()) << "}"
+        << (i + 1 < r.variants.size() ? "," : "") << "\n";
   }
   out << "  ],\n  \"run\": {";
   if (!options.reproducible) {
@@ -108,10 +120,12 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
     if (!c.ok) continue;
     const CellMetrics& m = c.result.metrics;
     out << (first ? "" : ",\n") << "    {\"trace\": " << json_string(r.traces[c.cell.trace]->name)
-        << ", \"policy\": " << json_string(r.plugins[c.cell.policy]->name())
-        << ", \"memory_mb\": " << c.cell.memory_mb << ", \"seed\": " << c.cell.seed
-        << ", \"invocations\": " << m.invocations << ", \"warm\": " << m.warm
-        << ", \"cold\": " << m.cold << ", \"dropped\": " << m.dropped
+        << ", \"policy\": " << json_string(r.policy_name(c.cell.policy))
+        << ", \"memory_mb\": " << c.cell.memory_mb
+        << (c.cell.memory_pct > 0 ? ", \"memory_pct\": " + json_number(c.cell.memory_pct)
+                                  : std::string())
+        << ", \"seed\": " << c.cell.seed << ", \"invocations\": " << m.invocations
+        << ", \"warm\": " << m.warm << ", \"cold\": " << m.cold << ", \"dropped\": " << m.dropped
         << ", \"evictions\": " << m.evictions << ", \"expirations\": " << m.expirations
         << ", \"prewarms\": " << m.prewarms << ", \"prewarm_hits\": " << m.prewarm_hits
         << ", \"cold_pct\": " << json_number(m.cold_pct())
@@ -130,7 +144,7 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
   for (const CellOutcome& c : r.cells) {
     if (c.ok) continue;
     out << (first ? "\n" : ",\n") << "    {\"trace\": " << json_string(r.traces[c.cell.trace]->name)
-        << ", \"policy\": " << json_string(r.plugins[c.cell.policy]->name())
+        << ", \"policy\": " << json_string(r.policy_name(c.cell.policy))
         << ", \"memory_mb\": " << c.cell.memory_mb << ", \"seed\": " << c.cell.seed
         << ", \"error\": " << json_string(c.error) << "}";
     first = false;
@@ -164,7 +178,13 @@ std::string format_ranking(const RunResults& r) {
     const Trace& trace = *r.traces[t];
     out << "\n== trace " << trace.name << ": " << trace.functions.size() << " functions, "
         << trace.invocation_count() << " invocations"
-        << (r.experiment.compat == Compat::faascache ? ", compat faascache" : "") << "\n";
+        << (t < r.trace_peak_mb.size() && r.trace_peak_mb[t] != 0
+                ? ", unlimited-memory peak " + std::to_string(r.trace_peak_mb[t]) + " MB"
+                : std::string())
+        << (r.experiment.compat != Compat::none
+                ? std::string(", compat ") + compat_name(r.experiment.compat)
+                : std::string())
+        << "\n";
     const auto v = std::find_if(views.begin(), views.end(),
                                 [&](const TraceView& view) { return view.name == trace.name; });
     if (v == views.end()) continue;  // not reached: every trace has a view
@@ -211,7 +231,7 @@ void functions_csv_to(const RunResults& r, std::ostream& out) {
     if (!c.ok) continue;
     const Trace& trace = *r.traces[c.cell.trace];
     const std::string prefix =
-        csv_field(trace.name) + ',' + csv_field(r.plugins[c.cell.policy]->name()) + ',' +
+        csv_field(trace.name) + ',' + csv_field(r.policy_name(c.cell.policy)) + ',' +
         std::to_string(c.cell.memory_mb) + ',' + std::to_string(c.cell.seed) + ',';
     for (size_t f = 0; f < c.result.per_function.size() && f < trace.functions.size(); ++f) {
       const FunctionMetrics& m = c.result.per_function[f];
@@ -241,7 +261,7 @@ ReportData to_report_data(const RunResults& r) {
   for (const auto& t : r.traces)
     s.traces.push_back({t->name, "", t->functions.size(), t->invocation_count()});
   s.memory_mb = r.experiment.memory_mb;
-  for (const PluginPtr& p : r.plugins) s.policies.push_back(p->name());
+  for (const PolicyVariant& v : r.variants) s.policies.push_back(v.name);
   s.seeds = r.experiment.seeds;
   for (const CellOutcome& c : r.cells) {
     if (!c.ok) {
@@ -251,7 +271,7 @@ ReportData to_report_data(const RunResults& r) {
     const CellMetrics& m = c.result.metrics;
     ReportCell rc;
     rc.trace = r.traces[c.cell.trace]->name;
-    rc.policy = r.plugins[c.cell.policy]->name();
+    rc.policy = r.policy_name(c.cell.policy);
     rc.memory_mb = c.cell.memory_mb;
     rc.seed = c.cell.seed;
     rc.invocations = m.invocations;

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "keepwarm/traces/formats.hpp"
 #include "keepwarm/util/io.hpp"
 
 namespace keepwarm {
@@ -30,60 +31,123 @@ static std::string with_origin(const Experiment& ex, const std::string& key,
   return it == ex.origin.end() ? msg : it->second + ": " + msg;
 }
 
-std::vector<PluginPtr> resolve_policies(const Experiment& ex, PluginRegistry& registry) {
+// "name (file)", or "variant (plugin name, file)" for a variant, for messages.
+static std::string variant_label(const PolicyVariant& v) {
+  return v.name == v.plugin->name() ? v.plugin->label() : v.name + " (" + v.plugin->label() + ")";
+}
+
+std::vector<PolicyVariant> resolve_policies(const Experiment& ex, PluginRegistry& registry) {
   if (ex.policies.empty())
     throw ConfigError("no policies given (use --policy NAME or policies = [...] in the file)");
-  std::vector<PluginPtr> out;
-  std::set<std::string> names;
-  for (const std::string& p : ex.policies) {
+  std::vector<PolicyVariant> out;
+  std::map<std::string, std::string> seen;  // variant name -> the entry's origin key
+  for (size_t e = 0; e < ex.policies.size(); ++e) {
+    const PolicyEntry& entry = ex.policies[e];
+    const std::string key = "policy:" + std::to_string(e);
     PluginPtr plugin;
     try {
-      plugin = registry.find(p);
-    } catch (const PluginError& e) {
-      throw PluginError(with_origin(ex, "policy:" + p, e.what()));
+      plugin = registry.find(entry.policy);
+    } catch (const PluginError& err) {
+      throw PluginError(with_origin(ex, key, err.what()));
     }
-    if (!names.insert(plugin->name()).second)
-      throw ConfigError(
-          with_origin(ex, "policy:" + p, "policy '" + plugin->name() + "' is listed twice"));
-    out.push_back(plugin);
+    // The entry's parameters over its plugin's table; each value checked where it was given.
+    std::map<std::string, std::vector<std::string>> values;
+    std::map<std::string, std::string> value_origin;
+    if (const auto t = ex.params.find(plugin->name()); t != ex.params.end())
+      for (const auto& [name, v] : t->second) {
+        values[name] = v;
+        value_origin[name] = "param:" + plugin->name() + "." + name;
+      }
+    for (const auto& [name, v] : entry.params) {
+      values[name] = v;
+      value_origin[name] = key + "." + name;
+    }
+    for (const auto& [name, vs] : values)
+      for (const std::string& v : vs) {
+        try {
+          plugin->resolve_params({{name, v}});
+        } catch (const PluginError& err) {
+          throw PluginError(with_origin(ex, value_origin[name], err.what()));
+        }
+      }
+    // The cartesian product, the first parameter varying slowest.
+    std::vector<std::map<std::string, std::string>> combos{{}};
+    for (const auto& [name, vs] : values) {
+      std::vector<std::map<std::string, std::string>> next;
+      for (const auto& c : combos)
+        for (const std::string& v : vs) {
+          auto with = c;
+          with[name] = v;
+          next.push_back(std::move(with));
+        }
+      combos = std::move(next);
+    }
+    const std::string label = entry.label.empty() ? plugin->name() : entry.label;
+    for (const auto& combo : combos) {
+      PolicyVariant v;
+      v.plugin = plugin;
+      v.params = combo;
+      v.origin = key;
+      v.name = label;
+      std::string swept;
+      for (const auto& [name, vs] : values)
+        if (vs.size() > 1) swept += (swept.empty() ? "" : ",") + name + "=" + combo.at(name);
+      if (!swept.empty()) v.name += "[" + swept + "]";
+      if (const auto [it, fresh] = seen.emplace(v.name, key); !fresh)
+        throw ConfigError(with_origin(
+            ex, key,
+            "policy '" + v.name + "' is listed twice" +
+                (entry.label.empty()
+                     ? " (give one a label: { policy = \"" + entry.policy + "\", label = \"...\" })"
+                     : "")));
+      out.push_back(std::move(v));
+    }
   }
-  // Every parameter table must name a known policy, and every parameter must be declared.
+  // Every parameter table must name a known policy (one in the list, or any on the path).
   for (const auto& [policy, params] : ex.params) {
-    const auto it = std::find_if(out.begin(), out.end(),
-                                 [&](const PluginPtr& p) { return p->name() == policy; });
+    if (std::any_of(out.begin(), out.end(),
+                    [&](const PolicyVariant& v) { return v.plugin->name() == policy; }))
+      continue;
     PluginPtr plugin;
-    if (it != out.end()) {
-      plugin = *it;
-    } else {
-      try {
-        plugin = registry.find(policy);
-      } catch (const PluginError& e) {
-        throw PluginError(with_origin(ex, "params:" + policy, e.what()));
-      }
+    try {
+      plugin = registry.find(policy);
+    } catch (const PluginError& e) {
+      throw PluginError(with_origin(ex, "params:" + policy, e.what()));
     }
-    for (const auto& [name, value] : params) {
-      try {
-        plugin->resolve_params({{name, value}});
-      } catch (const PluginError& e) {
-        throw PluginError(with_origin(ex, "param:" + policy + "." + name, e.what()));
+    for (const auto& [name, vs] : params)
+      for (const std::string& v : vs) {
+        try {
+          plugin->resolve_params({{name, v}});
+        } catch (const PluginError& e) {
+          throw PluginError(with_origin(ex, "param:" + policy + "." + name, e.what()));
+        }
       }
-    }
   }
   return out;
 }
 
-std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& plugins,
-                            size_t trace_count) {
+std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PolicyVariant>& variants,
+                            size_t trace_count, const std::vector<uint64_t>& peak_mb) {
   std::vector<Cell> grid;
-  for (size_t t = 0; t < trace_count; ++t)
-    for (size_t p = 0; p < plugins.size(); ++p)
-      for (uint64_t mem : ex.memory_mb) {
-        if (plugins[p]->randomised()) {
-          for (uint64_t seed : ex.seeds) grid.push_back(Cell{t, p, mem, seed});
+  for (size_t t = 0; t < trace_count; ++t) {
+    std::vector<std::pair<uint64_t, double>> sizes;  // (MB, percent or 0)
+    for (uint64_t mem : ex.memory_mb) sizes.emplace_back(mem, 0.0);
+    for (double pct : ex.memory_pct) {
+      const uint64_t mb = t < peak_mb.size() ? resolve_memory_pct(pct, peak_mb[t]) : 0;
+      if (mb != 0 &&
+          std::any_of(sizes.begin(), sizes.end(), [&](const auto& s) { return s.first == mb; }))
+        continue;
+      sizes.emplace_back(mb, pct);
+    }
+    for (size_t p = 0; p < variants.size(); ++p)
+      for (const auto& [mem, pct] : sizes) {
+        if (variants[p].plugin->randomised()) {
+          for (uint64_t seed : ex.seeds) grid.push_back(Cell{t, p, mem, seed, pct});
         } else {
-          grid.push_back(Cell{t, p, mem, ex.seeds.front()});
+          grid.push_back(Cell{t, p, mem, ex.seeds.front(), pct});
         }
       }
+  }
   return grid;
 }
 
@@ -106,20 +170,18 @@ std::string host_name() {
 }
 
 GridRunner::GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
-                       std::vector<PluginPtr> plugins, EventObserver* observer)
+                       std::vector<PolicyVariant> variants, EventObserver* observer)
     : observer_(observer), host_(host_name()) {
   results_.experiment = ex;
   results_.traces = std::move(traces);
-  results_.plugins = std::move(plugins);
-  if (ex.memory_mb.empty()) throw ConfigError("no memory sizes given");
+  results_.variants = std::move(variants);
+  for (const PolicyVariant& v : results_.variants) results_.plugins.push_back(v.plugin);
+  if (ex.memory_mb.empty() && ex.memory_pct.empty()) throw ConfigError("no memory sizes given");
   if (ex.seeds.empty()) throw ConfigError("no seeds given");
 
-  // Resolved parameters per policy (validated once, before any cell runs).
-  for (const PluginPtr& p : results_.plugins) {
-    const auto it = ex.params.find(p->name());
-    params_.push_back(p->resolve_params(it == ex.params.end() ? std::map<std::string, std::string>{}
-                                                              : it->second));
-  }
+  // Resolved parameters per variant (validated once, before any cell runs).
+  for (const PolicyVariant& v : results_.variants)
+    params_.push_back(v.plugin->resolve_params(v.params));
   // Lookahead data, built once per trace, only if a policy needs it.
   any_lookahead_ = std::any_of(results_.plugins.begin(), results_.plugins.end(),
                                [](const PluginPtr& p) { return p->needs_lookahead(); });
@@ -128,7 +190,13 @@ GridRunner::GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const T
     for (size_t t = 0; t < results_.traces.size(); ++t)
       lookahead_[t].arrivals = results_.traces[t]->arrivals_by_function();
 
-  const std::vector<Cell> grid = make_grid(ex, results_.plugins, results_.traces.size());
+  // Relative memory sizes need each trace's unlimited-memory peak.
+  results_.trace_peak_mb.assign(results_.traces.size(), 0);
+  if (!ex.memory_pct.empty())
+    for (size_t t = 0; t < results_.traces.size(); ++t)
+      results_.trace_peak_mb[t] = summarize_trace(*results_.traces[t], 0).peak_container_memory_mb;
+  const std::vector<Cell> grid =
+      make_grid(ex, results_.variants, results_.traces.size(), results_.trace_peak_mb);
   if (observer != nullptr && grid.size() != 1)
     throw ConfigError("an event log needs a grid of exactly one cell; this one has " +
                       std::to_string(grid.size()));
@@ -146,7 +214,7 @@ unsigned GridRunner::jobs() const {
 CellOutcome GridRunner::run(size_t i, unsigned worker) {
   const Experiment& ex = results_.experiment;
   const Cell& cell = results_.cells[i].cell;
-  crash_reporter_.running(worker, "policy " + results_.plugins[cell.policy]->label() +
+  crash_reporter_.running(worker, "policy " + variant_label(results_.variants[cell.policy]) +
                                       " on trace " + results_.traces[cell.trace]->name + " at " +
                                       std::to_string(cell.memory_mb) + " MB, seed " +
                                       std::to_string(cell.seed));
@@ -206,9 +274,9 @@ void run_cells(GridRunner& runner, const std::vector<size_t>& todo, const Progre
 }
 
 RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
-                    std::vector<PluginPtr> plugins, const ProgressFn& progress,
+                    std::vector<PolicyVariant> variants, const ProgressFn& progress,
                     EventObserver* observer, const CellDoneFn& cell_done) {
-  GridRunner runner(ex, std::move(traces), std::move(plugins), observer);
+  GridRunner runner(ex, std::move(traces), std::move(variants), observer);
   std::vector<size_t> todo(runner.size());
   for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   run_cells(runner, todo, progress, cell_done);

@@ -8,7 +8,8 @@ namespace {
 class Freq final : public keepwarm::PriorityPolicy<Freq> {
  public:
   static constexpr const char* kName = "freq";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::freq;
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "Greedy-Dual frequency variant (FaasCache): evict lowest clock + frequency x (cold - warm)";
   static constexpr const char* kAuthor = "keepwarm developers";

@@ -10,7 +10,8 @@ namespace {
 class Gd final : public keepwarm::PriorityPolicy<Gd> {
  public:
   static constexpr const char* kName = "gd";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::gd;
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "Greedy-Dual (FaasCache): evict lowest clock + frequency x (cold - warm) / memory";
   static constexpr const char* kAuthor = "keepwarm developers";

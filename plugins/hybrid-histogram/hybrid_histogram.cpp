@@ -24,6 +24,11 @@
 //
 // Keep-alive deadlines are the host's (set_keepalive; a reuse cancels them).
 //
+// In faascache compat mode the policy is FaasCache's HIST instead (its own histogram of whole
+// minutes between arrivals, TTL purge at the next arrival, a prewarm at every arrival while the
+// window is open, release of a used container of a prewarmed function when it finishes), in
+// keepwarm/faascache_pool.hpp.
+//
 // Cost per event: O(log n) heaps, and O(log_64 B) word operations at most for a histogram of B
 // bins (B = 240: two levels). Each idle time updates the bin counts, the sum of their squares
 // (for the CV) and two percentile cursors, which move at most to the next occupied bin on either
@@ -41,7 +46,8 @@ namespace {
 class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
  public:
   static constexpr const char* kName = "hybrid-histogram";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::hist;
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "hybrid histogram keep-alive and prewarming (Serverless in the Wild, ATC 2020)";
   static constexpr const char* kAuthor = "keepwarm developers";
@@ -104,6 +110,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   double priority(kw_function_id, double, double) const noexcept { return host().now(); }
 
   void on_arrival(kw_function_id fn) override {
+    if (compat()) return PriorityPolicy::on_arrival(fn);  // FaasCache's HIST: faascache_pool.hpp
     State& s = fn_[fn];
     const double now = host().now();
     if (s.seen) {
@@ -114,6 +121,9 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   }
 
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
+    if (compat())
+      return PriorityPolicy::on_container_started(c, fn,
+                                                  kind);  // FaasCache's HIST: faascache_pool.hpp
     PriorityPolicy::on_container_started(c, fn, kind);
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (slot >= fresh_prewarm_.size()) fresh_prewarm_.resize(slot + 1, 0);
@@ -125,6 +135,8 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   // a container that was never made idle there is a no-op. The host moves a keep-alive deadline
   // in the past to now.
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
+    if (compat())
+      return PriorityPolicy::on_container_idle(c, fn);  // FaasCache's HIST: faascache_pool.hpp
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     State& s = fn_[fn];
     const double now = host().now();

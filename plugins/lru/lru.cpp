@@ -11,7 +11,8 @@ namespace {
 class Lru final : public keepwarm::PriorityPolicy<Lru> {
  public:
   static constexpr const char* kName = "lru";
-  static constexpr const char* kVersion = "1.1.0";
+  static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::lru;
+  static constexpr const char* kVersion = "1.2.0";
   static constexpr const char* kDescription =
       "least recently used: evict the idle container whose last invocation started earliest";
   static constexpr const char* kAuthor = "keepwarm developers";

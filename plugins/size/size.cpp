@@ -8,7 +8,8 @@ namespace {
 class Size final : public keepwarm::PriorityPolicy<Size> {
  public:
   static constexpr const char* kName = "size";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::size;
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "Greedy-Dual size variant (FaasCache): evict lowest clock + frequency / memory";
   static constexpr const char* kAuthor = "keepwarm developers";

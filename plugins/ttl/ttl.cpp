@@ -10,11 +10,10 @@
 // hook, before any arrival at that time: the same outcome as a host deadline, at O(1) amortised per
 // event.
 //
-// faascache compat mode reproduces the reference's TTL: a container's time to live counts from
-// the start of the last invocation it served, and expired containers of f are purged only when
-// f is next invoked (inside on_arrival, by set_keepalive(c, now)); so expired containers of
-// other functions keep holding memory. Eviction is LRU with per-function recency, and a warm
-// start reuses the idle container of f that started longest ago.
+// faascache compat mode reproduces the reference's TTL (keepwarm/faascache_pool.hpp): a
+// container's time to live counts from the start of the last invocation it served, and expired
+// containers of f are purged only when f is next invoked; so expired containers of other
+// functions keep holding memory. Eviction is LRU in the reference's heap order.
 #include <keepwarm/policy.hpp>
 #include <keepwarm/priority_policy.hpp>
 
@@ -28,7 +27,8 @@ namespace {
 class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
  public:
   static constexpr const char* kName = "ttl";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::ttl;
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "fixed keep-alive: remove idle containers after keepalive_min minutes; evict LRU under "
       "memory pressure";
@@ -41,22 +41,14 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   explicit Ttl(const kw_host* h)
       : PriorityPolicy(h), ttl_ms_(host().param_double("keepalive_min") * 60'000.0) {
     if (!(ttl_ms_ > 0)) throw std::invalid_argument("keepalive_min must be > 0");
+    if (compat()) faascache_pool()->set_ttl_ms(ttl_ms_);
   }
 
   double priority(kw_function_id, double, double) const noexcept { return host().now(); }
 
-  void on_arrival(kw_function_id fn) override {
-    if (!compat()) return;
-    const double now = host().now();
-    // set_keepalive only schedules the removal (the host carries it out after this hook), so
-    // idle_slots(fn) does not change during the loop.
-    for (const uint32_t slot : idle_slots(fn))
-      if (started_at_[slot] + ttl_ms_ < now) host().set_keepalive(id_of_slot(slot), now);
-  }
-
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
     PriorityPolicy::on_container_idle(c, fn);
-    if (compat()) return;
+    if (compat()) return;  // the pool purges expired containers at the function's next arrival
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (slot >= idle_epoch_.size()) idle_epoch_.resize(slot + 1, 0);
     ++idle_epoch_[slot];
@@ -65,17 +57,12 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   }
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     PriorityPolicy::on_container_started(c, fn, kind);
-    invalidate(c);
-    if (compat()) {
-      const uint32_t slot = KW_CONTAINER_SLOT(c);
-      if (slot >= started_at_.size()) started_at_.resize(slot + 1, 0.0);
-      started_at_[slot] = host().now();
-    }
+    if (!compat()) invalidate(c);
   }
   void on_container_removed(kw_container_id c, kw_function_id fn,
                             kw_removal_reason reason) override {
     PriorityPolicy::on_container_removed(c, fn, reason);
-    invalidate(c);
+    if (!compat()) invalidate(c);
   }
   void on_timer(uint64_t) override {
     timer_pending_ = false;
@@ -86,14 +73,6 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
       if (!stale(p)) host().set_keepalive(p.c, now);  // its removal invalidates it
     }
     arm();
-  }
-
-  kw_container_id choose_warm(kw_function_id fn) override {
-    if (!compat()) return KW_NO_CONTAINER;
-    uint32_t best = UINT32_MAX;
-    for (const uint32_t slot : idle_slots(fn))
-      if (best == UINT32_MAX || started_at_[slot] < started_at_[best]) best = slot;
-    return best == UINT32_MAX ? KW_NO_CONTAINER : id_of_slot(best);
   }
 
  private:
@@ -118,9 +97,6 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   }
 
   double ttl_ms_;
-  // compat: per slot, the start time of the last invocation its container served (creation
-  // time if prewarmed).
-  std::vector<double> started_at_;
   std::deque<Pending> queue_;
   std::vector<uint64_t> idle_epoch_;
   bool timer_pending_ = false;

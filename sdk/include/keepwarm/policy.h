@@ -34,7 +34,7 @@ extern "C" {
 /* ABI version. The host refuses a plugin whose major differs from its own or
  * whose minor is newer than its own. The CMake build reads these two lines. */
 #define KW_ABI_VERSION_MAJOR 1
-#define KW_ABI_VERSION_MINOR 0
+#define KW_ABI_VERSION_MINOR 1
 
 /* Name of the single exported entry point. */
 #define KW_ENTRY_SYMBOL "keepwarm_policy_entry"
@@ -69,13 +69,16 @@ typedef enum kw_start_kind {
 /* Why a container left memory. */
 typedef enum kw_removal_reason {
   KW_REMOVED_EVICTED = 1, /* chosen by choose_victim to make room */
-  KW_REMOVED_EXPIRED = 2  /* its keep-alive deadline passed while idle */
+  KW_REMOVED_EXPIRED = 2, /* its keep-alive deadline passed while idle */
+  KW_REMOVED_RELEASED = 3 /* (ABI 1.1) let go by the policy through remove_now; counted in no
+                             metric (FaasCache's HIST releases a used prewarm when it finishes) */
 } kw_removal_reason;
 
 /* Simulation compatibility mode of the run (see docs/model.md). */
 typedef enum kw_compat_mode {
-  KW_COMPAT_NONE = 0,     /* keepwarm's exact model */
-  KW_COMPAT_FAASCACHE = 1 /* reproduce the FaasCache Python reference */
+  KW_COMPAT_NONE = 0,            /* keepwarm's exact model */
+  KW_COMPAT_FAASCACHE = 1,       /* reproduce the FaasCache Python reference */
+  KW_COMPAT_FAASCACHE_COURSE = 2 /* (ABI 1.1) reproduce the FaasCache course skeleton */
 } kw_compat_mode;
 
 typedef enum kw_log_level { KW_LOG_DEBUG = 0, KW_LOG_INFO = 1, KW_LOG_WARN = 2 } kw_log_level;
@@ -146,6 +149,18 @@ typedef struct kw_host {
    * and valid until destroy() returns. */
   bool (*arrivals)(const struct kw_host* host, kw_function_id fn, const double** times,
                    uint64_t* count);
+
+  /* ---- ABI 1.1: a plugin built for 1.1 is only loaded by a host that has these. */
+  /* The run's seed (what random_u64 is seeded with), for policies that must reproduce another
+   * generator's draws (rand in faascache-course compat mode: CPython's random). */
+  uint64_t (*seed)(const struct kw_host* host);
+  /* Creates an idle container of fn at once if that much memory is free, calling no hook (the
+   * caller knows). Counted as a prewarm; logged like one. Returns it, or KW_NO_CONTAINER. */
+  kw_container_id (*prewarm_now)(const struct kw_host* host, kw_function_id fn);
+  /* Removes idle container c at once, calling no hook. reason: KW_REMOVED_EXPIRED (counted as an
+   * expiration), KW_REMOVED_EVICTED (as an eviction) or KW_REMOVED_RELEASED (in no metric).
+   * Returns false (and does nothing) if c is not an idle container. */
+  bool (*remove_now)(const struct kw_host* host, kw_container_id c, kw_removal_reason reason);
 } kw_host;
 
 /* Parameter types a policy can declare. */

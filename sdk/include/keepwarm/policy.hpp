@@ -65,6 +65,15 @@ class Host {
   void set_timer(double at_ms, uint64_t token) const noexcept { h_->set_timer(h_, at_ms, token); }
   kw_compat_mode compat_mode() const noexcept { return h_->compat_mode(h_); }
   bool faascache_compat() const noexcept { return compat_mode() == KW_COMPAT_FAASCACHE; }
+  bool faascache_course_compat() const noexcept {
+    return compat_mode() == KW_COMPAT_FAASCACHE_COURSE;
+  }
+  // ABI 1.1 callbacks (a 1.1 plugin is only ever loaded by a host that has them).
+  uint64_t seed() const noexcept { return h_->seed(h_); }
+  kw_container_id prewarm_now(kw_function_id fn) const noexcept { return h_->prewarm_now(h_, fn); }
+  bool remove_now(kw_container_id c, kw_removal_reason reason) const noexcept {
+    return h_->remove_now(h_, c, reason);
+  }
 
   // Random numbers from the run's seeded source.
   uint64_t random_u64() const noexcept { return h_->random_u64(h_); }

@@ -15,7 +15,7 @@
 
 namespace keepwarm {
 
-enum class Compat { none, faascache };
+enum class Compat { none, faascache, faascache_course };
 const char* compat_name(Compat c) noexcept;
 
 struct SimConfig {

@@ -19,11 +19,24 @@
 
 namespace keepwarm {
 
+// One policy of the grid: a plugin under one setting of its parameters. An experiment entry
+// with swept parameters gives several (PolicyEntry in experiment.hpp).
+struct PolicyVariant {
+  PolicyVariant() = default;
+  // A plugin under its default parameters.
+  PolicyVariant(PluginPtr p) : plugin(std::move(p)), name(plugin->name()) {}  // NOLINT: implicit
+  PluginPtr plugin;
+  std::string name;  // unique in the run: "ttl", "ttl[keepalive_min=5]", a label
+  std::map<std::string, std::string> params;  // the values given (not the defaults)
+  std::string origin;                         // origin key of its entry (experiment.hpp), or ""
+};
+
 struct Cell {
   size_t trace = 0;   // index into RunResults::traces
-  size_t policy = 0;  // index into RunResults::plugins
+  size_t policy = 0;  // index into RunResults::variants (and ::plugins)
   uint64_t memory_mb = 0;
   uint64_t seed = 0;
+  double memory_pct = 0;  // > 0: memory_mb is this percentage of the trace's peak (memory_pct)
 };
 
 struct CellOutcome {
@@ -47,19 +60,30 @@ struct RunInfo {
 struct RunResults {
   Experiment experiment;
   std::vector<std::shared_ptr<const Trace>> traces;
-  std::vector<PluginPtr> plugins;  // one per experiment policy, same order
+  std::vector<PolicyVariant> variants;  // the grid's policies, in experiment order
+  std::vector<PluginPtr> plugins;       // variants[i].plugin, for convenience
+  const std::string& policy_name(size_t i) const { return variants[i].name; }
   std::vector<CellOutcome> cells;  // grid order: trace, policy, memory, seed
+  // Per trace, its unlimited-memory peak (MB) when the experiment has relative sizes, else 0.
+  std::vector<uint64_t> trace_peak_mb;
   RunInfo run;
   size_t failed() const;
 };
 
-// Resolves the experiment's policies (with their parameters) against the registry. Throws
-// PluginError / ConfigError pointing at the experiment file's line where it can.
-std::vector<PluginPtr> resolve_policies(const Experiment& ex, PluginRegistry& registry);
+// Resolves the experiment's policies against the registry and expands parameter sweeps into
+// variants: an entry whose parameters (its own, or its plugin's [policy.<name>] table) have
+// several values gives one variant per combination, named "<label>[name=value,...]" after the
+// swept parameters, in parameter-name order. Every value is checked against the plugin's
+// declared parameters. Throws PluginError / ConfigError pointing at the experiment file's line
+// where it can; two variants with one name are an error ("give one a label").
+std::vector<PolicyVariant> resolve_policies(const Experiment& ex, PluginRegistry& registry);
 
-// The grid in canonical order. Deterministic policies run once, with the first seed.
-std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PluginPtr>& plugins,
-                            size_t trace_count);
+// The grid in canonical order. Deterministic policies run once, with the first seed. Memory
+// sizes per trace: the absolute ones, then the relative ones resolved against peak_mb[trace]
+// (a size already in the list is not repeated); without peak_mb, relative sizes resolve to 0
+// (enough to count cells).
+std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PolicyVariant>& variants,
+                            size_t trace_count, const std::vector<uint64_t>& peak_mb = {});
 
 // Called after each finished cell with (done, total); from worker threads, serialised.
 using ProgressFn = std::function<void(size_t done, size_t total)>;
@@ -83,7 +107,7 @@ std::string host_name();
 class GridRunner {
  public:
   GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
-             std::vector<PluginPtr> plugins, EventObserver* observer = nullptr);
+             std::vector<PolicyVariant> variants, EventObserver* observer = nullptr);
   GridRunner(const GridRunner&) = delete;
   GridRunner& operator=(const GridRunner&) = delete;
 
@@ -92,7 +116,7 @@ class GridRunner {
   size_t size() const { return results_.cells.size(); }
   // Threads to use for the cells: --jobs, or usable_cores(), at most the number of cells.
   unsigned jobs() const;
-  // The resolved parameters of policy p (what the cell ran with).
+  // The resolved parameters of variant p (what its cells ran with, defaults included).
   const std::map<std::string, std::string>& params(size_t policy) const { return params_[policy]; }
   // Computes grid entry i on worker slot `worker` (< jobs(); for the crash report).
   CellOutcome run(size_t i, unsigned worker);
@@ -120,7 +144,7 @@ void run_cells(GridRunner& runner, const std::vector<size_t>& todo, const Progre
 // were running, naming their plugins, before the process dies (see
 // keepwarm/loader/crash_report.hpp).
 RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
-                    std::vector<PluginPtr> plugins, const ProgressFn& progress = {},
+                    std::vector<PolicyVariant> variants, const ProgressFn& progress = {},
                     EventObserver* observer = nullptr, const CellDoneFn& cell_done = {});
 
 }  // namespace keepwarm

@@ -126,4 +126,13 @@ void write_native_trace(const Trace& trace, const std::filesystem::path& dir);
 // Loads a trace in any supported form, recognised by content. Throws TraceError.
 Trace load_trace(const std::filesystem::path& path);
 
+// The trace search path (search.cpp): the directories of KEEPWARM_TRACE_PATH (colon-separated),
+// then the shipped traces next to the executable (<exe>/../share/keepwarm/traces: installed, or
+// linked to the source tree's traces/ in a build tree).
+std::vector<std::filesystem::path> trace_search_path();
+// A trace by path, or by name: ref itself when it exists; otherwise, for a bare name (no '/'),
+// the first DIR/ref, DIR/ref.kwt or DIR/ref.pckl on the search path. Throws TraceError naming
+// the directories searched and the traces found there.
+std::filesystem::path find_trace(const std::string& ref);
+
 }  // namespace keepwarm
