@@ -171,6 +171,31 @@ TEST(Mpi, ThreeRanksWriteWhatOneProcessWrites) {
             strip_wall(test::read_text(dir / "one/results.csv")));
 }
 
+TEST(Mpi, VariantsAndRelativeSizesOverRanksAndResume) {
+  SKIP_WITHOUT_MPI();
+  test::TempDir dir;
+  const std::string grid = "run --reproducible --jobs 1 --trace " + shipped("azure-small") +
+                           " --policy lru,ttl --param ttl.keepalive_min=2,10,30 --memory "
+                           "10%,25%,1000 --out ";
+  const auto one = test::run_keepwarm(grid + (dir / "one").string());
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto three = mpirun(3, grid + (dir / "three").string());
+  ASSERT_EQ(three.exit_code, 0) << three.output;
+  expect_same_files(dir / "one", dir / "three");
+  // Resumed under MPI from a checkpoint cut to its first 5 cells: the same files again.
+  fs::copy(dir / "one", dir / "cut", fs::copy_options::recursive);
+  const std::string text = test::read_text(dir / "cut/checkpoint.jsonl");
+  size_t cut = 0;
+  for (int i = 0; i < 6; ++i) cut = text.find('\n', cut) + 1;
+  test::write_text(dir / "cut/checkpoint.jsonl", text.substr(0, cut));
+  const auto resumed = mpirun(2, grid + (dir / "cut").string() + " --resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_NE(resumed.output.find("resumed 5 of 12 cells"), std::string::npos) << resumed.output;
+  for (const std::string f : {"results.csv", "functions.csv", "report.html"})
+    EXPECT_TRUE(test::read_text(dir / "cut" / f) == test::read_text(dir / "one" / f))
+        << f << " differs";
+}
+
 TEST(Mpi, AnErrorEveryRankMeetsIsPrintedOnce) {
   SKIP_WITHOUT_MPI();
   test::TempDir dir;
