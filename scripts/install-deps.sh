@@ -9,6 +9,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3  # only for the fidelity cross-check tests/model/check_rand_model.py
+  librsvg2-bin  # rsvg-convert: PNG and PDF copies of the plots (optional at run time)
+  chromium fonts-dejavu-core  # headless screenshots of report.html (the report.screenshot test)
   libopenmpi-dev openmpi-bin  # optional: `mpirun -n N keepwarm run` (docs/distributed.md)
 )
 

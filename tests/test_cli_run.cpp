@@ -258,3 +258,44 @@ TEST(CliRun, PluginPathEnvironmentAndDirectFile) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliRun, BaselineFromTheFileAndReportFlags) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t", 6, 300);
+  test::write_text(dir / "e.toml",
+                   "[experiment]\ntraces = [\"t\"]\nmemory_mb = [300, 600]\n"
+                   "policies = [\"rand\", \"lru\", \"gd\"]\nbaseline = \"lru\"\n");
+  auto r = test::run_keepwarm("run " + (dir / "e.toml").string() + " -o " + (dir / "a").string() +
+                              " --svg-only");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("vs lru"), std::string::npos) << r.output;
+  EXPECT_NE(test::read_text(dir / "a/results.json").find("\"baseline\": \"lru\""),
+            std::string::npos);
+  // --svg-only: no raster copies.
+  for (const auto& e : fs::directory_iterator(dir / "a/plots"))
+    EXPECT_EQ(e.path().extension(), ".svg") << e.path();
+  // A baseline that is not run points at its line.
+  test::write_text(dir / "f.toml",
+                   "[experiment]\ntraces = [\"t\"]\nmemory_mb = [300]\n"
+                   "policies = [\"lru\"]\nbaseline = \"rnd\"\n");
+  r = test::run_keepwarm("run " + (dir / "f.toml").string() + " -o " + (dir / "b").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("f.toml:5:12: baseline 'rnd' is not one of the policies run (lru)"),
+            std::string::npos)
+      << r.output;
+  // keepwarm report --log-y redraws the cold-start plot on a log axis; without it, as run drew.
+  const std::string linear = test::read_text(dir / "a/plots/t-cold.svg");
+  r = test::run_keepwarm("report --svg-only --log-y " + (dir / "a").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string logged = test::read_text(dir / "a/plots/t-cold.svg");
+  EXPECT_NE(linear, logged);
+  EXPECT_EQ(linear.find("log scale)"), std::string::npos);
+  EXPECT_NE(logged.find("log scale)"), std::string::npos);
+  r = test::run_keepwarm("report --svg-only " + (dir / "a").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(test::read_text(dir / "a/plots/t-cold.svg"), linear);
+}
+
+}  // namespace

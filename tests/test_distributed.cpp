@@ -72,7 +72,7 @@ std::string shipped_grid() {
 }
 
 const std::vector<std::string> kResultFiles = {"results.csv", "results.json", "functions.csv",
-                                               "report.html"};
+                                               "summary.csv", "report.html"};
 
 void expect_same_files(const fs::path& a, const fs::path& b) {
   for (const std::string& f : kResultFiles) {

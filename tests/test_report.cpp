@@ -190,7 +190,7 @@ Csv read_csv(const fs::path& file) {
 std::vector<std::pair<double, double>> points_of(const std::string& svg,
                                                  const std::string& series) {
   std::vector<std::pair<double, double>> out;
-  const std::string open = "<g class=\"series\" data-series=\"" + series + "\">";
+  const std::string open = "<g class=\"series\" data-series=\"" + series + "\" ";
   const size_t start = svg.find(open);
   if (start == std::string::npos) return out;
   const size_t end = svg.find("</g>", start);
@@ -259,24 +259,25 @@ TEST_F(Report, FunctionsCsvSumsToTheCellTotals) {
 // ---- plots ---------------------------------------------------------------------------------
 
 TEST_F(Report, PlotsAreWellFormedSvg) {
-  for (const char* kind : {"cold", "dropped", "tradeoff"}) {
+  for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"}) {
     const fs::path file = out() / "plots" / (std::string("t-") + kind + ".svg");
     ASSERT_TRUE(fs::exists(file)) << file;
     const std::string svg = test::read_text(file);
     EXPECT_EQ(xml_problem(svg), "") << file;
     EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
     // Axis labels with units, a legend naming both policies, RAND as the dashed baseline.
-    EXPECT_NE(svg.find(kind == std::string("tradeoff") ? "idle memory-time (MB\u00b7s)"
-                                                       : "server memory (MB)"),
-              std::string::npos);
+    EXPECT_NE(
+        svg.find(kind == std::string("tradeoff") ? "idle memory-time (" : "server memory (MB)"),
+        std::string::npos);
     EXPECT_NE(svg.find(">lru</text>"), std::string::npos);
     EXPECT_NE(svg.find(">rand (baseline, 2-seed mean)</text>"), std::string::npos);
-    EXPECT_NE(svg.find("stroke=\"#000000\" stroke-width=\"2\" stroke-dasharray"),
+    EXPECT_NE(svg.find("stroke=\"#000000\" stroke-width=\"2\" stroke-linejoin=\"round\" "
+                       "stroke-dasharray"),
               std::string::npos);
   }
   // 150..5000 MB spans more than 8x: the memory axis is log2 with the sizes as ticks.
   const std::string cold = test::read_text(out() / "plots/t-cold.svg");
-  EXPECT_NE(cold.find("server memory (MB) (log2 scale)"), std::string::npos);
+  EXPECT_NE(cold.find("server memory (MB) (log\u2082 scale)"), std::string::npos);
   EXPECT_NE(cold.find(">5000</text>"), std::string::npos);
 }
 
@@ -318,6 +319,176 @@ TEST_F(Report, PlotsDrawTheNumbersOfResultsCsv) {
   }
 }
 
+// The attributes of each series group of an SVG plot: name -> {color, marker, dash}.
+std::map<std::string, std::vector<std::string>> series_styles(const std::string& svg) {
+  std::map<std::string, std::vector<std::string>> out;
+  static const std::regex g(
+      "<g class=\"series\" data-series=\"([^\"]*)\" data-color=\"([^\"]*)\" "
+      "data-marker=\"([^\"]*)\" data-dash=\"([^\"]*)\">");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), g); it != std::sregex_iterator();
+       ++it)
+    out[(*it)[1]] = {(*it)[2], (*it)[3], (*it)[4]};
+  return out;
+}
+
+// The block of one series (from its <g> to its </g>).
+std::string series_block(const std::string& svg, const std::string& series) {
+  const size_t start = svg.find("<g class=\"series\" data-series=\"" + series + "\" ");
+  if (start == std::string::npos) return "";
+  return svg.substr(start, svg.find("</g>", start) - start);
+}
+
+TEST_F(Report, SeriesDifferInColourMarkerAndDash) {
+  for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"}) {
+    const std::string svg = test::read_text(out() / "plots" / (std::string("t-") + kind + ".svg"));
+    const auto styles = series_styles(svg);
+    ASSERT_EQ(styles.size(), 2u) << kind;
+    const auto& rand = styles.at("rand (baseline, 2-seed mean)");
+    const auto& lru = styles.at("lru");
+    for (size_t i = 0; i < 3; ++i) EXPECT_NE(rand[i], lru[i]) << kind << " attribute " << i;
+    // No title drawn in the image (the report's heading and caption say what it is).
+    EXPECT_NE(svg.find("<title>t: "), std::string::npos) << kind;
+    EXPECT_EQ(svg.find(">t: "), svg.find("<title>t: ") + 6) << kind << ": title drawn as text";
+  }
+  // Many series: the first 8 have distinct colours, the first 9 distinct markers, the first 5
+  // distinct dashes, and no two of the first 360 share all three.
+  std::set<std::string> colours, markers, dashes, all;
+  for (size_t i = 0; i < 360; ++i) {
+    const plot::Style st = plot::style(i);
+    if (i < 8) {
+      EXPECT_TRUE(colours.insert(st.color).second) << i;
+    }
+    if (i < 9) {
+      EXPECT_TRUE(markers.insert(std::to_string(static_cast<int>(st.marker))).second) << i;
+    }
+    if (i < 5) {
+      EXPECT_TRUE(dashes.insert(st.dash).second) << i;
+    }
+    EXPECT_TRUE(
+        all.insert(st.color + "/" + std::to_string(static_cast<int>(st.marker)) + "/" + st.dash)
+            .second)
+        << i;
+    EXPECT_NE(st.color, plot::baseline_style().color);
+  }
+}
+
+TEST_F(Report, ErrorBarsAreTheConfidenceIntervalsOfTheSeeds) {
+  const Csv cells = read_csv(out() / "results.csv");
+  std::map<double, std::vector<double>> rand_cold;  // memory -> cold_pct per seed
+  for (const auto& row : cells.rows)
+    if (row.at("policy") == "rand")
+      rand_cold[std::stod(row.at("memory_mb"))].push_back(std::stod(row.at("cold_pct")));
+  const std::string svg = test::read_text(out() / "plots/t-cold.svg");
+  const std::string rand = series_block(svg, "rand (baseline, 2-seed mean)");
+  const std::string lru = series_block(svg, "lru");
+  ASSERT_FALSE(rand.empty());
+  EXPECT_NE(rand.find("class=\"errorbar\""), std::string::npos);
+  EXPECT_EQ(lru.find("class=\"errorbar\""), std::string::npos);  // one seed: no bar
+  EXPECT_EQ(lru.find("data-y-lo"), std::string::npos);
+  static const std::regex pt(
+      "data-x=\"([^\"]*)\" data-y=\"([^\"]*)\" data-y-lo=\"([^\"]*)\" data-y-hi=\"([^\"]*)\"");
+  size_t bars = 0;
+  for (auto it = std::sregex_iterator(rand.begin(), rand.end(), pt); it != std::sregex_iterator();
+       ++it) {
+    const std::vector<double>& v = rand_cold.at(std::stod((*it)[1]));
+    ASSERT_EQ(v.size(), 2u);
+    // Two seeds: mean +- t(0.975, 1) * sd / sqrt(2) = mean +- 12.7062 * |a - b| / 2.
+    const double mean = (v[0] + v[1]) / 2, half = 12.7062047362 * std::fabs(v[0] - v[1]) / 2;
+    EXPECT_NEAR(std::stod((*it)[2]), mean, 1e-9);
+    EXPECT_NEAR(std::stod((*it)[3]), mean - half, 1e-6);
+    EXPECT_NEAR(std::stod((*it)[4]), mean + half, 1e-6);
+    ++bars;
+  }
+  EXPECT_GE(bars, 3u);  // the sizes where the seeds differ
+}
+
+TEST_F(Report, LatencyAndBaselinePlotsDrawTheirNumbers) {
+  const Csv cells = read_csv(out() / "results.csv");
+  std::map<double, double> lru_latency, lru_misses, rand_misses;
+  std::map<double, int> rand_n;
+  for (const auto& row : cells.rows) {
+    const double mem = std::stod(row.at("memory_mb"));
+    const double misses = std::stod(row.at("cold")) + std::stod(row.at("dropped"));
+    if (row.at("policy") == "lru") {
+      lru_latency[mem] = std::stod(row.at("added_latency_ms")) / std::stod(row.at("invocations"));
+      lru_misses[mem] = misses;
+    } else {
+      rand_misses[mem] += misses;
+      ++rand_n[mem];
+    }
+  }
+  const std::string latency = test::read_text(out() / "plots/t-latency.svg");
+  EXPECT_NE(latency.find("added latency per invocation (ms)"), std::string::npos);
+  const auto lat = points_of(latency, "lru");
+  ASSERT_EQ(lat.size(), 4u);
+  for (const auto& [x, y] : lat) EXPECT_NEAR(y, lru_latency.at(x), 1e-9 * (1 + y)) << x;
+
+  const std::string vs = test::read_text(out() / "plots/t-vs-baseline.svg");
+  EXPECT_NE(vs.find("(log scale)"), std::string::npos);
+  EXPECT_NE(vs.find("class=\"reference\""), std::string::npos);  // the line at 1
+  for (const auto& [x, y] : points_of(vs, "rand (baseline, 2-seed mean)")) EXPECT_EQ(y, 1) << x;
+  const auto ratio = points_of(vs, "lru");
+  ASSERT_EQ(ratio.size(), 4u);
+  for (const auto& [x, y] : ratio)
+    EXPECT_NEAR(y, (lru_misses.at(x) + 1) / (rand_misses.at(x) / rand_n.at(x) + 1), 1e-12) << x;
+  // The trade-off plot shows memory-time in a human unit, its points still in MB*s.
+  const std::string trade = test::read_text(out() / "plots/t-tradeoff.svg");
+  EXPECT_EQ(trade.find("MB\u00b7s)"), std::string::npos);
+  EXPECT_NE(trade.find("idle memory-time (GB\u00b7"), std::string::npos);
+}
+
+TEST_F(Report, PngAndPdfWhenRsvgConvertIsThere) {
+  if (find_rsvg_convert().empty()) GTEST_SKIP() << "rsvg-convert not installed (librsvg2-bin)";
+  for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"}) {
+    const std::string png = test::read_text(out() / "plots" / (std::string("t-") + kind + ".png"));
+    const std::string pdf = test::read_text(out() / "plots" / (std::string("t-") + kind + ".pdf"));
+    ASSERT_GT(png.size(), 24u) << kind;
+    EXPECT_EQ(png.substr(0, 8), "\x89PNG\r\n\x1a\n") << kind;
+    // 2x the SVG's 720 units: 1440 px wide (big-endian IHDR width).
+    const auto byte = [&](size_t i) {
+      return static_cast<uint32_t>(static_cast<unsigned char>(png[i]));
+    };
+    EXPECT_EQ(byte(16) << 24 | byte(17) << 16 | byte(18) << 8 | byte(19), 1440u) << kind;
+    EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u) << kind;
+    EXPECT_EQ(pdf.find("CreationDate (D:2"), std::string::npos) << kind << ": not reproducible";
+  }
+  EXPECT_NE(test::read_text(out() / "report.html").find("as SVG, PNG and PDF"), std::string::npos);
+}
+
+TEST(ReportRaster, AFailingRsvgConvertCostsOnlyTheCopies) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t", 5, 100);
+  test::write_text(dir / "bin/rsvg-convert", "#!/bin/sh\necho broken >&2\nexit 3\n");
+  fs::permissions(dir / "bin/rsvg-convert", fs::perms::owner_all);
+  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", ((dir / "bin").string() + ":" + saved).c_str(), 1);
+  const auto r = test::run_keepwarm("run -q --trace " + (dir / "t").string() +
+                                    " --policy lru --memory 100,200 --out " + (dir / "o").string());
+  ::setenv("PATH", saved.c_str(), 1);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "o/plots/t-cold.svg"));
+  EXPECT_FALSE(fs::exists(dir / "o/plots/t-cold.png"));
+  EXPECT_FALSE(fs::exists(dir / "o/plots/t-cold.png.tmp"));
+  const std::string html = test::read_text(dir / "o/report.html");
+  EXPECT_NE(html.find("the PNG and PDF copies failed ("), std::string::npos);
+  EXPECT_NE(html.find("could not convert"), std::string::npos);
+}
+
+TEST(ReportRaster, WithoutRsvgConvertOnlySvgWithANote) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t", 5, 100);
+  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", (dir / "empty").c_str(), 1);
+  const auto r = test::run_keepwarm("run -q --trace " + (dir / "t").string() +
+                                    " --policy lru --memory 100,200 --out " + (dir / "o").string());
+  ::setenv("PATH", saved.c_str(), 1);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "o/plots/t-cold.svg"));
+  EXPECT_FALSE(fs::exists(dir / "o/plots/t-cold.png"));
+  EXPECT_FALSE(fs::exists(dir / "o/plots/t-cold.pdf"));
+  EXPECT_NE(test::read_text(dir / "o/report.html").find("need rsvg-convert"), std::string::npos);
+}
+
 TEST_F(Report, HtmlIsSelfContained) {
   const std::string html = test::read_text(out() / "report.html");
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
@@ -333,14 +504,29 @@ TEST_F(Report, HtmlIsSelfContained) {
     EXPECT_EQ(html.compare(p, 26, "http://www.w3.org/2000/svg"), 0) << html.substr(p, 40);
   }
   for (size_t p = html.find("<svg "); p != std::string::npos; p = html.find("<svg ", p + 1)) ++svgs;
-  EXPECT_EQ(svgs, 3u);
-  EXPECT_EQ(urls, 3u);
+  EXPECT_EQ(svgs, 5u);
+  EXPECT_EQ(urls, 5u);
   // Settings, ranking tables and the worst-served functions.
   EXPECT_NE(html.find("<td class=\"l\">memory sizes (MB)</td><td class=\"l\">150, 300, 600, 5000"),
             std::string::npos);
-  EXPECT_NE(html.find("<caption>150 MB</caption>"), std::string::npos);
-  EXPECT_NE(html.find("Overall ranking (summed over 4 memory sizes)"), std::string::npos);
+  EXPECT_NE(html.find("<summary>150 MB</summary>"), std::string::npos);
+  EXPECT_NE(html.find("Overall ranking over 4 memory sizes"), std::string::npos);
   EXPECT_NE(html.find("Worst-served functions at 150 MB"), std::string::npos);
+  // Each plot is a numbered figure with a caption naming its file; the ranking tables say what
+  // the sign means and rank by the score.
+  size_t captions = 0;
+  for (size_t p = html.find("<figcaption>"); p != std::string::npos;
+       p = html.find("<figcaption>", p + 1))
+    ++captions;
+  EXPECT_EQ(captions, 5u);
+  EXPECT_NE(html.find("<b>Figure 5.</b> t: "), std::string::npos);
+  EXPECT_NE(html.find("plots/t-vs-baseline.svg</span></figcaption>"), std::string::npos);
+  EXPECT_NE(html.find("negative is better"), std::string::npos);
+  EXPECT_NE(html.find("<th class=\"l\">policy</th><th>score</th><th>vs rand</th>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"l\">baseline (the \u201cvs\u201d columns)</td><td "
+                      "class=\"l\">rand</td>"),
+            std::string::npos);
   // The body between <body> and </body> is well-formed XML too (void tags only in <head>).
   const size_t b = html.find("<body>"), e = html.find("</body>");
   ASSERT_NE(b, std::string::npos);
@@ -353,9 +539,13 @@ TEST_F(Report, ReportCommandReproducesTheFilesByteForByte) {
   for (const char* f : {"results.csv", "results.json", "functions.csv"})
     fs::copy_file(out() / f, copy / f);
   run_ok("report " + copy.string());
-  std::vector<std::string> files{"report.html"};
-  for (const char* kind : {"cold", "dropped", "tradeoff"})
+  std::vector<std::string> files{"report.html", "summary.csv"};
+  for (const char* kind : {"cold", "dropped", "latency", "vs-baseline", "tradeoff"}) {
     files.push_back(std::string("plots/t-") + kind + ".svg");
+    if (!find_rsvg_convert().empty())  // PNG and PDF are reproducible too
+      for (const char* ext : {".png", ".pdf"})
+        files.push_back(std::string("plots/t-") + kind + ext);
+  }
   for (const std::string& f : files) {
     ASSERT_TRUE(fs::exists(copy / f)) << f;
     EXPECT_TRUE(test::read_text(out() / f) == test::read_text(copy / f)) << f << " differs";
@@ -364,6 +554,19 @@ TEST_F(Report, ReportCommandReproducesTheFilesByteForByte) {
   run_ok("report " + out().string());
   for (const std::string& f : files)
     EXPECT_TRUE(test::read_text(out() / f) == test::read_text(copy / f)) << f << " differs";
+}
+
+TEST_F(Report, LogYIsAnOption) {
+  ReportOptions o;
+  o.log_y = true;
+  std::map<std::string, std::string> files;
+  for (const RenderedFile& f : render_report(read_report_data(out()), o)) files[f.path] = f.content;
+  EXPECT_NE(files.at("plots/t-cold.svg").find("cold starts (% of started) (log scale)"),
+            std::string::npos);
+  EXPECT_NE(files.at("plots/t-latency.svg").find("(log scale)"), std::string::npos);
+  // The default is linear, as the files of the run are.
+  EXPECT_EQ(test::read_text(out() / "plots/t-cold.svg").find("(log scale)"), std::string::npos);
+  EXPECT_NE(files.at("plots/t-cold.svg"), test::read_text(out() / "plots/t-cold.svg"));
 }
 
 TEST(ReportCommand, MissingOrBrokenFilesGiveClearErrors) {
@@ -433,7 +636,11 @@ TEST(PlotSvg, EscapesTextAndChoosesScales) {
   p.title = "a <b> & \"c\"";
   p.x_label = "x";
   p.y_label = "y";
-  p.series.push_back({"s<1>", "#000000", false, {{1, 2, ""}, {10, 4, "m&m"}}, true});
+  plot::Series s;
+  s.name = "s<1>";
+  s.points = {{1, 2, ""}, {10, 4, "m&m"}};
+  s.annotate = true;
+  p.series.push_back(s);
   const std::string svg = plot::render_svg(p);
   EXPECT_EQ(xml_problem(svg), "");
   EXPECT_NE(svg.find("a &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
@@ -445,6 +652,134 @@ TEST(PlotSvg, EscapesTextAndChoosesScales) {
   EXPECT_EQ(plot::choose_scale(1, 1e3, 100, plot::Scale::log10), plot::Scale::log10);
   // An empty plot is still a valid document.
   EXPECT_EQ(xml_problem(plot::render_svg(plot::Plot{})), "");
+}
+
+TEST(PlotSvg, HumanUnits) {
+  EXPECT_EQ(plot::memory_time_unit(5000).name, "MB\u00b7s");
+  EXPECT_EQ(plot::memory_time_unit(5e6).name, "GB\u00b7s");   // 4883 GB*s
+  EXPECT_EQ(plot::memory_time_unit(1e9).name, "GB\u00b7h");   // 271 GB*h
+  EXPECT_EQ(plot::memory_time_unit(5e10).name, "TB\u00b7h");  // 13.2 TB*h
+  EXPECT_EQ(plot::memory_time_unit(1e9).divisor, 1024.0 * 3600);
+  EXPECT_EQ(plot::format_in(1e9, plot::memory_time_unit(1e9)), "271");
+  EXPECT_EQ(plot::format_in(5e10, plot::memory_time_unit(5e10)), "13.2");
+  EXPECT_EQ(plot::format_in(3686400 * 2.5, plot::memory_time_unit(1e9)), "2.50");
+  EXPECT_EQ(plot::format_in(3686400 * 0.0421, plot::memory_time_unit(1e9)), "0.0421");
+  // A plot in GB*h: tick labels are plain numbers of that unit (no "1G MB*s"), the points keep
+  // their MB*s values.
+  plot::Plot p;
+  p.x_unit = plot::memory_time_unit(1.2e8);
+  p.x_label = "idle (" + p.x_unit.name + ")";
+  plot::Series s;
+  s.name = "a";
+  s.points = {{3.0e7, 1, ""}, {1.2e8, 2, ""}};
+  p.series.push_back(s);
+  const std::string svg = plot::render_svg(p);
+  EXPECT_NE(svg.find("idle (GB\u00b7h)"), std::string::npos);
+  ASSERT_EQ(points_of(svg, "a").size(), 2u);
+  EXPECT_EQ(points_of(svg, "a")[0].first, 3.0e7);
+  static const std::regex tick("<text class=\"xtick\"[^>]*>([^<]*)</text>");
+  std::vector<std::string> ticks;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tick); it != std::sregex_iterator();
+       ++it)
+    ticks.push_back((*it)[1]);
+  ASSERT_FALSE(ticks.empty());
+  for (const std::string& t : ticks)
+    EXPECT_EQ(t.find_first_not_of("0123456789."), std::string::npos) << t;
+  EXPECT_EQ(ticks.back(), "35");  // 1.2e8 MB*s = 32.6 GB*h, the axis ends at the next 5
+}
+
+// The boxes (estimated as the renderer does: 0.56 em per character) of annotation labels.
+struct TextBox {
+  double x0, y0, x1, y1;
+};
+std::vector<TextBox> annotation_boxes(const std::string& svg) {
+  static const std::regex text(
+      "<text class=\"annotation\" x=\"([^\"]*)\" y=\"([^\"]*)\" font-size=\"([^\"]*)\"[^>]*>([^<]*)"
+      "</text>");
+  std::vector<TextBox> out;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), text); it != std::sregex_iterator();
+       ++it) {
+    const double x = std::stod((*it)[1]), y = std::stod((*it)[2]), f = std::stod((*it)[3]);
+    const double w = 0.56 * f * static_cast<double>((*it)[4].length());
+    out.push_back({x, y - f, x + w, y + 2});
+  }
+  return out;
+}
+
+TEST(PlotSvg, LabelsDoNotOverlap) {
+  // The memory sizes along a trade-off line whose last points nearly coincide (what printed
+  // "8000 MB000 MB" before).
+  plot::Plot p;
+  plot::Series s;
+  s.name = "rand";
+  s.annotate = true;
+  s.points = {{10, 60, "1000 MB"},
+              {20, 30, "2000 MB"},
+              {95, 1.0, "8000 MB"},
+              {100, 0.9, "16000 MB"},
+              {101, 0.85, "32000 MB"}};
+  p.series.push_back(s);
+  const std::string svg = plot::render_svg(p);
+  const std::vector<TextBox> boxes = annotation_boxes(svg);
+  EXPECT_GE(boxes.size(), 4u) << svg;
+  for (size_t i = 0; i < boxes.size(); ++i)
+    for (size_t j = i + 1; j < boxes.size(); ++j) {
+      const TextBox &a = boxes[i], &b = boxes[j];
+      EXPECT_FALSE(a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1)
+          << "labels " << i << " and " << j << " overlap";
+    }
+  // Tick labels that would touch are left out: 1000 and 1010 are 1% of the axis apart.
+  plot::Plot q;
+  q.x_ticks = {1000, 1010, 2000};
+  plot::Series t;
+  t.name = "x";
+  t.points = {{1000, 1, ""}, {2000, 2, ""}};
+  q.series.push_back(t);
+  const std::string svg2 = plot::render_svg(q);
+  EXPECT_NE(svg2.find(">1000</text>"), std::string::npos);
+  EXPECT_EQ(svg2.find(">1010</text>"), std::string::npos);
+  EXPECT_NE(svg2.find(">2000</text>"), std::string::npos);
+}
+
+TEST(PlotSvg, CoincidingSeriesStayVisible) {
+  plot::Plot p;
+  for (const char* name : {"a", "b", "c"}) {
+    plot::Series s;
+    s.name = name;
+    s.points = {{1, 5, ""}, {2, 3, ""}};
+    if (std::string(name) == "c") s.points[1].y = 4;  // c meets a and b only at x = 1
+    p.series.push_back(s);
+  }
+  const std::string svg = plot::render_svg(p);
+  EXPECT_NE(svg.find("b coincides with a."), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("c coincides"), std::string::npos);
+  EXPECT_NE(svg.find("Markers on the same spot are spread sideways."), std::string::npos);
+  // The markers at (1, 5) of a, b and c are drawn at three different x positions.
+  std::set<std::string> starts;
+  for (const char* name : {"a", "b", "c"}) {
+    const std::string block = series_block(svg, name);
+    const size_t d = block.find("class=\"pt\" d=\"M");
+    ASSERT_NE(d, std::string::npos) << name;
+    starts.insert(block.substr(d + 16, block.find(',', d) - d - 16));
+  }
+  EXPECT_EQ(starts.size(), 3u);
+}
+
+TEST(PlotSvg, LogYLeavesOutZerosAndSaysSo) {
+  plot::Plot p;
+  p.y_label = "cold %";
+  p.y_scale = plot::Scale::log10;
+  plot::Series s;
+  s.name = "a";
+  s.points = {{1, 50, ""}, {2, 5, ""}, {3, 0, ""}};
+  p.series.push_back(s);
+  const std::string svg = plot::render_svg(p);
+  EXPECT_EQ(xml_problem(svg), "");
+  EXPECT_NE(svg.find("cold % (log scale)"), std::string::npos);
+  EXPECT_NE(svg.find("1 point at or below 0 not shown on the log scale."), std::string::npos);
+  EXPECT_EQ(points_of(svg, "a").size(), 2u);
+  for (const char* t : {">5</text>", ">10</text>", ">50</text>"})
+    EXPECT_NE(svg.find(t), std::string::npos) << t;
 }
 
 TEST(JsonRead, ParsesWhatResultsJsonUses) {

@@ -43,6 +43,7 @@ struct RunOptions {
   std::string memory;
   std::string seeds;
   std::string compat;
+  std::string baseline;
   int jobs = -1;
   double overhead_ms = -1;
   double overhead_pct = -1;
@@ -50,6 +51,8 @@ struct RunOptions {
   std::vector<std::string> plugin_paths;
   std::string out;
   bool reproducible = false;
+  bool log_y = false;
+  bool svg_only = false;
   bool quiet = false;
   bool force = false;
   bool resume = false;
@@ -264,6 +267,10 @@ Experiment build_experiment(const RunOptions& o) {
     ex.compat = o.compat == "faascache"          ? Compat::faascache
                 : o.compat == "faascache-course" ? Compat::faascache_course
                                                  : Compat::none;
+  if (!o.baseline.empty()) {
+    ex.baseline = o.baseline;
+    ex.origin.erase("baseline");
+  }
   if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
   if (o.overhead_ms >= 0) {
     ex.overhead_ms = o.overhead_ms;
@@ -328,6 +335,16 @@ void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs) {
   const Experiment& ex = p.ex;
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
+  if (!ex.baseline.empty() &&
+      std::none_of(variants.begin(), variants.end(),
+                   [&](const PolicyVariant& v) { return v.name == ex.baseline; })) {
+    std::string names;
+    for (const PolicyVariant& v : variants) names += (names.empty() ? "" : ", ") + v.name;
+    const auto at = ex.origin.find("baseline");
+    throw ConfigError(
+        (at != ex.origin.end() ? at->second + ": baseline" : std::string("--baseline")) + " '" +
+        ex.baseline + "' is not one of the policies run (" + names + ")");
+  }
 
   // --events: one cell only, refused before any trace is loaded.
   if (!o.events.empty()) {
@@ -539,10 +556,15 @@ int run(const RunOptions& o) {
   write_functions_csv(results, ex.out_dir);
   // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
   // does, so both give the same bytes.
-  const std::vector<std::string> rendered = write_report(read_report_data(ex.out_dir), ex.out_dir);
+  ReportOptions report_options;
+  report_options.log_y = o.log_y;
+  report_options.raster = !o.svg_only;
+  std::vector<std::string> notes;
+  const std::vector<std::string> rendered =
+      write_report(read_report_data(ex.out_dir), ex.out_dir, report_options, &notes);
   if (!o.quiet) {
     std::cout << format_ranking(results);
-    std::cout << "\nwrote results.csv, results.json, functions.csv, report.html and "
+    std::cout << "\nwrote results.csv, results.json, functions.csv, summary.csv, report.html and "
               << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
               << results.cells.size() - results.failed() << " cells";
     if (reused > 0) std::cout << ", " << reused << " of them resumed from the checkpoint";
@@ -551,6 +573,7 @@ int run(const RunOptions& o) {
       std::cout << session->size() << " MPI ranks on " << results.run.hosts.size()
                 << (results.run.hosts.size() == 1 ? " host" : " hosts") << " took part; "
                 << ranks_used << " of them ran cells\n";
+    for (const std::string& n : notes) std::cout << "  " << n << "\n";
     if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
   }
   if (results.failed() > 0) {
@@ -603,6 +626,9 @@ void add_run_command(CLI::App& app) {
                    "simulator) or faascache-course (its course skeleton)")
       ->check(
           CLI::Validator(CLI::IsMember({"none", "faascache", "faascache-course"})).description(""));
+  run_cmd->add_option("--baseline", opts->baseline,
+                      "policy the rankings compare with (default rand when it runs, else the "
+                      "first policy)");
   run_cmd
       ->add_option("-j,--jobs", opts->jobs,
                    "cells run in parallel (0 = every core this process may use; under MPI, "
@@ -631,6 +657,10 @@ void add_run_command(CLI::App& app) {
   run_cmd->add_flag("--force", opts->force,
                     "a run given by flags alone may replace the results of an earlier one with "
                     "the same settings");
+  run_cmd->add_flag("--log-y", opts->log_y,
+                    "plot cold starts, drops and added latency on a log y axis");
+  run_cmd->add_flag("--svg-only", opts->svg_only,
+                    "write the plots as SVG only (no PNG/PDF copies through rsvg-convert)");
   run_cmd->add_flag("--reproducible", opts->reproducible,
                     "write wall_s as 0 and leave out hosts and ranks, so that result files "
                     "compare byte for byte");

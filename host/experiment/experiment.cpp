@@ -218,7 +218,7 @@ Experiment load_experiment(const fs::path& file) {
     if (t == nullptr) fail(file, *node, "[experiment] must be a table");
     check_keys(file, *t, "experiment",
                {"name", "traces", "memory_mb", "memory_pct", "policies", "seeds", "compat", "jobs",
-                "out", "plugin_path"});
+                "out", "plugin_path", "baseline"});
     for (const auto& [key, value] : *t) {
       const std::string k(key.str());
       if (k == "name") {
@@ -242,6 +242,9 @@ Experiment load_experiment(const fs::path& file) {
       } else if (k == "memory_mb") {
         for (const toml::node& item : get_array(file, value, "memory_mb"))
           ex.memory_mb.push_back(get_positive_int(file, item, "each memory size (MB)"));
+      } else if (k == "baseline") {
+        ex.baseline = get_string(file, value, "baseline");
+        ex.origin["baseline"] = where(file, value.source());
       } else if (k == "memory_pct") {
         for (const toml::node& item : get_array(file, value, "memory_pct")) {
           const double v = get_number(file, item, "each relative memory size (percent)");

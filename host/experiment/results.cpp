@@ -79,6 +79,11 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
   out << "],\n    \"seeds\": [";
   for (size_t i = 0; i < ex.seeds.size(); ++i) out << (i ? ", " : "") << ex.seeds[i];
   out << "],\n    \"compat\": " << json_string(compat_name(ex.compat)) << ",\n";
+  {
+    std::vector<std::string> names;
+    for (const PolicyVariant& v : r.variants) names.push_back(v.name);
+    out << "    \"baseline\": " << json_string(resolve_baseline(ex.baseline, names)) << ",\n";
+  }
   out << "    \"cold_start\": {\"overhead_ms\": " << json_number(ex.overhead_ms)
       << ", \"overhead_pct\": " << json_number(ex.overhead_frac) << "},\n";
   // The parameter values each policy (variant) was given; defaults are not listed.
@@ -149,7 +154,11 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
         << ", \"error\": " << json_string(c.error) << "}";
     first = false;
   }
-  out << (first ? "]\n}\n" : "\n  ]\n}\n");
+  out << (first ? "]" : "\n  ]");
+  // Statistics over seeds and the rankings, from the same code as the terminal and the report.
+  const ReportData data = to_report_data(r);
+  out << ",\n  \"summary\": " << summary_json(data, 2);
+  out << ",\n  \"ranking\": " << overall_ranking_json(data, 2) << "\n}\n";
   return out.str();
 }
 
@@ -163,6 +172,20 @@ void write_results(const RunResults& results, const fs::path& dir, const WriteOp
 
 namespace {
 
+// Text in lines of at most width columns (words are not split), each ending in a newline.
+std::string wrap_words(const std::string& text, size_t width) {
+  std::istringstream in(text);
+  std::string word, line, out;
+  while (in >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return line.empty() ? out : out + line + "\n";
+}
+
 std::string pad(const std::string& s, size_t width, bool left = true) {
   if (s.size() >= width) return s;
   return left ? s + std::string(width - s.size(), ' ') : std::string(width - s.size(), ' ') + s;
@@ -174,6 +197,8 @@ std::string format_ranking(const RunResults& r) {
   // The ranking itself is report.html's (rank_policies), on the exact in-memory numbers.
   const std::vector<TraceView> views = build_views(to_report_data(r));
   std::ostringstream out;
+  bool any_seeds = false;
+  std::string baseline;
   for (size_t t = 0; t < r.traces.size(); ++t) {
     const Trace& trace = *r.traces[t];
     out << "\n== trace " << trace.name << ": " << trace.functions.size() << " functions, "
@@ -189,33 +214,71 @@ std::string format_ranking(const RunResults& r) {
                                 [&](const TraceView& view) { return view.name == trace.name; });
     if (v == views.end()) continue;  // not reached: every trace has a view
     const Ranking ranking = rank_policies(*v);
+    baseline = ranking.baseline;
+    // The policy column fits the longest name (variants such as ttl[keepalive_min=20]).
+    size_t name_w = 20;
+    for (const std::string& p : v->policies)
+      name_w = std::max(name_w, p.size() + (v->seeds.at(p) > 1 ? 12 : 0) + 2);
+    const std::string vs = "vs " + ranking.baseline;
     for (const MemoryRanking& level : ranking.per_memory) {
       out << "\n  memory " << level.memory_mb << " MB\n";
-      out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
-          << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
-          << pad("cold %", 9, false) << pad("vs rand", 10, false) << "\n";
-      for (size_t i = 0; i < level.rows.size(); ++i) {
-        const std::string& p = level.rows[i].policy;
+      bool seeds = false;
+      for (const MemoryRanking::Row& row : level.rows)
+        seeds = seeds || v->mean.at({row.policy, level.memory_mb}).runs > 1;
+      out << "    " << pad("rank", 6) << pad("policy", name_w) << pad("cold+dropped", 14, false);
+      if (seeds) out << pad("sd", 8, false) << pad("\u00b195% CI", 11, false);
+      out << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
+          << pad("cold %", 9, false) << pad(vs, 11, false);
+      if (seeds) out << "  " << vs << " 95% CI";
+      out << "\n";
+      for (const MemoryRanking::Row& row : level.rows) {
+        const std::string& p = row.policy;
         const PolicyMean& m = v->mean.at({p, level.memory_mb});
         const std::string name = p + (m.runs > 1 ? " (" + std::to_string(m.runs) + " seeds)" : "");
-        out << "    " << pad(std::to_string(i + 1), 6) << pad(name, 20)
-            << pad(format_count(m.misses()), 14, false) << pad(format_count(m.cold), 10, false)
-            << pad(format_count(m.dropped), 10, false) << pad(format_count(m.evictions), 11, false)
-            << pad(format_fixed(m.cold_pct, 2), 9, false)
-            << pad(level.rows[i].vs_baseline, 10, false) << "\n";
+        any_seeds = any_seeds || m.runs > 1;
+        out << "    " << pad(std::to_string(row.rank), 6) << pad(name, name_w)
+            << pad(format_count(m.misses()), 14, false);
+        if (seeds) {
+          // "\u00b1" is two bytes, one column: pad the CI one wider.
+          const std::string ci = m.runs > 1 ? "\u00b1" + format_fixed(m.misses_stat.ci95, 1) : "";
+          out << pad(m.runs > 1 ? format_fixed(m.misses_stat.sd, 1) : "", 8, false)
+              << pad(ci, ci.empty() ? 11 : 12, false);
+        }
+        out << pad(format_count(m.cold), 10, false) << pad(format_count(m.dropped), 10, false)
+            << pad(format_count(m.evictions), 11, false)
+            << pad(format_fixed(m.cold_pct, 2), 9, false) << pad(row.vs_baseline, 11, false);
+        const std::string change_ci = format_change_ci(row.change_lo, row.change_hi);
+        if (seeds && !change_ci.empty()) out << "  " << change_ci;
+        out << "\n";
       }
     }
-    out << "\n  overall (summed over " << v->memory.size() << " memory sizes)\n";
-    out << "    " << pad("rank", 6) << pad("policy", 20) << pad("cold+dropped", 14, false)
-        << pad("evictions", 11, false) << pad("mean rank", 11, false) << pad("vs rand", 10, false)
-        << "\n";
-    for (size_t i = 0; i < ranking.overall.size(); ++i) {
-      const OverallRanking& row = ranking.overall[i];
-      out << "    " << pad(std::to_string(i + 1), 6) << pad(row.policy, 20)
-          << pad(format_count(row.misses), 14, false) << pad(format_count(row.evictions), 11, false)
-          << pad(format_fixed(row.mean_rank, 2), 11, false) << pad(row.vs_baseline, 10, false)
-          << "\n";
+    out << "\n  overall over " << v->memory.size()
+        << " memory sizes: by score = geometric mean of (cold+dropped + 1) / (" << ranking.baseline
+        << "'s + 1)\n";
+    out << "    " << pad("rank", 6) << pad("policy", name_w) << pad("score", 8, false)
+        << pad(vs, 11, false) << pad("cold+dropped", 14, false) << pad("evictions", 11, false)
+        << pad("mean rank", 11, false) << "\n";
+    for (const OverallRanking& row : ranking.overall) {
+      out << "    " << pad(std::to_string(row.rank), 6) << pad(row.policy, name_w)
+          << pad(std::isnan(row.score) ? "-" : format_fixed(row.score, 3), 8, false)
+          << pad(row.vs_baseline, 11, false) << pad(format_count(row.misses), 14, false)
+          << pad(format_count(row.evictions), 11, false)
+          << pad(format_fixed(row.mean_rank, 2), 11, false) << "\n";
     }
+    out << "    (cold+dropped and evictions summed over the memory sizes)\n";
+  }
+  if (!baseline.empty()) {
+    std::string notes =
+        sign_convention(baseline) + ". Equal cold+dropped and evictions share a rank.";
+    if (any_seeds)
+      notes +=
+          " Randomised policies: means over seeds with their standard deviation (sd) and "
+          "the half-width of the 95% confidence interval of the mean (Student t); the CI "
+          "of vs " +
+          baseline +
+          " maps that interval onto the change (summary.csv has sd and CIs of every "
+          "metric).";
+    out << "\n" << wrap_words(notes, 100);
   }
   return out.str();
 }
@@ -263,6 +326,7 @@ ReportData to_report_data(const RunResults& r) {
   s.memory_mb = r.experiment.memory_mb;
   for (const PolicyVariant& v : r.variants) s.policies.push_back(v.name);
   s.seeds = r.experiment.seeds;
+  s.baseline = r.experiment.baseline;
   for (const CellOutcome& c : r.cells) {
     if (!c.ok) {
       ++s.failed_cells;

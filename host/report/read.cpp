@@ -1,4 +1,4 @@
-// read.cpp: reading an output directory back into ReportData, and the ranking.
+// read.cpp: reading an output directory back into ReportData.
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -115,6 +115,7 @@ ReportSettings read_settings(const fs::path& file) {
     for (const json::Value& p : ex.at("policies").items) s.policies.push_back(p.str("policy"));
     for (const json::Value& v : ex.at("seeds").items) s.seeds.push_back(v.u64("seed"));
     if (const json::Value* c = ex.find("compat")) s.compat = c->str("compat");
+    if (const json::Value* b = ex.find("baseline")) s.baseline = b->str("experiment.baseline");
     if (const json::Value* cs = ex.find("cold_start")) {
       if (const json::Value* v = cs->find("overhead_ms")) s.overhead_ms = v->num("overhead_ms");
       if (const json::Value* v = cs->find("overhead_pct")) s.overhead_pct = v->num("overhead_pct");
@@ -208,101 +209,6 @@ ReportData read_report_data(const fs::path& dir) {
     }
   }
   return data;
-}
-
-// ---- the ranking -------------------------------------------------------------------------
-
-std::vector<TraceView> build_views(const ReportData& d) {
-  std::vector<std::string> trace_names;
-  for (const auto& t : d.settings.traces) trace_names.push_back(t.name);
-  for (const ReportCell& c : d.cells)
-    if (std::find(trace_names.begin(), trace_names.end(), c.trace) == trace_names.end())
-      trace_names.push_back(c.trace);
-  std::vector<TraceView> views;
-  for (const std::string& name : trace_names) {
-    TraceView v;
-    v.name = name;
-    std::set<uint64_t> memory;
-    std::set<std::string> present;
-    for (const ReportCell& c : d.cells) {
-      if (c.trace != name) continue;
-      PolicyMean& m = v.mean[{c.policy, c.memory_mb}];
-      ++m.runs;
-      m.cold += static_cast<double>(c.cold);
-      m.dropped += static_cast<double>(c.dropped);
-      m.evictions += static_cast<double>(c.evictions);
-      m.cold_pct += c.cold_pct;
-      m.dropped_pct += c.dropped_pct;
-      m.idle_mb_s += c.idle_mb_s;
-      memory.insert(c.memory_mb);
-      present.insert(c.policy);
-    }
-    for (auto& [key, m] : v.mean) {
-      const double n = static_cast<double>(m.runs);
-      m.cold /= n;
-      m.dropped /= n;
-      m.evictions /= n;
-      m.cold_pct /= n;
-      m.dropped_pct /= n;
-      m.idle_mb_s /= n;
-      v.seeds[key.first] = std::max(v.seeds[key.first], m.runs);
-    }
-    for (const std::string& p : d.settings.policies)
-      if (present.erase(p)) v.policies.push_back(p);
-    for (const std::string& p : present) v.policies.push_back(p);  // not in settings: by name
-    v.memory.assign(memory.begin(), memory.end());
-    views.push_back(std::move(v));
-  }
-  return views;
-}
-
-Ranking rank_policies(const TraceView& v) {
-  Ranking ranking;
-  std::map<std::string, double> total_misses, total_evictions, rank_sum;
-  std::map<std::string, size_t> levels;
-  for (uint64_t mem : v.memory) {
-    std::vector<std::string> order;
-    for (const std::string& p : v.policies)
-      if (v.mean.count({p, mem})) order.push_back(p);
-    std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
-      const PolicyMean& x = v.mean.at({a, mem});
-      const PolicyMean& y = v.mean.at({b, mem});
-      if (x.misses() != y.misses()) return x.misses() < y.misses();
-      if (x.evictions != y.evictions) return x.evictions < y.evictions;
-      return a < b;
-    });
-    const auto base = v.mean.find({kBaselinePolicy, mem});
-    MemoryRanking& level = ranking.per_memory.emplace_back();
-    level.memory_mb = mem;
-    for (size_t i = 0; i < order.size(); ++i) {
-      const PolicyMean& m = v.mean.at({order[i], mem});
-      level.rows.push_back({order[i], base == v.mean.end()
-                                          ? "-"
-                                          : format_relative(m.misses(), base->second.misses())});
-      total_misses[order[i]] += m.misses();
-      total_evictions[order[i]] += m.evictions;
-      rank_sum[order[i]] += static_cast<double>(i + 1);
-      ++levels[order[i]];
-    }
-  }
-  std::vector<std::string> order;
-  for (const auto& [p, n] : levels) order.push_back(p);
-  std::sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
-    if (total_misses[a] != total_misses[b]) return total_misses[a] < total_misses[b];
-    if (total_evictions[a] != total_evictions[b]) return total_evictions[a] < total_evictions[b];
-    return a < b;
-  });
-  const bool has_base = levels.count(kBaselinePolicy) != 0;
-  for (const std::string& p : order) {
-    OverallRanking& row = ranking.overall.emplace_back();
-    row.policy = p;
-    row.misses = total_misses[p];
-    row.evictions = total_evictions[p];
-    row.mean_rank = rank_sum[p] / static_cast<double>(levels[p]);
-    row.vs_baseline =
-        has_base ? format_relative(total_misses[p], total_misses[kBaselinePolicy]) : "-";
-  }
-  return ranking;
 }
 
 }  // namespace keepwarm

@@ -42,6 +42,9 @@ struct Experiment {
   std::vector<PolicyEntry> policies;
   std::vector<uint64_t> seeds{1};  // for randomised policies; deterministic ones use seeds[0]
   Compat compat = Compat::none;
+  // The policy rankings compare with (`--baseline`); empty = rand when the run has it, else the
+  // first policy (resolve_baseline in keepwarm/report/report.hpp).
+  std::string baseline;
   unsigned jobs = 0;  // 0 = all cores
   double overhead_ms = 0;
   double overhead_frac = 0;
