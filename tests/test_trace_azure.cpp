@@ -177,6 +177,33 @@ TEST(TraceAzure, ErrorsNameFileLineAndColumn) {
   EXPECT_THROW(import_azure(dir.path(), o), TraceError);
 }
 
+TEST(TraceAzure, AbsurdCountsAreRefusedBeforeAllocation) {
+  test::TempDir dir;
+  std::vector<AzFn> fns = population(3);
+  fns[1].minutes[7] = 2000000000;  // 4e9 invocations in two minutes
+  fns[1].minutes[8] = 2000000000;
+  write_dataset(dir.path(), 1, fns, apps());
+  AzureImportOptions o;
+  o.sample = AzureSample::all;
+  try {
+    import_azure(dir.path(), o);
+    FAIL();
+  } catch (const TraceError& e) {
+    EXPECT_NE(std::string(e.what()).find("invocations_per_function_md.anon.d01.csv: the 3 chosen "
+                                         "functions have 4000"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("more than the limit 1000000000"), std::string::npos)
+        << e.what();
+  }
+  // Through the CLI the limit is a flag.
+  const auto r =
+      test::run_keepwarm("trace import-azure " + dir.path().string() +
+                         " --sample all --max-invocations 10 -o " + (dir / "out").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("more than the limit 10 "), std::string::npos) << r.output;
+}
+
 TEST(TraceAzure, MemoryDayFallback) {
   test::TempDir dir;
   write_dataset(dir.path(), 1, population(4), apps());

@@ -237,6 +237,10 @@ TEST(TracePickle, WrongStructure) {
   expect_error(faascache_pickle({{"a", 1, 1, 1}}, {{0, 5}, {0, 4}}), "goes back in time");
   // Memory 0.
   expect_error(faascache_pickle({{"a", 0, 1, 1}}, {{0, 5}}), "must be > 0");
+  // A name with a line break (legal in a pickle) would break every file written about it.
+  expect_error(faascache_pickle({{"line\nbreak", 1, 1, 1}}, {{0, 5}}),
+               "'line\nbreak' holds a control character (0x0a) at byte 5");
+  expect_error(faascache_pickle({{"bad\xfe", 1, 1, 1}}, {{0, 5}}), "is not valid UTF-8");
   // Leftover values at STOP.
   Pickle extra;
   extra.proto().integer(1).integer(2).op('.');

@@ -179,9 +179,12 @@ std::vector<uint64_t> parse_seeds(const std::string& text) {
   if (text.find(',') == std::string::npos) {
     char* end = nullptr;
     const unsigned long long n = std::strtoull(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || n == 0)
+    if (text.empty() || *end != '\0' || n == 0 || text[0] == '-')
       throw ConfigError("--seeds takes a count > 0 (e.g. 3) or a list (e.g. 1,7,9), not '" + text +
                         "'");
+    if (n > 100000)
+      throw ConfigError("--seeds " + text +
+                        ": more than 100000 seeds; give a list (e.g. 1,7,9) to pick seeds");
     for (uint64_t s = 1; s <= n; ++s) out.push_back(s);
     return out;
   }
@@ -190,7 +193,8 @@ std::vector<uint64_t> parse_seeds(const std::string& text) {
   while (std::getline(ss, item, ',')) {
     char* end = nullptr;
     const unsigned long long v = std::strtoull(item.c_str(), &end, 10);
-    if (item.empty() || *end != '\0') throw ConfigError("bad seed '" + item + "' in --seeds");
+    if (item.empty() || *end != '\0' || item[0] == '-')
+      throw ConfigError("bad seed '" + item + "' in --seeds");
     out.push_back(v);
   }
   return out;
@@ -335,6 +339,7 @@ void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs) {
   const Experiment& ex = p.ex;
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
+  for (const std::string& w : registry.warnings()) std::cerr << "keepwarm run: warning: " << w << "\n";
   if (!ex.baseline.empty() &&
       std::none_of(variants.begin(), variants.end(),
                    [&](const PolicyVariant& v) { return v.name == ex.baseline; })) {

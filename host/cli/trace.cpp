@@ -170,6 +170,9 @@ void add_trace_commands(CLI::App& app) {
         ->check(CLI::IsMember({"representative", "random", "rare", "all"}))
         ->capture_default_str();
     cmd->add_option("--seed", o.seed, "Sampling seed")->capture_default_str();
+    cmd->add_option("--max-invocations", o.max_invocations,
+                    "Refuse, before allocating, an import of more invocations (0: no limit)")
+        ->capture_default_str();
     cmd->add_option("--memory-day", o.memory_day,
                     "Day whose memory file to use when DAY has none (0: require DAY's)")
         ->capture_default_str();

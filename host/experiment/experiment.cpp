@@ -9,12 +9,16 @@
 
 #include "keepwarm/traces/trace.hpp"
 #include "keepwarm/util/io.hpp"
+#include "keepwarm/util/toml_depth.hpp"
 
 namespace keepwarm {
 
 namespace fs = std::filesystem;
 
 namespace {
+
+// More seeds than this is a mistake (each seed is a cell per randomised policy and memory size).
+constexpr uint64_t kMaxSeeds = 100000;
 
 std::string where(const fs::path& file, const toml::source_region& src) {
   std::ostringstream s;
@@ -46,7 +50,10 @@ std::string get_string(const fs::path& file, const toml::node& node, const std::
 
 double get_number(const fs::path& file, const toml::node& node, const std::string& what) {
   if (const auto* i = node.as_integer()) return static_cast<double>(i->get());
-  if (const auto* d = node.as_floating_point()) return d->get();
+  if (const auto* d = node.as_floating_point()) {
+    if (!std::isfinite(d->get())) fail(file, node, what + " must be a finite number");
+    return d->get();
+  }
   fail(file, node, what + " must be a number");
 }
 
@@ -197,8 +204,18 @@ void apply_mode_defaults(Experiment& ex) {
 
 Experiment load_experiment(const fs::path& file) {
   toml::table root;
+  std::string text;
   try {
-    root = toml::parse_file(file.string());
+    text = read_file(file);
+  } catch (const std::exception& e) {
+    throw ConfigError(e.what());
+  }
+  // toml++ parses recursively: refuse what would overflow the stack before parsing.
+  if (const TomlDepthProblem deep = check_toml_depth(text); deep.line != 0)
+    throw ConfigError(file.string() + ':' + std::to_string(deep.line) + ':' +
+                      std::to_string(deep.column) + ": " + deep.message);
+  try {
+    root = toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
     const auto& src = e.source();
     std::ostringstream s;
@@ -262,8 +279,14 @@ Experiment load_experiment(const fs::path& file) {
         ex.seeds.clear();
         if (value.is_integer()) {
           const uint64_t n = get_positive_int(file, value, "seeds");
+          if (n > kMaxSeeds)
+            fail(file, value,
+                 "seeds = " + std::to_string(n) + " is more than " + std::to_string(kMaxSeeds) +
+                     " seeds; give a list to pick seeds");
           for (uint64_t s = 1; s <= n; ++s) ex.seeds.push_back(s);
         } else if (value.is_array()) {
+          if (value.as_array()->size() > kMaxSeeds)
+            fail(file, value, "more than " + std::to_string(kMaxSeeds) + " seeds");
           for (const toml::node& item : *value.as_array()) {
             const auto* i = item.as_integer();
             if (i == nullptr || i->get() < 0) fail(file, item, "each seed must be an integer >= 0");
@@ -286,7 +309,8 @@ Experiment load_experiment(const fs::path& file) {
                "compat must be \"none\", \"faascache\" or \"faascache-course\", not \"" + c + "\"");
       } else if (k == "jobs") {
         const auto* i = value.as_integer();
-        if (i == nullptr || i->get() < 0) fail(file, value, "jobs must be an integer >= 0");
+        if (i == nullptr || i->get() < 0 || i->get() > 65536)
+          fail(file, value, "jobs must be a whole number 0..65536 (0 = all cores)");
         ex.jobs = static_cast<unsigned>(i->get());
       } else if (k == "out") {
         const fs::path p = get_string(file, value, "out");

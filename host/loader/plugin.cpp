@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cstdlib>
+#include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -63,6 +65,15 @@ void Plugin::adopt(const kw_policy_descriptor* raw, const std::string& where) {
   if (d.create == nullptr || d.destroy == nullptr || d.choose_victim == nullptr)
     throw PluginError(where + ": policy '" + d.name +
                       "' lacks a required hook (create, destroy and choose_victim are required)");
+  for (const char* c = d.name; *c != '\0'; ++c)
+    if (static_cast<unsigned char>(*c) < 0x20 || *c == 0x7f)
+      throw PluginError(where + ": the policy name holds a control character");
+  if (d.param_count > 0 && d.params == nullptr)
+    throw PluginError(where + ": policy '" + d.name + "' declares " +
+                      std::to_string(d.param_count) + " parameters but its params array is NULL");
+  if (d.param_count > 4096)
+    throw PluginError(where + ": policy '" + d.name + "' declares " +
+                      std::to_string(d.param_count) + " parameters; corrupt descriptor?");
   std::set<std::string> seen;
   for (uint32_t i = 0; i < d.param_count; ++i) {
     const kw_param_decl& p = d.params[i];
@@ -119,7 +130,7 @@ static const char* type_name(kw_param_type t) {
     case KW_PARAM_INT:
       return "an integer";
     case KW_PARAM_DOUBLE:
-      return "a number";
+      return "a finite number";
     case KW_PARAM_BOOL:
       return "true or false";
     case KW_PARAM_STRING:
@@ -132,11 +143,13 @@ static bool value_fits(kw_param_type t, const std::string& v) {
   char* end = nullptr;
   switch (t) {
     case KW_PARAM_INT:
+      errno = 0;
       std::strtoll(v.c_str(), &end, 10);
-      return !v.empty() && *end == '\0';
-    case KW_PARAM_DOUBLE:
-      std::strtod(v.c_str(), &end);
-      return !v.empty() && *end == '\0';
+      return !v.empty() && *end == '\0' && errno != ERANGE;
+    case KW_PARAM_DOUBLE: {
+      const double d = std::strtod(v.c_str(), &end);
+      return !v.empty() && *end == '\0' && std::isfinite(d);
+    }
     case KW_PARAM_BOOL:
       return v == "true" || v == "false";
     case KW_PARAM_STRING:
@@ -240,7 +253,18 @@ PluginPtr PluginRegistry::find(const std::string& name_or_path) {
     return p;
   }
   for (const Entry& e : discover())
-    if (e.plugin && e.plugin->name() == name_or_path) return e.plugin;
+    if (e.plugin && e.plugin->name() == name_or_path) {
+      // Another plugin of this name later on the path (a built-in, say) is not used: say so.
+      for (const Entry& other : entries_)
+        if (other.shadowed && other.plugin && other.plugin->name() == name_or_path) {
+          const std::string w = "policy '" + name_or_path + "': using " + e.file.string() +
+                                ", which shadows " + other.file.string() +
+                                " (the first on the plugin search path wins)";
+          if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end())
+            warnings_.push_back(w);
+        }
+      return e.plugin;
+    }
   std::string known;
   for (const Entry& e : entries_)
     if (e.plugin && !e.shadowed) known += (known.empty() ? "" : ", ") + e.plugin->name();

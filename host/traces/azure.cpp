@@ -250,11 +250,16 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
       ++st.functions_in_file;
       const std::string_view owner = csv.field(), app = csv.field(), fn = csv.field();
       const std::string function(fn);
+      if (const std::string problem = function_name_problem(function); !problem.empty())
+        csv.fail(csv.column(), "HashFunction '" + function + "' " + problem);
       const std::string app_key = key3(owner, app, "");
       const std::string fn_key = key3(owner, app, fn);
       csv.field();  // Trigger
       uint64_t total = 0;
-      for (int m = 1; m <= kMinutes; ++m) total += csv.count("a minute");
+      for (int m = 1; m <= kMinutes; ++m) {
+        const uint64_t n = csv.count("a minute");
+        total = n > UINT64_MAX - total ? UINT64_MAX : total + n;  // saturates: refused below
+      }
       csv.expect_end();
       if (total < 2) continue;
       const auto d = durations.find(fn_key);
@@ -302,6 +307,13 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
       throw TraceError(inv_file, csv.line_no(), 0, "file changed between the two passes");
   }
   for (size_t f = 0; f < chosen.size(); ++f) st.invocations_kept += rows[chosen[f]].total;
+  if (o.max_invocations > 0 && st.invocations_kept > o.max_invocations)
+    throw TraceError(inv_file, 0, 0,
+                     "the " + std::to_string(chosen.size()) + " chosen functions have " +
+                         std::to_string(st.invocations_kept) + " invocations, more than the limit " +
+                         std::to_string(o.max_invocations) +
+                         " (about 12 bytes each in memory; raise it with --max-invocations, or "
+                         "keep fewer functions)");
   trace.times.reserve(st.invocations_kept);
   trace.function_of.reserve(st.invocations_kept);
   // Minute by minute: gather that minute's invocations of all functions, sort (stable: ties in

@@ -178,7 +178,8 @@ Trace decode(std::string_view bytes, const fs::path& file, std::shared_ptr<const
     if (payload.size() - pos < len) fail(kHeaderSize + pos, "truncated function id");
     const std::string_view id = payload.substr(pos, len);
     f.id.assign(id);
-    if (f.id.empty()) fail(kHeaderSize + pos, "empty function id");
+    if (const std::string problem = function_name_problem(f.id); !problem.empty())
+      fail(kHeaderSize + pos, "function id '" + f.id + "' " + problem);
     if (!seen.insert(id).second) fail(kHeaderSize + pos, "duplicate function '" + f.id + "'");
     if (f.memory_mb == 0 || !(f.cold_ms >= 0) || !(f.warm_ms >= 0) || !std::isfinite(f.cold_ms) ||
         !std::isfinite(f.warm_ms))

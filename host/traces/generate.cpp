@@ -12,6 +12,8 @@
 #include <stdexcept>
 
 #include "keepwarm/traces/formats.hpp"
+#include "keepwarm/util/io.hpp"
+#include "keepwarm/util/toml_depth.hpp"
 
 namespace keepwarm {
 
@@ -278,8 +280,17 @@ class ConfigReader {
 void read_generator_config(const std::filesystem::path& file, MixConfig* mix,
                            AzureLikeSpec* azure) {
   toml::table table;
+  std::string text;
   try {
-    table = toml::parse_file(file.string());
+    text = read_file(file);
+  } catch (const std::exception&) {
+    throw TraceError(file, 0, 0, "cannot read the file");
+  }
+  // toml++ parses recursively: refuse what would overflow the stack before parsing.
+  if (const TomlDepthProblem deep = check_toml_depth(text); deep.line != 0)
+    throw TraceError(file, deep.line, deep.column, deep.message);
+  try {
+    table = toml::parse(text, file.string());
   } catch (const toml::parse_error& e) {
     throw TraceError(file, e.source().begin.line, e.source().begin.column,
                      std::string(e.description()));
@@ -306,6 +317,8 @@ void read_generator_config(const std::filesystem::path& file, MixConfig* mix,
         const toml::node* id = t->get("id");
         if (!id || !id->value<std::string>()) r.fail(&n, "[[function]] needs a string 'id'");
         f.id = *id->value<std::string>();
+        if (const std::string problem = function_name_problem(f.id); !problem.empty())
+          r.fail(id, "function id '" + f.id + "' " + problem);
         ConfigReader fr(file, *t);
         fr.number("memory_mb", &f.memory_mb);
         fr.number("cold_ms", &f.cold_ms);

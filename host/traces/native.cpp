@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <sstream>
 #include <string_view>
 #include <unordered_map>
@@ -60,10 +61,54 @@ void Trace::validate() const {
   }
 }
 
+std::string function_name_problem(std::string_view name) {
+  if (name.empty()) return "is empty";
+  for (size_t i = 0; i < name.size();) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    char hex[8];
+    if (c < 0x20 || c == 0x7f) {
+      std::snprintf(hex, sizeof hex, "0x%02x", c);
+      return std::string("holds a control character (") + hex + ") at byte " +
+             std::to_string(i + 1);
+    }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // UTF-8: the lead byte gives the length; continuation bytes are 10xxxxxx; no overlong
+    // forms, no surrogates, nothing above U+10FFFF.
+    size_t len = 0;
+    uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    }
+    bool ok = len != 0 && i + len <= name.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(name[i + k]);
+      ok = (cc & 0xc0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (ok) {
+      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= kMin[len] && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
+    }
+    if (!ok) return "is not valid UTF-8 (at byte " + std::to_string(i + 1) + ")";
+    i += len;
+  }
+  return "";
+}
+
 namespace {
 
-// A minimal CSV line cursor: fields separated by commas, no quoting (trace ids never need it;
-// a quote character is reported as an error rather than misread).
+// A CSV line cursor: fields separated by commas, optionally quoted as RFC 4180 says ("a,b",
+// "say ""hi"""). A quoted field must end on its line: names never hold line breaks.
 class CsvCursor {
  public:
   CsvCursor(const fs::path& file, std::string_view text) : file_(file), text_(text) {}
@@ -84,17 +129,48 @@ class CsvCursor {
   }
   std::string_view line() const { return line_; }
 
-  // Returns the next field of the current line and its 1-based column.
-  std::string_view field(const char* what, uint64_t* column) {
+  // Returns the next field of the current line (unquoted) and its 1-based column. A quoted
+  // field's text lives in the cursor: until the next call, or for as long as the cursor when
+  // keep is set (function names, whose views key an index).
+  std::string_view field(const char* what, uint64_t* column, bool keep = false) {
     if (field_start_ > line_.size())
       fail(line_.size() + 1, std::string("missing field '") + what + "'");
+    *column = field_start_ + 1;
+    if (field_start_ < line_.size() && line_[field_start_] == '"') {
+      std::string text;
+      size_t i = field_start_ + 1;
+      for (;; ++i) {
+        if (i >= line_.size())
+          fail(*column, std::string("unterminated quoted field '") + what +
+                            "' (a quoted field ends on its line)");
+        if (line_[i] == '"') {
+          if (i + 1 < line_.size() && line_[i + 1] == '"') {
+            text += '"';
+            ++i;
+            continue;
+          }
+          break;
+        }
+        text += line_[i];
+      }
+      ++i;  // past the closing quote
+      if (i < line_.size() && line_[i] != ',')
+        fail(i + 1, std::string("text after the closing quote of '") + what + "'");
+      field_start_ = i + 1;
+      if (keep) {
+        kept_.push_back(std::move(text));
+        return kept_.back();
+      }
+      scratch_ = std::move(text);
+      return scratch_;
+    }
     const size_t comma = line_.find(',', field_start_);
     const size_t stop = comma == std::string_view::npos ? line_.size() : comma;
-    *column = field_start_ + 1;
     std::string_view f = line_.substr(field_start_, stop - field_start_);
     field_start_ = stop + 1;
     if (f.find('"') != std::string_view::npos)
-      fail(*column, std::string("quoted fields are not supported in '") + what + "'");
+      fail(*column + f.find('"'), std::string("a quote inside the unquoted field '") + what +
+                                      "' (quote the whole field: \"...\", with \"\" for a quote)");
     return f;
   }
   void expect_end() {
@@ -113,6 +189,8 @@ class CsvCursor {
   size_t pos_ = 0;
   size_t field_start_ = 0;
   uint64_t line_no_ = 0;
+  std::string scratch_;           // the last quoted field
+  std::deque<std::string> kept_;  // quoted fields kept (stable addresses)
 };
 
 double parse_double(CsvCursor& csv, const char* what, uint64_t* column = nullptr) {
@@ -155,8 +233,9 @@ Trace load_native_trace(const fs::path& dir) {
     expect_header(csv, functions_file, "function,memory_mb,cold_ms,warm_ms");
     while (csv.next_line()) {
       uint64_t col = 0;
-      const std::string_view id = csv.field("function", &col);
-      if (id.empty()) csv.fail(col, "empty function name");
+      const std::string_view id = csv.field("function", &col, /*keep=*/true);
+      if (const std::string problem = function_name_problem(id); !problem.empty())
+        csv.fail(col, "function name '" + std::string(id) + "' " + problem);
       uint64_t mem_col = 0, cold_col = 0, warm_col = 0;
       const double mem = parse_double(csv, "memory_mb", &mem_col);
       if (mem <= 0 || mem != std::floor(mem) || mem > 4294967295.0)
@@ -206,17 +285,21 @@ void write_native_trace(const Trace& trace, const fs::path& dir) {
     std::ostringstream out;
     out << "function,memory_mb,cold_ms,warm_ms\n";
     for (const Function& f : trace.functions)
-      out << f.id << ',' << f.memory_mb << ',' << format_number(f.cold_ms) << ','
+      out << csv_field(f.id) << ',' << f.memory_mb << ',' << format_number(f.cold_ms) << ','
           << format_number(f.warm_ms) << '\n';
     write_file_atomic(dir / "functions.csv", out.str());
   }
   {
+    // Names as they appear in a CSV field (quoted where RFC 4180 needs it), made once.
+    std::vector<std::string> fields;
+    fields.reserve(trace.functions.size());
+    for (const Function& f : trace.functions) fields.push_back(csv_field(f.id));
     std::string out = "time_ms,function\n";
     out.reserve(trace.times.size() * 20);
     for (size_t i = 0; i < trace.times.size(); ++i) {
       out += format_number(trace.times[i]);
       out += ',';
-      out += trace.functions[trace.function_of[i]].id;
+      out += fields[trace.function_of[i]];
       out += '\n';
     }
     write_file_atomic(dir / "invocations.csv", out);

@@ -500,6 +500,8 @@ Trace decode_pickle_trace(std::string_view bytes, const fs::path& file) {
     const Value key = entries[k], val = entries[k + 1];
     if (key.kind != Kind::str) dec.fail("a lambdas key is a " + std::string(kind_name(key.kind)));
     const std::string& name = vm.str(key);
+    if (const std::string problem = function_name_problem(name); !problem.empty())
+      dec.fail("the lambdas key '" + name + "' " + problem + " (function names must be printable)");
     if (val.kind != Kind::tuple || vm.node(val).items.size() != 4)
       dec.fail("lambdas['" + name + "'] is not a (name, memory, cold, warm) tuple");
     const auto& t = vm.node(val).items;
@@ -551,7 +553,9 @@ Trace decode_pickle_trace(std::string_view bytes, const fs::path& file) {
         dec.fail(where() + ": LambdaData lacks one of kind, mem_size, run_time, warm_time");
       if (kind->kind != Kind::str) dec.fail(where() + ": LambdaData.kind is not a string");
       const std::string& name = vm.str(*kind);
-      if (name.empty()) dec.fail(where() + ": LambdaData.kind is empty");
+      if (const std::string problem = function_name_problem(name); !problem.empty())
+        dec.fail(where() + ": LambdaData.kind '" + name + "' " + problem +
+                 " (function names must be printable)");
       Function f{name, dec.memory(*mem, where() + " mem_size"),
                  dec.duration(*run, where() + " run_time"),
                  dec.duration(*warm, where() + " warm_time")};

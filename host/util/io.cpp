@@ -1,12 +1,14 @@
 // io.cpp: see keepwarm/util/io.hpp.
 #include "keepwarm/util/io.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -35,26 +37,71 @@ std::string read_file(const std::filesystem::path& file) {
   return out;
 }
 
-AtomicFile::AtomicFile(std::filesystem::path file)
-    : file_(std::move(file)),
-      tmp_(file_.string() + ".tmp." + std::to_string(static_cast<long>(::getpid()))) {
-  out_.open(tmp_, std::ios::binary);
-  if (!out_) throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
+namespace {
+
+// Where writing `file` really goes: through symbolic links to their final target (so a link
+// given as an output is followed, not replaced).
+std::filesystem::path resolve_output(const std::filesystem::path& file) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = file;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(p, ec)); ++hops) {
+    const fs::path target = fs::read_symlink(p, ec);
+    if (ec) break;
+    p = target.is_absolute() ? target : (p.parent_path() / target).lexically_normal();
+  }
+  return p;
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(std::filesystem::path file) : file_(std::move(file)) {
+  namespace fs = std::filesystem;
+  target_ = resolve_output(file_);
+  std::error_code ec;
+  const fs::file_status st = fs::status(target_, ec);
+  if (fs::is_directory(st))
+    throw std::runtime_error(file_.string() + ": is a directory, not a file");
+  // A device, FIFO or socket (e.g. /dev/null, /dev/stdout) is written as it is: renaming a
+  // temporary over it would replace the special file with a regular one.
+  direct_ = fs::exists(st) && !fs::is_regular_file(st);
+  tmp_ = direct_ ? target_ : fs::path(target_.string() + ".tmp." + std::to_string(::getpid()));
+  out_.open(tmp_, std::ios::binary | std::ios::out | std::ios::trunc);
+  if (!out_)
+    throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
 }
 
 AtomicFile::~AtomicFile() {
-  if (committed_) return;
+  if (committed_ || direct_) return;
   out_.close();
   std::error_code ec;
   std::filesystem::remove(tmp_, ec);
 }
 
 void AtomicFile::commit() {
+  errno = 0;
+  out_.flush();
+  const int flush_errno = errno;
   out_.close();
-  if (!out_) throw std::runtime_error(tmp_.string() + ": write failed");
+  if (!out_)
+    throw std::runtime_error(tmp_.string() + ": write failed: " +
+                             (flush_errno != 0 ? std::strerror(flush_errno) : "I/O error"));
+  if (direct_) {
+    committed_ = true;
+    return;
+  }
+  // The data on disk before the name points at it: a crash leaves the old file or the new one.
+  if (const int fd = ::open(tmp_.c_str(), O_RDONLY); fd >= 0) {
+    const int rc = ::fsync(fd);
+    const int sync_errno = errno;
+    ::close(fd);
+    if (rc != 0)
+      throw std::runtime_error(tmp_.string() + ": cannot sync: " + std::strerror(sync_errno));
+  }
   std::error_code ec;
-  std::filesystem::rename(tmp_, file_, ec);
-  if (ec) throw std::runtime_error(file_.string() + ": cannot rename into place: " + ec.message());
+  std::filesystem::rename(tmp_, target_, ec);
+  if (ec)
+    throw std::runtime_error(target_.string() + ": cannot rename into place: " + ec.message());
   committed_ = true;
 }
 

@@ -1,7 +1,8 @@
 /* abi_plugin.c: a minimal policy in plain C (evicts the first idle container it knows of),
  * compiled with TEST_ABI_MAJOR/TEST_ABI_MINOR to test the host's ABI version check, and with
  * TEST_OLDER_SDK to play a plugin built against an older SDK whose descriptor ends before
- * choose_warm: the host must read no further than struct_size. */
+ * choose_warm: the host must read no further than struct_size; TEST_NULL_PARAMS declares
+ * parameters without an array of them. */
 #include <keepwarm/policy.h>
 #include <stdlib.h>
 
@@ -68,7 +69,11 @@ static const kw_policy_descriptor descriptor = {
     NULL,
     0,
     NULL,
+#ifdef TEST_NULL_PARAMS
+    3, /* param_count > 0 with params == NULL: a broken descriptor the host must refuse */
+#else
     0,
+#endif
     create,
     destroy,
     NULL,

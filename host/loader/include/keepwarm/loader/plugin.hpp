@@ -98,12 +98,16 @@ class PluginRegistry {
   // Every plugin file on the search path, in search order (loads them all).
   const std::vector<Entry>& discover();
   const std::vector<std::filesystem::path>& search_path() const noexcept { return search_path_; }
+  // What find() noticed and the user should hear, e.g. a plugin that shadows a same-named one
+  // later on the path (a built-in): each names both files.
+  const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
  private:
   std::vector<std::filesystem::path> search_path_;
   std::vector<Entry> entries_;
   bool discovered_ = false;
   std::map<std::string, PluginPtr> by_path_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace keepwarm

@@ -49,6 +49,9 @@ struct AzureImportOptions {
   uint64_t seed = 7;
   // Day used for the memory file when the chosen day has none (0 = same day, error if missing).
   int memory_day = 0;
+  // The most invocations the import may hold (12 bytes each in memory), checked before anything
+  // is allocated for them; 0 = no limit.
+  uint64_t max_invocations = 1'000'000'000;
 };
 
 struct AzureImportStats {

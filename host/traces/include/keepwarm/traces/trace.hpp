@@ -11,6 +11,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keepwarm {
@@ -116,8 +117,14 @@ class TraceError : public std::runtime_error {
   uint64_t column_;
 };
 
+// Why a function name cannot be used, or "" when it can: names must be non-empty, valid UTF-8
+// and free of control characters (bytes below 0x20 and 0x7f: a line break in a name would break
+// every line-oriented file keepwarm writes about it). Every trace reader checks each name.
+std::string function_name_problem(std::string_view name);
+
 // Native text form: a directory with functions.csv (function,memory_mb,cold_ms,warm_ms) and
-// invocations.csv (time_ms,function). Throws TraceError.
+// invocations.csv (time_ms,function); fields may be quoted as RFC 4180 says (a name with a
+// comma or a quote is written "a,b" / "say ""hi"""). Throws TraceError.
 Trace load_native_trace(const std::filesystem::path& dir);
 
 // Writes the native text form into dir (created if missing).

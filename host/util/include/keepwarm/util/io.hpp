@@ -17,9 +17,11 @@ std::filesystem::path executable_dir();
 // Reads a whole file; throws std::runtime_error naming the file on failure.
 std::string read_file(const std::filesystem::path& file);
 
-// A file written through a temporary beside it (file.tmp.<pid>) that commit() renames over
-// file, so readers never see a torn file. Without commit() (an error on the way) the
-// destructor removes the temporary. Errors are std::runtime_error naming the file.
+// A file written through a temporary beside it (file.tmp.<pid>), synced, that commit() renames
+// over file, so readers never see a torn file. Without commit() (an error on the way) the
+// destructor removes the temporary. A symbolic link is followed (its target is replaced, the
+// link stays); a special file (a device such as /dev/null, a FIFO) is written directly, never
+// replaced. Errors are std::runtime_error naming the file and the errno text.
 class AtomicFile {
  public:
   explicit AtomicFile(std::filesystem::path file);  // creates the temporary
@@ -32,8 +34,9 @@ class AtomicFile {
   void commit();
 
  private:
-  std::filesystem::path file_, tmp_;
+  std::filesystem::path file_, target_, tmp_;
   std::ofstream out_;
+  bool direct_ = false;  // a special file, written in place
   bool committed_ = false;
 };
 
