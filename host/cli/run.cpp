@@ -333,13 +333,16 @@ struct Prepared {
 };
 
 // default_jobs: what --jobs 0 means here (0: usable_cores(), the runner's own default).
-void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs) {
+// speak: print warnings (rank 0 alone under MPI, so that they appear once).
+void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs, bool speak) {
   p.ex = build_experiment(o);
   if (p.ex.jobs == 0) p.ex.jobs = default_jobs;
   const Experiment& ex = p.ex;
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
-  for (const std::string& w : registry.warnings()) std::cerr << "keepwarm run: warning: " << w << "\n";
+  if (speak)
+    for (const std::string& w : registry.warnings())
+      std::cerr << "keepwarm run: warning: " << w << "\n";
   if (!ex.baseline.empty() &&
       std::none_of(variants.begin(), variants.end(),
                    [&](const PolicyVariant& v) { return v.name == ex.baseline; })) {
@@ -420,7 +423,7 @@ int run(const RunOptions& o) {
   try {
     if (mpi && !o.events.empty())
       throw ConfigError("--events logs one cell in one process: run it without mpirun/srun");
-    prepare(o, p, session->default_jobs());
+    prepare(o, p, session->default_jobs(), session->coordinator());
   } catch (const std::exception& e) {
     error = e.what();
   }
