@@ -8,6 +8,7 @@ packages=(
   libboost-dev libboost-filesystem-dev
   libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  liblemon-dev  # optional: the min-cost flow solver of 'keepwarm bound' (docs/bounds.md)
   python3  # only for the fidelity cross-check tests/model/check_rand_model.py
   librsvg2-bin  # rsvg-convert: PNG and PDF copies of the plots (optional at run time)
   chromium fonts-dejavu-core  # headless screenshots of report.html (the report.screenshot test)

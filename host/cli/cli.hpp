@@ -14,6 +14,7 @@ void add_plugins_command(CLI::App& app);     // keepwarm plugins (plugins.cpp)
 void add_report_command(CLI::App& app);      // keepwarm report (report.cpp)
 void add_trace_commands(CLI::App& app);      // keepwarm trace info|convert|import-azure|generate
 void add_new_policy_command(CLI::App& app);  // keepwarm new-policy (new_policy.cpp)
+void add_bound_command(CLI::App& app);       // keepwarm bound (bound.cpp)
 
 // A command line checked before CLI11 parses it (args.cpp): `command` is the command path it
 // names ("keepwarm trace info"), `error` says what is wrong ("" if nothing): an unknown command

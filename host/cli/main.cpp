@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   keepwarm::cli::add_report_command(app);
   keepwarm::cli::add_trace_commands(app);
   keepwarm::cli::add_new_policy_command(app);
+  keepwarm::cli::add_bound_command(app);
   app.add_subcommand("version", "Print the version and exit")->callback([] {
     std::cout << KEEPWARM_VERSION << "\n";
   });

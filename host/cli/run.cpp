@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli.hpp"
+#include "keepwarm/bound/bound.hpp"
 #include "keepwarm/distributed/session.hpp"
 #include "keepwarm/experiment/checkpoint.hpp"
 #include "keepwarm/experiment/event_log.hpp"
@@ -56,6 +57,7 @@ struct RunOptions {
   bool quiet = false;
   bool force = false;
   bool resume = false;
+  bool bound = false;
   std::string events;
 };
 
@@ -303,6 +305,7 @@ Experiment build_experiment(const RunOptions& o) {
   }
   for (const std::string& d : o.plugin_paths) ex.plugin_paths.emplace_back(d);
   if (!o.out.empty()) ex.out_dir = o.out;
+  if (o.bound) ex.bound = true;
   if (ex.out_dir.empty() && o.experiment_file.empty()) {
     // Flags only: a directory named after the settings, never silently reused.
     ex.out_dir = settings_directory(ex, o);
@@ -353,6 +356,15 @@ void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs, bool speak
         (at != ex.origin.end() ? at->second + ": baseline" : std::string("--baseline")) + " '" +
         ex.baseline + "' is not one of the policies run (" + names + ")");
   }
+
+  // --bound: the bound is for the default model and needs the solver; refused before running.
+  if (ex.bound && ex.compat != Compat::none)
+    throw ConfigError("--bound (bound = true) is for the default model, not compat " +
+                      std::string(compat_name(ex.compat)) + " (docs/bounds.md)");
+  if (ex.bound && !bound::solver_available())
+    throw ConfigError(
+        "--bound (bound = true): this keepwarm was built without the min-cost flow solver "
+        "(LEMON, Debian package liblemon-dev)");
 
   // --events: one cell only, refused before any trace is loaded.
   if (!o.events.empty()) {
@@ -562,6 +574,26 @@ int run(const RunOptions& o) {
   write_results(results, ex.out_dir, wo);
   partial->discard();  // everything it held is in results.csv now
   write_functions_csv(results, ex.out_dir);
+  // The lower bound (a reference line in the ranking and the report, never a cell).
+  std::vector<ReportBound> bounds;
+  if (ex.bound) {
+    std::string csv = bound::csv_header();
+    for (size_t t = 0; t < results.traces.size(); ++t) {
+      const auto& trace = results.traces[t];
+      // The memory sizes of this trace's cells (memory_pct resolves per trace).
+      std::set<uint64_t> sizes;
+      for (const CellOutcome& c : results.cells)
+        if (c.cell.trace == t) sizes.insert(c.cell.memory_mb);
+      const bound::Relaxation relax =
+          bound::build_relaxation(*trace, ex.overhead_ms, ex.overhead_frac);
+      for (const uint64_t m : sizes) {
+        const bound::BoundResult b = bound::solve(relax, m);
+        csv += bound::csv_row(trace->name, b, o.reproducible);
+        bounds.push_back({trace->name, m, b.lower_bound, b.compulsory});
+      }
+    }
+    write_file_atomic(ex.out_dir / "bound.csv", csv);
+  }
   // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
   // does, so both give the same bytes.
   ReportOptions report_options;
@@ -571,9 +603,10 @@ int run(const RunOptions& o) {
   const std::vector<std::string> rendered =
       write_report(read_report_data(ex.out_dir), ex.out_dir, report_options, &notes);
   if (!o.quiet) {
-    std::cout << format_ranking(results);
-    std::cout << "\nwrote results.csv, results.json, functions.csv, summary.csv, report.html and "
-              << rendered.size() - 1 << " plots to " << ex.out_dir.string() << " ("
+    std::cout << format_ranking(results, bounds);
+    std::cout << "\nwrote results.csv, results.json, functions.csv, summary.csv, "
+              << (ex.bound ? "bound.csv, " : "") << "report.html and " << rendered.size() - 1
+              << " plots to " << ex.out_dir.string() << " ("
               << results.cells.size() - results.failed() << " cells";
     if (reused > 0) std::cout << ", " << reused << " of them resumed from the checkpoint";
     std::cout << ")\n";
@@ -669,6 +702,9 @@ void add_run_command(CLI::App& app) {
                     "plot cold starts, drops and added latency on a log y axis");
   run_cmd->add_flag("--svg-only", opts->svg_only,
                     "write the plots as SVG only (no PNG/PDF copies through rsvg-convert)");
+  run_cmd->add_flag("--bound", opts->bound,
+                    "also compute the lower bound on misses no policy can beat (bound.csv; "
+                    "shown in the ranking and report as a reference line, docs/bounds.md)");
   run_cmd->add_flag("--reproducible", opts->reproducible,
                     "write wall_s as 0 and leave out hosts and ranks, so that result files "
                     "compare byte for byte");

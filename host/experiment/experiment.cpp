@@ -235,7 +235,7 @@ Experiment load_experiment(const fs::path& file) {
     if (t == nullptr) fail(file, *node, "[experiment] must be a table");
     check_keys(file, *t, "experiment",
                {"name", "traces", "memory_mb", "memory_pct", "policies", "seeds", "compat", "jobs",
-                "out", "plugin_path", "baseline"});
+                "out", "plugin_path", "baseline", "bound"});
     for (const auto& [key, value] : *t) {
       const std::string k(key.str());
       if (k == "name") {
@@ -315,6 +315,10 @@ Experiment load_experiment(const fs::path& file) {
       } else if (k == "out") {
         const fs::path p = get_string(file, value, "out");
         ex.out_dir = p.is_absolute() ? p : (base / p).lexically_normal();
+      } else if (k == "bound") {
+        const auto* b = value.as_boolean();
+        if (b == nullptr) fail(file, value, "bound must be true or false");
+        ex.bound = b->get();
       } else if (k == "plugin_path") {
         for (const toml::node& item : get_array(file, value, "plugin_path")) {
           const fs::path p = get_string(file, item, "each plugin directory");

@@ -193,9 +193,11 @@ std::string pad(const std::string& s, size_t width, bool left = true) {
 
 }  // namespace
 
-std::string format_ranking(const RunResults& r) {
+std::string format_ranking(const RunResults& r, const std::vector<ReportBound>& bounds) {
   // The ranking itself is report.html's (rank_policies), on the exact in-memory numbers.
-  const std::vector<TraceView> views = build_views(to_report_data(r));
+  ReportData data = to_report_data(r);
+  data.bounds = bounds;
+  const std::vector<TraceView> views = build_views(data);
   std::ostringstream out;
   bool any_seeds = false;
   std::string baseline;
@@ -220,7 +222,13 @@ std::string format_ranking(const RunResults& r) {
     for (const std::string& p : v->policies)
       name_w = std::max(name_w, p.size() + (v->seeds.at(p) > 1 ? 12 : 0) + 2);
     const std::string vs = "vs " + ranking.baseline;
+    const auto base = [&](uint64_t m) {
+      const auto it = v->mean.find({ranking.baseline, m});
+      return it == v->mean.end() ? -1.0 : it->second.misses();
+    };
     for (const MemoryRanking& level : ranking.per_memory) {
+      const auto b = v->bound.find(level.memory_mb);
+      const bool with_bound = b != v->bound.end() && base(level.memory_mb) >= 0;
       out << "\n  memory " << level.memory_mb << " MB\n";
       bool seeds = false;
       for (const MemoryRanking::Row& row : level.rows)
@@ -229,6 +237,7 @@ std::string format_ranking(const RunResults& r) {
       if (seeds) out << pad("sd", 8, false) << pad("\u00b195% CI", 11, false);
       out << pad("cold", 10, false) << pad("dropped", 10, false) << pad("evictions", 11, false)
           << pad("cold %", 9, false) << pad(vs, 11, false);
+      if (with_bound) out << pad("gap closed", 12, false);
       if (seeds) out << "  " << vs << " 95% CI";
       out << "\n";
       for (const MemoryRanking::Row& row : level.rows) {
@@ -247,24 +256,44 @@ std::string format_ranking(const RunResults& r) {
         out << pad(format_count(m.cold), 10, false) << pad(format_count(m.dropped), 10, false)
             << pad(format_count(m.evictions), 11, false)
             << pad(format_fixed(m.cold_pct, 2), 9, false) << pad(row.vs_baseline, 11, false);
+        if (with_bound)
+          out << pad(gap_closed(base(level.memory_mb), m.misses(), static_cast<double>(b->second)),
+                     12, false);
         const std::string change_ci = format_change_ci(row.change_lo, row.change_hi);
         if (seeds && !change_ci.empty()) out << "  " << change_ci;
         out << "\n";
       }
+      if (b != v->bound.end())
+        out << "    " << pad("", 6) << pad("lower bound", name_w)
+            << pad(format_count(static_cast<double>(b->second)), 14, false)
+            << "   (no policy can miss less; a reference, not a policy)\n";
     }
+    const bool all_bounds = !v->bound.empty() && v->bound.size() == v->memory.size();
+    double bound_sum = 0, base_sum = -1;
+    for (const auto& [m, lb] : v->bound) bound_sum += static_cast<double>(lb);
+    for (const OverallRanking& row : ranking.overall)
+      if (row.policy == ranking.baseline) base_sum = row.misses;
+    const bool overall_bound = all_bounds && base_sum >= 0;
     out << "\n  overall over " << v->memory.size()
         << " memory sizes: by score = geometric mean of (cold+dropped + 1) / (" << ranking.baseline
         << "'s + 1)\n";
     out << "    " << pad("rank", 6) << pad("policy", name_w) << pad("score", 8, false)
         << pad(vs, 11, false) << pad("cold+dropped", 14, false) << pad("evictions", 11, false)
-        << pad("mean rank", 11, false) << "\n";
+        << pad("mean rank", 11, false) << (overall_bound ? pad("gap closed", 12, false) : "")
+        << "\n";
     for (const OverallRanking& row : ranking.overall) {
       out << "    " << pad(std::to_string(row.rank), 6) << pad(row.policy, name_w)
           << pad(std::isnan(row.score) ? "-" : format_fixed(row.score, 3), 8, false)
           << pad(row.vs_baseline, 11, false) << pad(format_count(row.misses), 14, false)
           << pad(format_count(row.evictions), 11, false)
-          << pad(format_fixed(row.mean_rank, 2), 11, false) << "\n";
+          << pad(format_fixed(row.mean_rank, 2), 11, false)
+          << (overall_bound ? pad(gap_closed(base_sum, row.misses, bound_sum), 12, false) : "")
+          << "\n";
     }
+    if (all_bounds)
+      out << "    " << pad("", 6) << pad("lower bound", name_w) << pad("", 8) << pad("", 11)
+          << pad(format_count(bound_sum), 14, false)
+          << "   (no policy can miss less; a reference, not a policy)\n";
     out << "    (cold+dropped and evictions summed over the memory sizes)\n";
   }
   if (!baseline.empty()) {

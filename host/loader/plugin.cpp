@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
-#include <cstdlib>
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <sstream>

@@ -193,7 +193,7 @@ const char* const kStyle =
     R"(body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em auto;max-width:1320px;padding:0 1.2em;color:#222;line-height:1.4}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}h3{margin-top:1.5em}
 table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic;background:#fafafa}
+th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic;background:#fafafa}tr.bound td{color:#555;border-top:2px solid #999}
 table.rank td,table.rank th{white-space:nowrap;font-variant-numeric:tabular-nums}table{font-size:.95em}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:1.5em 2em;margin:1em 0}\nfigure{margin:0}figure svg{display:block;width:100%;height:auto}\nfigcaption{font-size:.92em;color:#333;margin-top:.3em}figcaption .file{color:#888;font-family:monospace;font-size:.9em}
 .note{color:#555;font-size:.9em}details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}
@@ -272,6 +272,18 @@ void ranking_section(Html& h, const TraceView& v) {
   double idle_max = 0;
   for (const auto& [key, m] : v.mean) idle_max = std::max(idle_max, m.idle_mb_s);
   const plot::Unit idle_unit = plot::memory_time_unit(idle_max);
+  // The lower bound (bound.csv), a reference line: never ranked.
+  const bool bound = !v.bound.empty();
+  const bool all_bounds = bound && v.bound.size() == v.memory.size();
+  double bound_sum = 0, base_sum = -1;
+  for (const auto& [m, lb] : v.bound) bound_sum += static_cast<double>(lb);
+  for (const OverallRanking& r : ranking.overall)
+    if (r.policy == base) base_sum = r.misses;
+  const bool overall_gap = all_bounds && base_sum >= 0;
+  const auto base_mean = [&](uint64_t m) {
+    const auto it = v.mean.find({base, m});
+    return it == v.mean.end() ? -1.0 : it->second.misses();
+  };
 
   // 1. The overall ranking.
   h.tag("h3", "Overall ranking over " + std::to_string(v.memory.size()) + " memory sizes");
@@ -287,13 +299,25 @@ void ranking_section(Html& h, const TraceView& v) {
       "over the sizes and the mean of the per-size ranks are shown beside it; equal scores "
       "and sums share a rank.</p>\n");
   h.raw("<table class=\"rank\">\n");
-  h.row({"rank", "policy", "score", vs, "cold+dropped (sum)", "evictions (sum)", "mean rank"}, 2,
-        true);
+  std::vector<std::string> overall_head{
+      "rank", "policy", "score", vs, "cold+dropped (sum)", "evictions (sum)", "mean rank"};
+  if (overall_gap) overall_head.push_back("gap closed");
+  h.row(overall_head, 2, true);
   for (const OverallRanking& r : ranking.overall) {
-    h.row({std::to_string(r.rank), series_name(v, r.policy),
-           std::isnan(r.score) ? "-" : format_fixed(r.score, 3), r.vs_baseline,
-           format_count(r.misses), format_count(r.evictions), format_fixed(r.mean_rank, 2)},
-          2, false, r.policy == base ? " class=\"base\"" : "");
+    std::vector<std::string> cells{std::to_string(r.rank),
+                                   series_name(v, r.policy),
+                                   std::isnan(r.score) ? "-" : format_fixed(r.score, 3),
+                                   r.vs_baseline,
+                                   format_count(r.misses),
+                                   format_count(r.evictions),
+                                   format_fixed(r.mean_rank, 2)};
+    if (overall_gap) cells.push_back(gap_closed(base_sum, r.misses, bound_sum));
+    h.row(cells, 2, false, r.policy == base ? " class=\"base\"" : "");
+  }
+  if (all_bounds) {
+    std::vector<std::string> cells{"", "lower bound", "", "", format_count(bound_sum), "", ""};
+    if (overall_gap) cells.push_back("100%");
+    h.row(cells, 2, false, " class=\"bound\"");
   }
   h.raw("</table>\n");
 
@@ -323,7 +347,41 @@ void ranking_section(Html& h, const TraceView& v) {
     }
     h.row(cells, 1, false, r.policy == base ? " class=\"base\"" : "");
   }
+  if (bound) {
+    std::vector<std::string> cells{"lower bound"};
+    for (uint64_t mem : v.memory) {
+      const auto b = v.bound.find(mem);
+      cells.push_back(b == v.bound.end() ? "-" : format_count(static_cast<double>(b->second)));
+    }
+    h.row(cells, 1, false, " class=\"bound\"");
+  }
   h.raw("</table>\n");
+
+  // 2b. How much of the gap between the baseline and the lower bound each policy closes.
+  if (bound) {
+    h.tag("h3", "Gap closed between " + base + " and the lower bound");
+    h.raw(
+        "<p class=\"note\">The lower bound is the number of misses no policy can beat "
+        "(docs/bounds.md; a reference, not a policy). A policy that closes X% of the gap misses "
+        "100 \u2212 X% of the distance from " +
+        plot::escape(base) + " to the bound: 100 \u00d7 (" + plot::escape(base) +
+        " \u2212 policy) / (" + plot::escape(base) + " \u2212 bound).</p>\n");
+    h.raw("<table class=\"rank\">\n");
+    h.row(head, 1, true);
+    for (const OverallRanking& r : ranking.overall) {
+      std::vector<std::string> cells{series_name(v, r.policy)};
+      for (uint64_t mem : v.memory) {
+        const auto b = v.bound.find(mem);
+        const auto m = v.mean.find({r.policy, mem});
+        cells.push_back(
+            b == v.bound.end() || m == v.mean.end() || base_mean(mem) < 0
+                ? "-"
+                : gap_closed(base_mean(mem), m->second.misses(), static_cast<double>(b->second)));
+      }
+      h.row(cells, 1, false, r.policy == base ? " class=\"base\"" : "");
+    }
+    h.raw("</table>\n");
+  }
 
   // 3. Every metric, per memory size, folded.
   h.tag("h3", "Ranking per memory size, every metric");

@@ -144,6 +144,8 @@ std::vector<TraceView> build_views(const ReportData& d) {
     for (const std::string& p : present) v.policies.push_back(p);  // not in settings: by name
     v.memory.assign(memory.begin(), memory.end());
     v.baseline = resolve_baseline(d.settings.baseline, v.policies);
+    for (const ReportBound& b : d.bounds)
+      if (b.trace == name && memory.count(b.memory_mb) != 0) v.bound[b.memory_mb] = b.lower_bound;
     views.push_back(std::move(v));
   }
   return views;

@@ -208,7 +208,19 @@ ReportData read_report_data(const fs::path& dir) {
       data.functions.push_back(std::move(f));
     }
   }
+  if (fs::exists(dir / "bound.csv")) {
+    CsvReader b(dir / "bound.csv");
+    const size_t trace = b.column("trace"), memory = b.column("memory_mb"),
+                 lower = b.column("lower_bound"), compulsory = b.column("compulsory");
+    while (b.next())
+      data.bounds.push_back({b.str(trace), b.u64(memory), b.u64(lower), b.u64(compulsory)});
+  }
   return data;
+}
+
+std::string gap_closed(double baseline, double misses, double bound) {
+  if (!(baseline > bound)) return "-";
+  return format_fixed(100.0 * (baseline - misses) / (baseline - bound), 1) + "%";
 }
 
 }  // namespace keepwarm

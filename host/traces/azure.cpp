@@ -310,8 +310,8 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
   if (o.max_invocations > 0 && st.invocations_kept > o.max_invocations)
     throw TraceError(inv_file, 0, 0,
                      "the " + std::to_string(chosen.size()) + " chosen functions have " +
-                         std::to_string(st.invocations_kept) + " invocations, more than the limit " +
-                         std::to_string(o.max_invocations) +
+                         std::to_string(st.invocations_kept) +
+                         " invocations, more than the limit " + std::to_string(o.max_invocations) +
                          " (about 12 bytes each in memory; raise it with --max-invocations, or "
                          "keep fewer functions)");
   trace.times.reserve(st.invocations_kept);

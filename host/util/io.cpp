@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -67,8 +67,7 @@ AtomicFile::AtomicFile(std::filesystem::path file) : file_(std::move(file)) {
   direct_ = fs::exists(st) && !fs::is_regular_file(st);
   tmp_ = direct_ ? target_ : fs::path(target_.string() + ".tmp." + std::to_string(::getpid()));
   out_.open(tmp_, std::ios::binary | std::ios::out | std::ios::trunc);
-  if (!out_)
-    throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
+  if (!out_) throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
 }
 
 AtomicFile::~AtomicFile() {

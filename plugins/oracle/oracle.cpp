@@ -10,6 +10,14 @@
 // distance, the one that frees the most memory. Ties: the larger memory, then the lower
 // function index.
 //
+// Rollouts (parameter rollout_candidates > 0, the default): at a victim choice the oracle also
+// replays, in its own model of the engine, the next rollout_horizon arrivals once for each of
+// the rollout_candidates best-scored functions (evicting it first, then choosing victims by the
+// score above), and evicts the one whose replay misses least (ties: the better score). The
+// replay is of the default model (no overheads: the plugin cannot see them). A budget of
+// rollout_budget replayed arrivals per cell bounds the cost; once it is spent the oracle
+// chooses by the score alone. rollout_candidates = 0 is the plain heuristic (oracle 1.0.0).
+//
 // Cost: create() precomputes per function the concurrency of every arrival and a max segment
 // tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is a descent
 // in that tree, O(log A_f) (A_f: the arrivals of f), asked only when the function's state
@@ -19,7 +27,12 @@
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
+#include <functional>
+#include <queue>
+#include <stdexcept>
 #include <vector>
 
 namespace {
@@ -27,14 +40,27 @@ namespace {
 class Oracle final : public keepwarm::Policy {
  public:
   static constexpr const char* kName = "oracle";
-  static constexpr const char* kVersion = "1.0.0";
+  static constexpr const char* kVersion = "1.1.0";
   static constexpr const char* kDescription =
       "offline lookahead heuristic: evict the container whose next needed cold start is furthest "
       "away, weighted by memory (not optimal)";
   static constexpr const char* kAuthor = "keepwarm developers";
   static constexpr uint64_t kFlags = KW_POLICY_NEEDS_LOOKAHEAD;
+  static constexpr std::array<kw_param_decl, 3> kParams{{
+      {"rollout_candidates", KW_PARAM_INT, "4",
+       "victims tried by replaying the future at each eviction (0: score alone)"},
+      {"rollout_horizon", KW_PARAM_INT, "2000", "arrivals replayed per try"},
+      {"rollout_budget", KW_PARAM_INT, "4000000",
+       "arrivals replayed per cell at most; then the score alone decides"},
+  }};
 
-  explicit Oracle(const kw_host* h) : Policy(h) {
+  explicit Oracle(const kw_host* h)
+      : Policy(h),
+        candidates_(host().param_int("rollout_candidates")),
+        horizon_(host().param_int("rollout_horizon")),
+        budget_(host().param_int("rollout_budget")) {
+    if (candidates_ < 0 || horizon_ < 0 || budget_ < 0)
+      throw std::invalid_argument("rollout parameters must be >= 0");
     const uint32_t n = host().function_count();
     profiles_.resize(n);
     seen_.assign(n, 0);
@@ -45,6 +71,7 @@ class Oracle final : public keepwarm::Policy {
     memory_.resize(n);
     for (uint32_t f = 0; f < n; ++f) memory_[f] = host().function(f).memory_mb;
     for (uint32_t f = 0; f < n; ++f) build(f);
+    if (candidates_ > 0) build_rollout();
   }
 
   void on_arrival(kw_function_id fn) override { ++seen_[fn]; }
@@ -52,9 +79,18 @@ class Oracle final : public keepwarm::Policy {
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     if (kind == KW_START_WARM) take_idle(c, fn);
     ++running_[fn];  // oracle requests no prewarm: every container starts running
+    if (candidates_ > 0) {
+      const uint32_t slot = KW_CONTAINER_SLOT(c);
+      if (slot >= finish_.size()) finish_.resize(slot + 1, Running{-1, 0});
+      const kw_function_info& info = host().function(fn);
+      finish_[slot] =
+          Running{host().now() + (kind == KW_START_WARM ? info.warm_ms : info.cold_ms), fn};
+    }
   }
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
     --running_[fn];
+    if (candidates_ > 0 && KW_CONTAINER_SLOT(c) < finish_.size())
+      finish_[KW_CONTAINER_SLOT(c)].time = -1;
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (slot >= pos_.size()) pos_.resize(slot + 1, kAbsent);
     pos_[slot] = static_cast<uint32_t>(idle_of_[fn].size());
@@ -68,19 +104,22 @@ class Oracle final : public keepwarm::Policy {
     take_idle(c, fn);
   }
 
-  kw_container_id choose_victim(kw_function_id) override {
+  kw_container_id choose_victim(kw_function_id for_fn) override {
+    const uint32_t best = best_by_score();
+    if (best == kAbsent) return KW_NO_CONTAINER;
+    const uint32_t chosen = candidates_ > 0 && spent_ < budget_ ? by_rollout(for_fn, best) : best;
+    return idle_of_[chosen].back();
+  }
+
+ private:
+  // The function whose idle container has the highest score (see the top of the file).
+  uint32_t best_by_score() {
     const double now = host().now();
     uint32_t best = kAbsent;
     double best_score = -1, best_mb = 0;
     for (const uint32_t f : active_) {
+      const double score = score_of(f, now);
       const double mb = memory_[f];
-      const uint32_t need = running_[f] + static_cast<uint32_t>(idle_of_[f].size());
-      Cached& cache = cache_[f];
-      if (cache.seen != seen_[f] || cache.need != need) {
-        cache = Cached{seen_[f], need, next_cold(f, need)};
-      }
-      const double t = cache.time;
-      const double score = std::isinf(t) ? INFINITY : (t - now) * mb;
       if (best == kAbsent || score > best_score ||
           (score == best_score && (mb > best_mb || (mb == best_mb && f < best)))) {
         best = f;
@@ -88,10 +127,165 @@ class Oracle final : public keepwarm::Policy {
         best_mb = mb;
       }
     }
-    return best == kAbsent ? KW_NO_CONTAINER : idle_of_[best].back();
+    return best;
+  }
+  double score_of(uint32_t f, double now) {
+    const uint32_t need = running_[f] + static_cast<uint32_t>(idle_of_[f].size());
+    Cached& cache = cache_[f];
+    if (cache.seen != seen_[f] || cache.need != need)
+      cache = Cached{seen_[f], need, next_cold(f, need, seen_[f])};
+    const double t = cache.time;
+    return std::isinf(t) ? INFINITY : (t - now) * memory_[f];
   }
 
- private:
+  // ---- rollouts --------------------------------------------------------------------------
+  struct Running {
+    double time;  // finish time; < 0 when not running
+    uint32_t fn;
+  };
+  struct Arrival {
+    double time;
+    uint32_t fn;
+    uint32_t rank;  // position among fn's arrivals
+  };
+  // The replay's state: per function idle and running counts and arrivals seen, the memory,
+  // and the running containers' finish times.
+  struct Sim {
+    std::vector<uint32_t> idle, running;
+    std::vector<uint64_t> seen;
+    uint64_t used = 0, idle_mb = 0;
+    std::priority_queue<std::pair<double, uint32_t>, std::vector<std::pair<double, uint32_t>>,
+                        std::greater<>>
+        finishes;
+  };
+
+  void build_rollout() {
+    const uint32_t n = host().function_count();
+    for (uint32_t f = 0; f < n; ++f) {
+      const std::span<const double> ts = profiles_[f].times;
+      for (uint32_t i = 0; i < ts.size(); ++i) merged_.push_back(Arrival{ts[i], f, i});
+    }
+    std::stable_sort(merged_.begin(), merged_.end(), [](const Arrival& a, const Arrival& b) {
+      return a.time < b.time || (a.time == b.time && a.fn < b.fn);
+    });
+  }
+
+  // Evicts one idle container in the replay, chosen by the score.
+  uint32_t sim_victim(const Sim& s, double now) const {
+    uint32_t best = kAbsent;
+    double best_score = -1, best_mb = 0;
+    for (uint32_t f = 0; f < s.idle.size(); ++f) {
+      if (s.idle[f] == 0) continue;
+      const double t = next_cold(f, s.idle[f] + s.running[f], s.seen[f]);
+      const double score = std::isinf(t) ? INFINITY : (t - now) * memory_[f];
+      const double mb = memory_[f];
+      if (best == kAbsent || score > best_score ||
+          (score == best_score && (mb > best_mb || (mb == best_mb && f < best)))) {
+        best = f;
+        best_score = score;
+        best_mb = mb;
+      }
+    }
+    return best;
+  }
+  void sim_evict(Sim& s, uint32_t f) const {
+    --s.idle[f];
+    s.used -= static_cast<uint64_t>(memory_[f]);
+    s.idle_mb -= static_cast<uint64_t>(memory_[f]);
+  }
+
+  // Misses in the next horizon_ arrivals if `first` is evicted now to make room for for_fn.
+  uint64_t replay(uint32_t for_fn, uint32_t first, const Sim& start, size_t from) {
+    Sim s = start;
+    const double now = host().now();
+    const uint64_t cap = host().capacity_mb();
+    const uint64_t need = static_cast<uint64_t>(memory_[for_fn]);
+    sim_evict(s, first);
+    while (cap - s.used < need) sim_evict(s, sim_victim(s, now));
+    s.used += need;
+    ++s.running[for_fn];
+    s.finishes.emplace(now + host().function(for_fn).cold_ms, for_fn);
+    uint64_t misses = 0;
+    int64_t done = 0;
+    for (size_t i = from; i < merged_.size() && done < horizon_; ++i) {
+      const Arrival& a = merged_[i];
+      if (a.rank < s.seen[a.fn]) continue;  // already served (the engine's tie order differs)
+      ++done;
+      while (!s.finishes.empty() && s.finishes.top().first <= a.time) {
+        const uint32_t f = s.finishes.top().second;
+        s.finishes.pop();
+        --s.running[f];
+        ++s.idle[f];
+        s.idle_mb += static_cast<uint64_t>(memory_[f]);
+      }
+      ++s.seen[a.fn];
+      const kw_function_info& info = host().function(a.fn);
+      if (s.idle[a.fn] > 0) {
+        --s.idle[a.fn];
+        s.idle_mb -= info.memory_mb;
+        ++s.running[a.fn];
+        s.finishes.emplace(a.time + info.warm_ms, a.fn);
+        continue;
+      }
+      ++misses;
+      const uint64_t m = info.memory_mb;
+      if (cap - s.used < m) {
+        if (cap - s.used + s.idle_mb < m) continue;  // dropped
+        while (cap - s.used < m) sim_evict(s, sim_victim(s, a.time));
+      }
+      s.used += m;
+      ++s.running[a.fn];
+      s.finishes.emplace(a.time + info.cold_ms, a.fn);
+    }
+    spent_ += done;
+    return misses;
+  }
+
+  uint32_t by_rollout(uint32_t for_fn, uint32_t best) {
+    // Candidates: the best-scored functions, best first.
+    const double now = host().now();
+    std::vector<std::pair<double, uint32_t>> scored;
+    for (const uint32_t f : active_) scored.emplace_back(score_of(f, now), f);
+    if (scored.size() < 2) return best;
+    std::sort(scored.begin(), scored.end(), [&](const auto& a, const auto& b) {
+      return a.first > b.first ||
+             (a.first == b.first &&
+              (memory_[a.second] > memory_[b.second] ||
+               (memory_[a.second] == memory_[b.second] && a.second < b.second)));
+    });
+    if (std::isinf(scored[0].first)) return best;  // never needed again: nothing is lost
+    Sim start;
+    const uint32_t n = host().function_count();
+    start.idle.resize(n);
+    start.running.assign(n, 0);
+    start.seen = seen_;
+    start.used = host().used_mb();
+    for (uint32_t f = 0; f < n; ++f) {
+      start.idle[f] = static_cast<uint32_t>(idle_of_[f].size());
+      start.idle_mb += static_cast<uint64_t>(start.idle[f]) * static_cast<uint64_t>(memory_[f]);
+    }
+    for (const Running& r : finish_)
+      if (r.time >= 0) {
+        start.finishes.emplace(r.time, r.fn);
+        ++start.running[r.fn];
+      }
+    const size_t from = static_cast<size_t>(
+        std::lower_bound(merged_.begin(), merged_.end(), now,
+                         [](const Arrival& a, double t) { return a.time < t; }) -
+        merged_.begin());
+    uint32_t chosen = best;
+    uint64_t fewest = UINT64_MAX;
+    const size_t k = std::min<size_t>(scored.size(), static_cast<size_t>(candidates_));
+    for (size_t i = 0; i < k; ++i) {
+      const uint64_t m = replay(for_fn, scored[i].second, start, from);
+      if (m < fewest) {
+        fewest = m;
+        chosen = scored[i].second;
+      }
+    }
+    return chosen;
+  }
+
   static constexpr uint32_t kAbsent = UINT32_MAX;
 
   struct Profile {
@@ -115,10 +309,11 @@ class Oracle final : public keepwarm::Policy {
     for (size_t i = p.leaves - 1; i >= 1; --i) p.max[i] = std::max(p.max[2 * i], p.max[2 * i + 1]);
   }
 
-  // Time of the first arrival of f not yet seen whose concurrency is >= need; INFINITY if none.
-  double next_cold(uint32_t f, uint32_t need) const {
+  // Time of the first arrival of f from its from-th on whose concurrency is >= need; INFINITY
+  // if none.
+  double next_cold(uint32_t f, uint32_t need, uint64_t seen) const {
     const Profile& p = profiles_[f];
-    const size_t from = seen_[f];
+    const size_t from = seen;
     if (from >= p.times.size() || p.max[1] < need) return INFINITY;
     // Leftmost leaf >= from with value >= need: walk up from the leaf `from` to the first
     // subtree to its right that holds such a value, then down.
@@ -173,6 +368,11 @@ class Oracle final : public keepwarm::Policy {
   std::vector<uint32_t> pos_;     // slot -> index in idle_of_[fn]
   std::vector<uint32_t> active_;  // functions with idle containers
   std::vector<uint32_t> where_in_active_;
+  // Rollouts.
+  int64_t candidates_, horizon_, budget_;
+  int64_t spent_ = 0;            // arrivals replayed so far
+  std::vector<Running> finish_;  // per slot: the running container's expected finish
+  std::vector<Arrival> merged_;  // every arrival, by time then function
 };
 
 }  // namespace

@@ -57,6 +57,7 @@ struct Experiment {
   std::map<std::string, std::map<std::string, std::vector<std::string>>> params;
   std::vector<std::filesystem::path> plugin_paths;
   std::filesystem::path out_dir;  // empty = results/<name>
+  bool bound = false;  // also compute the lower bound on misses (docs/bounds.md): bound.csv
   // Where settings came from ("file:line:column"), to point errors found later at their line:
   // "policy:<i>" for the i-th entry of policies, "params:<policy>" for a [policy.<name>] table,
   // "param:<policy>.<name>" for a parameter. A flag that replaces a setting drops its origin.

@@ -29,8 +29,9 @@ std::string results_json(const RunResults& results, const WriteOptions& options 
 void write_results(const RunResults& results, const std::filesystem::path& dir,
                    const WriteOptions& options = {});
 
-// The terminal ranking: per trace and memory size, then overall.
-std::string format_ranking(const RunResults& results);
+// The terminal ranking: per trace and memory size, then overall; with bounds (bound.csv rows),
+// each policy's share of the gap between rand and the bound, and the bound as a reference line.
+std::string format_ranking(const RunResults& results, const std::vector<ReportBound>& bounds = {});
 
 // Writes functions.csv atomically into dir (created if missing): one row per successful cell
 // and function, in grid order then trace order:

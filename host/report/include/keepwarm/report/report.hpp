@@ -59,9 +59,17 @@ struct ReportSettings {
   size_t failed_cells = 0;
 };
 
+// One row of bound.csv (written by `keepwarm run --bound`, docs/bounds.md): misses no policy can
+// beat at a trace and memory size. A reference line in the ranking, never a policy.
+struct ReportBound {
+  std::string trace;
+  uint64_t memory_mb = 0, lower_bound = 0, compulsory = 0;
+};
+
 struct ReportData {
   ReportSettings settings;
-  std::vector<ReportCell> cells;  // results.csv order
+  std::vector<ReportBound> bounds;  // bound.csv, empty without it
+  std::vector<ReportCell> cells;    // results.csv order
   // functions.csv rows at each trace's smallest memory size (what the report shows), file
   // order; empty without functions.csv.
   std::vector<ReportFunction> functions;
@@ -116,7 +124,12 @@ struct TraceView {
   std::map<std::pair<std::string, uint64_t>, PolicyMean> mean;  // (policy, memory)
   std::map<std::string, size_t> seeds;  // per policy: the most runs in one of its cells
   std::string baseline;                 // resolve_baseline(settings.baseline, policies)
+  std::map<uint64_t, uint64_t> bound;   // memory -> lower bound on misses (bound.csv), if any
 };
+
+// "closes X% of the gap between rand and the bound": 100 x (baseline - misses) / (baseline -
+// bound), as "62.5%", or "-" when the baseline is not above the bound.
+std::string gap_closed(double baseline, double misses, double bound);
 
 // One view per trace: the settings' traces in order, then any others the cells name.
 std::vector<TraceView> build_views(const ReportData& data);
