@@ -13,6 +13,7 @@ packages=(
   librsvg2-bin  # rsvg-convert: PNG and PDF copies of the plots (optional at run time)
   chromium fonts-dejavu-core  # headless screenshots of report.html (the report.screenshot test)
   clang libclang-rt-14-dev    # libFuzzer and sanitizers for the fuzz targets (fuzz.smoke test)
+  libopenmpi-dev openmpi-bin  # optional: `mpirun -n N keepwarm run` (docs/distributed.md)
 )
 
 missing=()

@@ -18,6 +18,8 @@
 
 #include "cli.hpp"
 #include "keepwarm/bound/bound.hpp"
+#include "keepwarm/distributed/session.hpp"
+#include "keepwarm/experiment/checkpoint.hpp"
 #include "keepwarm/experiment/event_log.hpp"
 #include "keepwarm/experiment/experiment.hpp"
 #include "keepwarm/experiment/results.hpp"
@@ -54,6 +56,7 @@ struct RunOptions {
   bool svg_only = false;
   bool quiet = false;
   bool force = false;
+  bool resume = false;
   bool bound = false;
   std::string events;
 };
@@ -136,7 +139,9 @@ class PartialResults {
     if (out_ == nullptr) throw std::runtime_error(file_.string() + ": cannot create");
     std::fputs(results_csv_header().c_str(), out_);
     std::fflush(out_);
-    set_crash_note("the cells finished before the crash are in " + file_.string());
+    set_crash_note("the cells finished before the crash are in " + file_.string() + " and " +
+                   (file_.parent_path() / kCheckpointFile).string() +
+                   " (rerun with --resume to compute only the rest)");
   }
   // Without discard() (an error before the run completed) the file stays if it holds any cell.
   ~PartialResults() {
@@ -304,7 +309,7 @@ Experiment build_experiment(const RunOptions& o) {
   if (ex.out_dir.empty() && o.experiment_file.empty()) {
     // Flags only: a directory named after the settings, never silently reused.
     ex.out_dir = settings_directory(ex, o);
-    if (fs::exists(ex.out_dir / "results.json") && !o.force)
+    if (fs::exists(ex.out_dir / "results.json") && !o.force && !o.resume)
       throw ConfigError(ex.out_dir.string() +
                         " already holds the results of an earlier run with these settings; pass "
                         "--force to replace them, or --out DIR to write elsewhere");
@@ -321,12 +326,26 @@ Experiment build_experiment(const RunOptions& o) {
   return ex;
 }
 
-int run(const RunOptions& o) {
-  const Experiment ex = build_experiment(o);
+// Everything every rank prepares alike: the experiment, its plugins and traces, the grid.
+struct Prepared {
+  Experiment ex;
+  std::unique_ptr<GridRunner> runner;
+  std::vector<std::string> trace_hash;
+  std::unique_ptr<AtomicFile> events_file;
+  std::unique_ptr<EventLog> event_log;
+};
+
+// default_jobs: what --jobs 0 means here (0: usable_cores(), the runner's own default).
+// speak: print warnings (rank 0 alone under MPI, so that they appear once).
+void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs, bool speak) {
+  p.ex = build_experiment(o);
+  if (p.ex.jobs == 0) p.ex.jobs = default_jobs;
+  const Experiment& ex = p.ex;
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
   std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
-  for (const std::string& w : registry.warnings())
-    std::cerr << "keepwarm run: warning: " << w << "\n";
+  if (speak)
+    for (const std::string& w : registry.warnings())
+      std::cerr << "keepwarm run: warning: " << w << "\n";
   if (!ex.baseline.empty() &&
       std::none_of(variants.begin(), variants.end(),
                    [&](const PolicyVariant& v) { return v.name == ex.baseline; })) {
@@ -354,46 +373,206 @@ int run(const RunOptions& o) {
       throw ConfigError("--events logs a single cell, but this grid has " + std::to_string(cells) +
                         " cells: give one --trace, one --policy, one --memory and (for a "
                         "randomised policy) one seed, e.g. --seeds 1");
+    if (o.resume)
+      throw ConfigError("--events and --resume do not go together: --events runs its cell");
   }
 
   std::vector<std::shared_ptr<const Trace>> traces;
   std::set<std::string> trace_names;
-  for (const fs::path& p : ex.traces) {
-    auto trace = std::make_shared<Trace>(load_trace(p));
+  for (const fs::path& path : ex.traces) {
+    auto trace = std::make_shared<Trace>(load_trace(path));
     // Results name traces by their name: two traces that share one (a/sample, b/sample) become
     // sample and sample-2.
     const std::string base = trace->name;
     for (int n = 2; !trace_names.insert(trace->name).second; ++n)
       trace->name = base + "-" + std::to_string(n);
+    p.trace_hash.push_back(trace_content_hash(*trace));
     traces.push_back(std::move(trace));
   }
 
   // The event log goes to a temporary file, renamed into place once the cell has run (and
   // removed if it fails).
-  std::unique_ptr<AtomicFile> events_file;
-  std::unique_ptr<EventLog> event_log;
   if (!o.events.empty()) {
-    events_file = std::make_unique<AtomicFile>(o.events);
-    events_file->stream() << EventLog::header();
-    event_log = std::make_unique<EventLog>(*traces.front(), events_file->stream());
+    p.events_file = std::make_unique<AtomicFile>(o.events);
+    p.events_file->stream() << EventLog::header();
+    p.event_log = std::make_unique<EventLog>(*traces.front(), p.events_file->stream());
   }
+  p.runner =
+      std::make_unique<GridRunner>(ex, std::move(traces), std::move(variants), p.event_log.get());
+}
+
+// Under MPI every rank must have read the same traces and plugins: rank 0's fingerprints are
+// compared with each rank's own. Returns "" or what differs here.
+std::string compare_with_rank0(Session& session, const Prepared& p) {
+  std::string mine;
+  for (size_t t = 0; t < p.trace_hash.size(); ++t)
+    mine += "trace " + p.runner->results().traces[t]->name + " " + p.trace_hash[t] + "\n";
+  for (const PluginPtr& plugin : p.runner->results().plugins)
+    mine += "plugin " + plugin->name() + " " + plugin->sha256() + "\n";
+  mine += "cells " + std::to_string(p.runner->size()) + "\n";
+  const std::string theirs = session.broadcast(mine);
+  if (theirs == mine) return "";
+  std::istringstream a(mine), b(theirs);
+  std::string la, lb;
+  while (std::getline(a, la) && std::getline(b, lb))
+    if (la != lb) {
+      const std::string what = la.substr(0, la.rfind(' '));
+      return what + " differs from rank 0's (" + lb.substr(lb.rfind(' ') + 1, 12) + "... there, " +
+             la.substr(la.rfind(' ') + 1, 12) +
+             "... here): every rank must read the same traces and plugins "
+             "(docs/distributed.md)";
+    }
+  return "the grid differs from rank 0's";
+}
+
+int run(const RunOptions& o) {
+  const std::unique_ptr<Session> session = Session::start();
+  const bool mpi = session->size() > 1;
+  // Before any cell runs, every rank must have its grid: an error on any rank stops them all,
+  // each saying what went wrong on it (rank 0 alone when all ranks fail alike).
+  Prepared p;
+  std::string error;
+  try {
+    if (mpi && !o.events.empty())
+      throw ConfigError("--events logs one cell in one process: run it without mpirun/srun");
+    prepare(o, p, session->default_jobs(), session->coordinator());
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  const bool prepared = session->all_ok(error.empty());
+  if (!prepared) {
+    // The same error on every rank is printed once, by rank 0; another rank prints its own.
+    const std::string rank0_error = session->broadcast(error);
+    if (session->coordinator()) {
+      if (!error.empty()) std::cerr << "keepwarm run: " << error << "\n";
+    } else if (!error.empty() && error != rank0_error)
+      std::cerr << "keepwarm run: " << session->where() << ": " << error << "\n";
+    return 1;
+  }
+  if (mpi) {
+    const std::string differs = compare_with_rank0(*session, p);
+    if (!session->all_ok(differs.empty())) {
+      if (!differs.empty())
+        std::cerr << "keepwarm run: " << session->where() << ": " << differs << "\n";
+      return 1;
+    }
+  }
+  const Experiment& ex = p.ex;
+  GridRunner& runner = *p.runner;
 
   WriteOptions wo;
   wo.reproducible = o.reproducible;
-  // Finished cells are also appended, as they finish, to results.partial.csv, so that a crash
-  // in a policy (which takes the whole process down) loses none of them.
-  fs::create_directories(ex.out_dir);
-  PartialResults partial(ex.out_dir / "results.partial.csv");
-  ProgressLine progress(::isatty(STDERR_FILENO) != 0 && !o.quiet);
-  const RunResults results =
-      run_grid(ex, std::move(traces), std::move(variants), progress.callback(), event_log.get(),
-               [&](const RunResults& r, size_t i) {
-                 if (r.cells[i].ok) partial.append(results_csv_row(r, r.cells[i], wo));
-               });
+  // Rank 0 (or the single process) keeps the checkpoint and results.partial.csv; with --resume
+  // it first takes every matching finished cell from the checkpoint.
+  std::unique_ptr<Checkpoint> checkpoint;
+  std::unique_ptr<PartialResults> partial;
+  std::vector<size_t> todo;
+  size_t reused = 0;
+  if (session->coordinator()) {
+    try {
+      const fs::path file = ex.out_dir / kCheckpointFile;
+      checkpoint = std::make_unique<Checkpoint>(runner, p.trace_hash);
+      std::vector<bool> done(runner.size(), false);
+      Checkpoint::Resumed resumed;
+      if (o.resume) {
+        resumed = checkpoint->resume(file, runner);
+        for (const size_t i : resumed.reused) done[i] = true;
+        reused = resumed.reused.size();
+      }
+      // Finished cells are also appended, as they finish, to results.partial.csv and to the
+      // checkpoint, so that a crash in a policy (which takes the whole process down) loses none
+      // of them.
+      fs::create_directories(ex.out_dir);
+      std::error_code ec;
+      if (!o.resume && !o.quiet && fs::exists(file, ec)) {
+        const std::string old = read_file(file);
+        const auto cells = std::count(old.begin(), old.end(), '\n') - 1;
+        if (cells > 0)
+          std::cout << "starting a new checkpoint in " << file.string() << " (the old one held "
+                    << cells << " cells; --resume reuses a checkpoint's cells)\n";
+      }
+      checkpoint->start(file, runner, resumed.reused);
+      partial = std::make_unique<PartialResults>(ex.out_dir / "results.partial.csv");
+      for (size_t i = 0; i < runner.size(); ++i)
+        if (!done[i]) todo.push_back(i);
+      if (o.resume && !o.quiet) {
+        if (!resumed.found)
+          std::cout << "no checkpoint in " << ex.out_dir.string() << ": computing all "
+                    << runner.size() << " cells\n";
+        else
+          std::cout << "resumed " << reused << " of " << runner.size() << " cells from "
+                    << file.string() << "; computing " << todo.size() << "\n";
+        if (resumed.mismatched > 0)
+          std::cout << "  " << resumed.mismatched
+                    << " checkpointed cells were made with other settings and are computed "
+                       "again (first: "
+                    << resumed.first_mismatch << ")\n";
+        if (resumed.outside > 0)
+          std::cout << "  " << resumed.outside
+                    << " checkpointed cells are not in this experiment's grid and are left out "
+                       "(first: "
+                    << resumed.first_outside << ")\n";
+        if (resumed.torn > 0)
+          std::cout << "  " << resumed.torn << " torn checkpoint lines ignored\n";
+      }
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  } else {
+    set_crash_note("the cells finished before the crash are in " +
+                   (ex.out_dir / kCheckpointFile).string() + " on " +
+                   (session->hosts().empty() ? std::string("rank 0") : session->hosts()[0]) +
+                   " (rank 0): rerun with --resume to compute only the rest");
+  }
+  if (!session->all_ok(error.empty())) {
+    if (!error.empty()) std::cerr << "keepwarm run: " << error << "\n";
+    return 1;
+  }
+
+  ProgressLine progress(session->coordinator() && ::isatty(STDERR_FILENO) != 0 && !o.quiet);
+  int ranks_used = 0;
+  bool checkpoint_failed = false;
+  try {
+    ranks_used = session->run(
+        runner, todo, progress.callback(),
+        [&](const RunResults& r, size_t i) {
+          if (!r.cells[i].ok) return;
+          partial->append(results_csv_row(r, r.cells[i], wo));
+          if (checkpoint_failed) return;
+          try {
+            checkpoint->append(runner, r.cells[i]);
+          } catch (const std::exception& e) {
+            // A full disk ends the checkpoint, not the run.
+            checkpoint_failed = true;
+            std::cerr << "keepwarm run: " << e.what() << ": the run goes on without a checkpoint\n";
+          }
+        },
+        reused);
+  } catch (const std::exception& e) {
+    std::cerr << "keepwarm run: " << (mpi ? session->where() + ": " : "") << e.what() << "\n";
+    if (mpi) session->abort(1);
+    throw;
+  }
   progress.finish();
-  if (events_file) events_file->commit();
+  if (!session->coordinator()) return 0;
+
+  if (!checkpoint_failed) {
+    try {
+      checkpoint->sync();
+    } catch (const std::exception& e) {
+      std::cerr << "keepwarm run: " << e.what() << ": the checkpoint may be incomplete\n";
+    }
+  }
+  RunResults& results = runner.results();
+  results.run.ranks = session->size();
+  results.run.hosts.clear();
+  for (const std::string& h : session->hosts())
+    if (std::find(results.run.hosts.begin(), results.run.hosts.end(), h) == results.run.hosts.end())
+      results.run.hosts.push_back(h);
+  results.run.resumed_cells = reused;
+  if (p.events_file) p.events_file->commit();
   write_results(results, ex.out_dir, wo);
-  partial.discard();  // everything it held is in results.csv now
+  partial->discard();  // everything it held is in results.csv now
   write_functions_csv(results, ex.out_dir);
   // The lower bound (a reference line in the ranking and the report, never a cell).
   std::vector<ReportBound> bounds;
@@ -428,7 +607,13 @@ int run(const RunOptions& o) {
     std::cout << "\nwrote results.csv, results.json, functions.csv, summary.csv, "
               << (ex.bound ? "bound.csv, " : "") << "report.html and " << rendered.size() - 1
               << " plots to " << ex.out_dir.string() << " ("
-              << results.cells.size() - results.failed() << " cells)\n";
+              << results.cells.size() - results.failed() << " cells";
+    if (reused > 0) std::cout << ", " << reused << " of them resumed from the checkpoint";
+    std::cout << ")\n";
+    if (mpi)
+      std::cout << session->size() << " MPI ranks on " << results.run.hosts.size()
+                << (results.run.hosts.size() == 1 ? " host" : " hosts") << " took part; "
+                << ranks_used << " of them ran cells\n";
     for (const std::string& n : notes) std::cout << "  " << n << "\n";
     if (!o.events.empty()) std::cout << "wrote event log " << o.events << "\n";
   }
@@ -485,7 +670,10 @@ void add_run_command(CLI::App& app) {
   run_cmd->add_option("--baseline", opts->baseline,
                       "policy the rankings compare with (default rand when it runs, else the "
                       "first policy)");
-  run_cmd->add_option("-j,--jobs", opts->jobs, "cells run in parallel (0 = all cores)")
+  run_cmd
+      ->add_option("-j,--jobs", opts->jobs,
+                   "cells run in parallel (0 = every core this process may use; under MPI, "
+                   "per rank)")
       ->check(whole_number(0, 65536));
   run_cmd
       ->add_option("--overhead-ms", opts->overhead_ms,
@@ -518,7 +706,11 @@ void add_run_command(CLI::App& app) {
                     "also compute the lower bound on misses no policy can beat (bound.csv; "
                     "shown in the ranking and report as a reference line, docs/bounds.md)");
   run_cmd->add_flag("--reproducible", opts->reproducible,
-                    "write wall_s as 0 so that result files compare byte for byte");
+                    "write wall_s as 0 and leave out hosts and ranks, so that result files "
+                    "compare byte for byte");
+  run_cmd->add_flag("--resume", opts->resume,
+                    "reuse the finished cells of the output directory's checkpoint.jsonl whose "
+                    "settings match, and compute only the rest");
   run_cmd->add_flag("-q,--quiet", opts->quiet,
                     "print nothing but errors (no ranking, progress or summary)");
   run_cmd->add_option("--events", opts->events,

@@ -42,37 +42,7 @@ std::string results_csv(const RunResults& r, const WriteOptions& options) {
   return out;
 }
 
-static std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const unsigned char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (ch < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          out += buf;
-        } else {
-          out += static_cast<char>(ch);
-        }
-    }
-  }
-  return out + "\"";
-}
+static std::string json_string(const std::string& s) { return json_quote(s); }
 
 static std::string json_number(double v) {
   if (!std::isfinite(v)) return "null";
@@ -142,7 +112,14 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
         << ", \"plugin\": " << json_string(p.name()) << "}"
         << (i + 1 < r.variants.size() ? "," : "") << "\n";
   }
-  out << "  ],\n  \"cells\": [\n";
+  out << "  ],\n  \"run\": {";
+  if (!options.reproducible) {
+    out << "\"ranks\": " << r.run.ranks << ", \"hosts\": [";
+    for (size_t i = 0; i < r.run.hosts.size(); ++i)
+      out << (i ? ", " : "") << json_string(r.run.hosts[i]);
+    out << "], ";
+  }
+  out << "\"resumed_cells\": " << r.run.resumed_cells << "},\n  \"cells\": [\n";
   bool first = true;
   for (const CellOutcome& c : r.cells) {
     if (!c.ok) continue;
@@ -161,7 +138,10 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
         << ", \"added_latency_ms\": " << json_number(m.added_latency_ms)
         << ", \"idle_mb_s\": " << json_number(m.idle_mb_s)
         << ", \"peak_memory_mb\": " << m.peak_memory_mb
-        << ", \"wall_s\": " << json_number(options.reproducible ? 0.0 : m.wall_s) << "}";
+        << ", \"wall_s\": " << json_number(options.reproducible ? 0.0 : m.wall_s);
+    if (!options.reproducible)
+      out << ", \"host\": " << json_string(c.host) << ", \"rank\": " << c.rank;
+    out << "}";
     first = false;
   }
   out << "\n  ],\n  \"failed_cells\": [";

@@ -10,7 +10,9 @@
 #include <sstream>
 #include <thread>
 
-#include "keepwarm/loader/crash_report.hpp"
+#include <sched.h>
+#include <unistd.h>
+
 #include "keepwarm/traces/formats.hpp"
 #include "keepwarm/util/io.hpp"
 
@@ -150,79 +152,116 @@ std::vector<Cell> make_grid(const Experiment& ex, const std::vector<PolicyVarian
   return grid;
 }
 
-RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
-                    std::vector<PolicyVariant> variants, const ProgressFn& progress,
-                    EventObserver* observer, const CellDoneFn& cell_done) {
-  RunResults results;
-  results.experiment = ex;
-  results.traces = std::move(traces);
-  results.variants = std::move(variants);
-  for (const PolicyVariant& v : results.variants) results.plugins.push_back(v.plugin);
+unsigned usable_cores() {
+  // The CPUs this process may run on (taskset, cgroups, an MPI launcher's binding), which can
+  // be fewer than the machine's.
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return static_cast<unsigned>(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+GridRunner::GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
+                       std::vector<PolicyVariant> variants, EventObserver* observer)
+    : observer_(observer), host_(host_name()) {
+  results_.experiment = ex;
+  results_.traces = std::move(traces);
+  results_.variants = std::move(variants);
+  for (const PolicyVariant& v : results_.variants) results_.plugins.push_back(v.plugin);
   if (ex.memory_mb.empty() && ex.memory_pct.empty()) throw ConfigError("no memory sizes given");
   if (ex.seeds.empty()) throw ConfigError("no seeds given");
 
   // Resolved parameters per variant (validated once, before any cell runs).
-  std::vector<std::map<std::string, std::string>> params;
-  for (const PolicyVariant& v : results.variants)
-    params.push_back(v.plugin->resolve_params(v.params));
+  for (const PolicyVariant& v : results_.variants)
+    params_.push_back(v.plugin->resolve_params(v.params));
   // Lookahead data, built once per trace, only if a policy needs it.
-  const bool any_lookahead = std::any_of(results.plugins.begin(), results.plugins.end(),
-                                         [](const PluginPtr& p) { return p->needs_lookahead(); });
-  std::vector<Lookahead> lookahead(results.traces.size());
-  if (any_lookahead)
-    for (size_t t = 0; t < results.traces.size(); ++t)
-      lookahead[t].arrivals = results.traces[t]->arrivals_by_function();
+  any_lookahead_ = std::any_of(results_.plugins.begin(), results_.plugins.end(),
+                               [](const PluginPtr& p) { return p->needs_lookahead(); });
+  lookahead_.resize(results_.traces.size());
+  if (any_lookahead_)
+    for (size_t t = 0; t < results_.traces.size(); ++t)
+      lookahead_[t].arrivals = results_.traces[t]->arrivals_by_function();
 
   // Relative memory sizes need each trace's unlimited-memory peak.
-  results.trace_peak_mb.assign(results.traces.size(), 0);
+  results_.trace_peak_mb.assign(results_.traces.size(), 0);
   if (!ex.memory_pct.empty())
-    for (size_t t = 0; t < results.traces.size(); ++t)
-      results.trace_peak_mb[t] = summarize_trace(*results.traces[t], 0).peak_container_memory_mb;
+    for (size_t t = 0; t < results_.traces.size(); ++t)
+      results_.trace_peak_mb[t] = summarize_trace(*results_.traces[t], 0).peak_container_memory_mb;
   const std::vector<Cell> grid =
-      make_grid(ex, results.variants, results.traces.size(), results.trace_peak_mb);
+      make_grid(ex, results_.variants, results_.traces.size(), results_.trace_peak_mb);
   if (observer != nullptr && grid.size() != 1)
     throw ConfigError("an event log needs a grid of exactly one cell; this one has " +
                       std::to_string(grid.size()));
-  results.cells.resize(grid.size());
-  unsigned jobs = ex.jobs != 0 ? ex.jobs : std::max(1u, std::thread::hardware_concurrency());
-  jobs = static_cast<unsigned>(std::min<size_t>(jobs, std::max<size_t>(grid.size(), 1)));
+  results_.cells.resize(grid.size());
+  for (size_t i = 0; i < grid.size(); ++i) results_.cells[i].cell = grid[i];
+  results_.run.hosts = {host_};
+}
 
+unsigned GridRunner::jobs() const {
+  const Experiment& ex = results_.experiment;
+  const unsigned jobs = ex.jobs != 0 ? ex.jobs : usable_cores();
+  return static_cast<unsigned>(std::min<size_t>(jobs, std::max<size_t>(size(), 1)));
+}
+
+CellOutcome GridRunner::run(size_t i, unsigned worker) {
+  const Experiment& ex = results_.experiment;
+  const Cell& cell = results_.cells[i].cell;
+  crash_reporter_.running(worker, "policy " + variant_label(results_.variants[cell.policy]) +
+                                      " on trace " + results_.traces[cell.trace]->name + " at " +
+                                      std::to_string(cell.memory_mb) + " MB, seed " +
+                                      std::to_string(cell.seed));
+  CellOutcome out;
+  out.cell = cell;
+  out.host = host_;
+  SimConfig config;
+  config.memory_mb = cell.memory_mb;
+  config.compat = ex.compat;
+  config.overhead_ms = ex.overhead_ms;
+  config.overhead_frac = ex.overhead_frac;
+  config.seed = cell.seed;
+  config.params = params_[cell.policy];
+  try {
+    out.result = simulate(*results_.traces[cell.trace], results_.plugins[cell.policy], config,
+                          any_lookahead_ ? &lookahead_[cell.trace] : nullptr, observer_);
+    out.ok = true;
+  } catch (const std::exception& e) {
+    out.ok = false;
+    out.error = e.what();
+  }
+  crash_reporter_.idle(worker);
+  return out;
+}
+
+void run_cells(GridRunner& runner, const std::vector<size_t>& todo, const ProgressFn& progress,
+               const CellDoneFn& cell_done, size_t done_before) {
+  RunResults& results = runner.results();
+  const size_t total = results.cells.size();
+  const unsigned jobs =
+      static_cast<unsigned>(std::min<size_t>(runner.jobs(), std::max<size_t>(todo.size(), 1)));
   std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
+  std::atomic<size_t> done{done_before};
   std::mutex progress_mutex;
-  CrashReporter crash_reporter;
   auto worker = [&](unsigned worker_id) {
     for (;;) {
-      const size_t i = next.fetch_add(1);
-      if (i >= grid.size()) return;
-      const Cell& cell = grid[i];
-      crash_reporter.running(worker_id, "policy " + variant_label(results.variants[cell.policy]) +
-                                            " on trace " + results.traces[cell.trace]->name +
-                                            " at " + std::to_string(cell.memory_mb) + " MB, seed " +
-                                            std::to_string(cell.seed));
-      CellOutcome& out = results.cells[i];
-      out.cell = cell;
-      SimConfig config;
-      config.memory_mb = cell.memory_mb;
-      config.compat = ex.compat;
-      config.overhead_ms = ex.overhead_ms;
-      config.overhead_frac = ex.overhead_frac;
-      config.seed = cell.seed;
-      config.params = params[cell.policy];
-      try {
-        out.result = simulate(*results.traces[cell.trace], results.plugins[cell.policy], config,
-                              any_lookahead ? &lookahead[cell.trace] : nullptr, observer);
-        out.ok = true;
-      } catch (const std::exception& e) {
-        out.ok = false;
-        out.error = e.what();
-      }
-      crash_reporter.idle(worker_id);
+      const size_t k = next.fetch_add(1);
+      if (k >= todo.size()) return;
+      const size_t i = todo[k];
+      CellOutcome out = runner.run(i, worker_id);
+      results.cells[i] = std::move(out);
       const size_t d = done.fetch_add(1) + 1;
       if (progress || cell_done) {
         std::lock_guard<std::mutex> lock(progress_mutex);
         if (cell_done) cell_done(results, i);
-        if (progress) progress(d, grid.size());
+        if (progress) progress(d, total);
       }
     }
   };
@@ -233,7 +272,16 @@ RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trac
     for (unsigned j = 0; j < jobs; ++j) pool.emplace_back(worker, j);
     for (std::thread& t : pool) t.join();
   }
-  return results;
+}
+
+RunResults run_grid(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
+                    std::vector<PolicyVariant> variants, const ProgressFn& progress,
+                    EventObserver* observer, const CellDoneFn& cell_done) {
+  GridRunner runner(ex, std::move(traces), std::move(variants), observer);
+  std::vector<size_t> todo(runner.size());
+  for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  run_cells(runner, todo, progress, cell_done);
+  return std::move(runner.results());
 }
 
 }  // namespace keepwarm

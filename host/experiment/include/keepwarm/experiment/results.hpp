@@ -12,7 +12,9 @@
 namespace keepwarm {
 
 struct WriteOptions {
-  bool reproducible = false;  // write wall_s as 0 so that files compare byte for byte
+  // Write wall_s as 0 and leave out the host and rank of each cell and the ranks and hosts of
+  // the run, so that files compare byte for byte whatever ran them.
+  bool reproducible = false;
 };
 
 // results.csv: one row per successful cell (columns in docs/results.md).

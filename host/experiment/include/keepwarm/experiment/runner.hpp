@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "keepwarm/engine/engine.hpp"
 #include "keepwarm/experiment/experiment.hpp"
+#include "keepwarm/loader/crash_report.hpp"
 #include "keepwarm/loader/plugin.hpp"
 #include "keepwarm/traces/trace.hpp"
 
@@ -42,6 +44,17 @@ struct CellOutcome {
   bool ok = false;
   std::string error;  // when !ok: why the cell failed (names the plugin)
   CellResult result;
+  std::string host;      // the host name of the process that ran it
+  int rank = 0;          // its MPI rank (0 in a single-process run)
+  bool resumed = false;  // taken from a checkpoint rather than computed by this run
+};
+
+// How the run was carried out (results.json "run"; left out of --reproducible files but for
+// resumed_cells).
+struct RunInfo {
+  int ranks = 1;                   // processes that took part (MPI ranks; 1 without MPI)
+  std::vector<std::string> hosts;  // their distinct host names, in rank order
+  size_t resumed_cells = 0;        // cells taken from a checkpoint (--resume)
 };
 
 struct RunResults {
@@ -53,6 +66,7 @@ struct RunResults {
   std::vector<CellOutcome> cells;  // grid order: trace, policy, memory, seed
   // Per trace, its unlimited-memory peak (MB) when the experiment has relative sizes, else 0.
   std::vector<uint64_t> trace_peak_mb;
+  RunInfo run;
   size_t failed() const;
 };
 
@@ -76,6 +90,52 @@ using ProgressFn = std::function<void(size_t done, size_t total)>;
 // Called after each finished cell with the results so far and the cell's index in
 // results.cells (whose entry is complete); from worker threads, serialised with ProgressFn.
 using CellDoneFn = std::function<void(const RunResults& results, size_t index)>;
+
+// The cores this process may use: its CPU affinity (taskset, cgroups, an MPI launcher's
+// binding), else every core of the machine. What --jobs 0 means.
+unsigned usable_cores();
+
+// The host name of this machine ("" if unknown).
+std::string host_name();
+
+// The cells of one experiment, run one at a time from any number of threads: the resolved
+// parameters and lookahead data are prepared once. results() holds the grid (cells sized to
+// it, each entry's cell filled in); run() computes one entry into a CellOutcome without touching
+// results().cells, so that a caller decides where outcomes go (the local thread pool, or rank 0
+// of an MPI run). While a GridRunner lives, a crash in a policy is reported naming the cells that
+// were running (keepwarm/loader/crash_report.hpp).
+class GridRunner {
+ public:
+  GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
+             std::vector<PolicyVariant> variants, EventObserver* observer = nullptr);
+  GridRunner(const GridRunner&) = delete;
+  GridRunner& operator=(const GridRunner&) = delete;
+
+  const RunResults& results() const { return results_; }
+  RunResults& results() { return results_; }
+  size_t size() const { return results_.cells.size(); }
+  // Threads to use for the cells: --jobs, or usable_cores(), at most the number of cells.
+  unsigned jobs() const;
+  // The resolved parameters of variant p (what its cells ran with, defaults included).
+  const std::map<std::string, std::string>& params(size_t policy) const { return params_[policy]; }
+  // Computes grid entry i on worker slot `worker` (< jobs(); for the crash report).
+  CellOutcome run(size_t i, unsigned worker);
+
+ private:
+  RunResults results_;
+  std::vector<std::map<std::string, std::string>> params_;
+  bool any_lookahead_ = false;
+  std::vector<Lookahead> lookahead_;
+  EventObserver* observer_ = nullptr;
+  std::string host_;
+  CrashReporter crash_reporter_;
+};
+
+// Runs the entries `todo` of runner's grid (in that order) on runner.jobs() threads, storing
+// each outcome in runner.results().cells. progress counts from `done_before` to
+// done_before + todo.size() over `total` cells.
+void run_cells(GridRunner& runner, const std::vector<size_t>& todo, const ProgressFn& progress = {},
+               const CellDoneFn& cell_done = {}, size_t done_before = 0);
 
 // Runs every cell; a failing cell (policy error) is recorded and the others go on. Results are
 // identical for any number of jobs. An observer (the event log) is only accepted for a grid of

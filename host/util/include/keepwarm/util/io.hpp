@@ -61,6 +61,9 @@ std::string format_relative(double v, double base);
 // a comma, a quote or a line break.
 std::string csv_field(std::string_view s);
 
+// A JSON string literal (quotes, backslashes and control characters escaped).
+std::string json_quote(std::string_view s);
+
 // Splits one CSV line into fields, undoing csv_field's quoting.
 std::vector<std::string> split_csv_line(std::string_view line);
 
