@@ -22,6 +22,7 @@
 #include "keepwarm/experiment/checkpoint.hpp"
 #include "keepwarm/experiment/event_log.hpp"
 #include "keepwarm/experiment/experiment.hpp"
+#include "keepwarm/experiment/output_dir.hpp"
 #include "keepwarm/experiment/results.hpp"
 #include "keepwarm/experiment/runner.hpp"
 #include "keepwarm/loader/crash_report.hpp"
@@ -464,12 +465,14 @@ int run(const RunOptions& o) {
   wo.reproducible = o.reproducible;
   // Rank 0 (or the single process) keeps the checkpoint and results.partial.csv; with --resume
   // it first takes every matching finished cell from the checkpoint.
+  std::unique_ptr<OutputLock> lock;  // one run at a time writes into an output directory
   std::unique_ptr<Checkpoint> checkpoint;
   std::unique_ptr<PartialResults> partial;
   std::vector<size_t> todo;
   size_t reused = 0;
   if (session->coordinator()) {
     try {
+      lock = std::make_unique<OutputLock>(ex.out_dir);
       const fs::path file = ex.out_dir / kCheckpointFile;
       checkpoint = std::make_unique<Checkpoint>(runner, p.trace_hash);
       std::vector<bool> done(runner.size(), false);
@@ -571,9 +574,20 @@ int run(const RunOptions& o) {
       results.run.hosts.push_back(h);
   results.run.resumed_cells = reused;
   if (p.events_file) p.events_file->commit();
-  write_results(results, ex.out_dir, wo);
-  partial->discard();  // everything it held is in results.csv now
-  write_functions_csv(results, ex.out_dir);
+  // The new result set goes into a staging directory beside the output directory and replaces
+  // the old set in one step at the end (output_dir.hpp): a reader never sees a mix, and a
+  // failed write (a full disk) leaves the old set, the checkpoint and results.partial.csv.
+  const fs::path stage = make_staging_dir(ex.out_dir);
+  struct StageCleanup {
+    const fs::path& dir;
+    bool published = false;
+    ~StageCleanup() {
+      std::error_code ec;
+      if (!published) fs::remove_all(dir, ec);
+    }
+  } stage_cleanup{stage};
+  write_results(results, stage, wo);
+  write_functions_csv(results, stage);
   // The lower bound (a reference line in the ranking and the report, never a cell).
   std::vector<ReportBound> bounds;
   if (ex.bound) {
@@ -592,7 +606,7 @@ int run(const RunOptions& o) {
         bounds.push_back({trace->name, m, b.lower_bound, b.compulsory});
       }
     }
-    write_file_atomic(ex.out_dir / "bound.csv", csv);
+    write_file_atomic(stage / "bound.csv", csv);
   }
   // Plots and report.html are rendered from the files just written, exactly as `keepwarm report`
   // does, so both give the same bytes.
@@ -601,7 +615,10 @@ int run(const RunOptions& o) {
   report_options.raster = !o.svg_only;
   std::vector<std::string> notes;
   const std::vector<std::string> rendered =
-      write_report(read_report_data(ex.out_dir), ex.out_dir, report_options, &notes);
+      write_report(read_report_data(stage), stage, report_options, &notes);
+  partial->discard();  // everything it held is in results.csv now
+  publish_staging(stage, ex.out_dir);
+  stage_cleanup.published = true;
   if (!o.quiet) {
     std::cout << format_ranking(results, bounds);
     std::cout << "\nwrote results.csv, results.json, functions.csv, summary.csv, "

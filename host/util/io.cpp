@@ -55,6 +55,40 @@ std::filesystem::path resolve_output(const std::filesystem::path& file) {
 
 }  // namespace
 
+bool AtomicFile::FdBuf::drain() {
+  const char* p = pbase();
+  while (p < pptr()) {
+    const ssize_t n = ::write(fd_, p, static_cast<size_t>(pptr() - p));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error_ = errno;
+      return false;
+    }
+    p += n;
+  }
+  setp(buf_, buf_ + sizeof buf_);
+  return true;
+}
+
+AtomicFile::FdBuf::int_type AtomicFile::FdBuf::overflow(int_type c) {
+  if (error_ != 0 || !drain()) return traits_type::eof();
+  if (!traits_type::eq_int_type(c, traits_type::eof())) {
+    *pptr() = traits_type::to_char_type(c);
+    pbump(1);
+  }
+  return traits_type::not_eof(c);
+}
+
+int AtomicFile::FdBuf::sync() { return error_ == 0 && drain() ? 0 : -1; }
+
+int AtomicFile::FdBuf::close() {
+  if (fd_ < 0) return error_;
+  if (error_ == 0) drain();
+  if (::close(fd_) != 0 && error_ == 0) error_ = errno;
+  fd_ = -1;
+  return error_;
+}
+
 AtomicFile::AtomicFile(std::filesystem::path file) : file_(std::move(file)) {
   namespace fs = std::filesystem;
   target_ = resolve_output(file_);
@@ -66,41 +100,55 @@ AtomicFile::AtomicFile(std::filesystem::path file) : file_(std::move(file)) {
   // temporary over it would replace the special file with a regular one.
   direct_ = fs::exists(st) && !fs::is_regular_file(st);
   tmp_ = direct_ ? target_ : fs::path(target_.string() + ".tmp." + std::to_string(::getpid()));
-  out_.open(tmp_, std::ios::binary | std::ios::out | std::ios::trunc);
-  if (!out_) throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
+  const int fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(tmp_.string() + ": cannot create: " + std::strerror(errno));
+  buf_ = std::make_unique<FdBuf>(fd);
+  out_.rdbuf(buf_.get());
 }
 
 AtomicFile::~AtomicFile() {
-  if (committed_ || direct_) return;
-  out_.close();
+  if (committed_) return;
+  if (buf_) buf_->close();
+  if (direct_) return;
   std::error_code ec;
   std::filesystem::remove(tmp_, ec);
 }
 
 void AtomicFile::commit() {
-  errno = 0;
   out_.flush();
-  const int flush_errno = errno;
-  out_.close();
-  if (!out_)
-    throw std::runtime_error(tmp_.string() + ": write failed: " +
-                             (flush_errno != 0 ? std::strerror(flush_errno) : "I/O error"));
+  const int err = buf_->close();
+  if (err != 0 || !out_) {
+    if (!direct_) {
+      std::error_code ec;
+      std::filesystem::remove(tmp_, ec);
+    }
+    committed_ = true;  // nothing left to clean up
+    throw std::runtime_error(tmp_.string() +
+                             ": write failed: " + (err != 0 ? std::strerror(err) : "I/O error"));
+  }
   if (direct_) {
     committed_ = true;
     return;
   }
   // The data on disk before the name points at it: a crash leaves the old file or the new one.
-  if (const int fd = ::open(tmp_.c_str(), O_RDONLY); fd >= 0) {
+  if (const int fd = ::open(tmp_.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
     const int rc = ::fsync(fd);
     const int sync_errno = errno;
     ::close(fd);
-    if (rc != 0)
+    if (rc != 0) {
+      std::error_code ec;
+      std::filesystem::remove(tmp_, ec);
+      committed_ = true;
       throw std::runtime_error(tmp_.string() + ": cannot sync: " + std::strerror(sync_errno));
+    }
   }
   std::error_code ec;
   std::filesystem::rename(tmp_, target_, ec);
-  if (ec)
+  if (ec) {
+    std::filesystem::remove(tmp_, ec);
+    committed_ = true;
     throw std::runtime_error(target_.string() + ": cannot rename into place: " + ec.message());
+  }
   committed_ = true;
 }
 

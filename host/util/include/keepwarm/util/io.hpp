@@ -5,6 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +37,28 @@ class AtomicFile {
   void commit();
 
  private:
+  // A stream buffer over a file descriptor that remembers why a write failed (errno), so that
+  // errors say "No space left on device", not just that the stream went bad.
+  class FdBuf : public std::streambuf {
+   public:
+    explicit FdBuf(int fd) : fd_(fd) { setp(buf_, buf_ + sizeof buf_); }
+    int error() const noexcept { return error_; }
+    int close();  // flushes; 0 or an errno
+
+   protected:
+    int_type overflow(int_type c) override;
+    int sync() override;
+
+   private:
+    bool drain();
+    int fd_;
+    int error_ = 0;
+    char buf_[1 << 16];
+  };
+
   std::filesystem::path file_, target_, tmp_;
-  std::ofstream out_;
+  std::unique_ptr<FdBuf> buf_;
+  std::ostream out_{nullptr};
   bool direct_ = false;  // a special file, written in place
   bool committed_ = false;
 };
