@@ -37,16 +37,7 @@ const std::string kMpiexec = KEEPWARM_MPIEXEC;  // "" when MPI was not found
   GTEST_SKIP() << "MPI was not found when keepwarm was configured (install libopenmpi-dev and " \
                   "openmpi-bin): the MPI tests do not run"
 
-test::CommandResult shell(const std::string& cmd) {
-  FILE* pipe = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) throw std::runtime_error("popen failed");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+test::CommandResult shell(const std::string& cmd) { return test::run_command(cmd); }
 
 // OpenMPI allowed to run as root (CI), and without the single-copy shared-memory transport,
 // which containers often forbid (it needs ptrace rights); messages here are small anyway.

@@ -157,34 +157,9 @@ TEST(XmlChecker, AcceptsGoodAndRejectsBadDocuments) {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-struct Csv {
-  std::vector<std::string> header;
-  std::vector<std::map<std::string, std::string>> rows;
-};
+using Csv = test::CsvTable;
 
-Csv read_csv(const fs::path& file) {
-  Csv csv;
-  std::istringstream in(test::read_text(file));
-  std::string line;
-  auto split = [](const std::string& l) {
-    std::vector<std::string> out;
-    std::stringstream ss(l);
-    std::string item;
-    while (std::getline(ss, item, ',')) out.push_back(item);
-    if (!l.empty() && l.back() == ',') out.push_back("");
-    return out;
-  };
-  std::getline(in, line);
-  csv.header = split(line);
-  while (std::getline(in, line)) {
-    const auto fields = split(line);
-    std::map<std::string, std::string> row;
-    for (size_t i = 0; i < fields.size() && i < csv.header.size(); ++i)
-      row[csv.header[i]] = fields[i];
-    csv.rows.push_back(row);
-  }
-  return csv;
-}
+Csv read_csv(const fs::path& file) { return test::read_csv(file); }
 
 // The (data-x, data-y) pairs of the points of one series in an SVG plot.
 std::vector<std::pair<double, double>> points_of(const std::string& svg,

@@ -214,27 +214,7 @@ TEST(Ranking, SeedsGiveMeansAndIntervals) {
 // ---- the files and the terminal ------------------------------------------------------------
 
 std::vector<std::map<std::string, std::string>> read_rows(const fs::path& file) {
-  std::istringstream in(test::read_text(file));
-  std::string line;
-  auto split = [](const std::string& l) {
-    std::vector<std::string> out;
-    std::stringstream ss(l);
-    std::string item;
-    while (std::getline(ss, item, ',')) out.push_back(item);
-    if (!l.empty() && l.back() == ',') out.push_back("");
-    return out;
-  };
-  std::getline(in, line);
-  const auto header = split(line);
-  std::vector<std::map<std::string, std::string>> rows;
-  while (std::getline(in, line)) {
-    const auto f = split(line);
-    EXPECT_EQ(f.size(), header.size()) << line;
-    std::map<std::string, std::string> row;
-    for (size_t i = 0; i < f.size() && i < header.size(); ++i) row[header[i]] = f[i];
-    rows.push_back(row);
-  }
-  return rows;
+  return test::read_csv(file).rows;
 }
 
 TEST(StatsFiles, SummaryCsvAndJsonAgreeWithTheSeedRows) {

@@ -1,6 +1,8 @@
 // test_support.cpp: see test_support.hpp.
 #include "test_support.hpp"
 
+#include <gtest/gtest.h>
+
 #include <unistd.h>
 
 #include <array>
@@ -10,6 +12,8 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+
+#include "keepwarm/util/io.hpp"
 
 namespace keepwarm::test {
 
@@ -100,6 +104,27 @@ void write_pressure_trace(const fs::path& dir, int functions, int invocations) {
   }
   write_text(dir / "functions.csv", f.str());
   write_text(dir / "invocations.csv", inv.str());
+}
+
+CsvTable read_csv(const fs::path& file) {
+  CsvTable csv;
+  std::istringstream in(read_text(file));
+  std::string line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> fields = split_csv_line(line);
+    if (first) {
+      csv.header = fields;
+      first = false;
+      continue;
+    }
+    EXPECT_EQ(fields.size(), csv.header.size()) << file << ": " << line;
+    std::map<std::string, std::string> row;
+    for (size_t i = 0; i < fields.size() && i < csv.header.size(); ++i)
+      row[csv.header[i]] = fields[i];
+    csv.rows.push_back(std::move(row));
+  }
+  return csv;
 }
 
 CommandResult run_keepwarm(const std::string& args) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,14 @@ struct CommandResult {
 };
 // Runs the keepwarm executable with a shell-quoted argument string.
 CommandResult run_keepwarm(const std::string& args);
+// A CSV file with a header, as rows of column -> field (RFC 4180 quotes undone). Each row must
+// have as many fields as the header (a test failure otherwise).
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::map<std::string, std::string>> rows;
+};
+CsvTable read_csv(const std::filesystem::path& file);
+
 // Runs a shell command (sh -c), stdout and stderr together.
 CommandResult run_command(const std::string& shell_command);
 

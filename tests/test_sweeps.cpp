@@ -18,23 +18,10 @@ namespace {
 // results.csv as policy -> memory -> "warm,cold,dropped,evictions,expirations".
 std::map<std::string, std::map<std::string, std::string>> counts(const fs::path& csv) {
   std::map<std::string, std::map<std::string, std::string>> out;
-  std::istringstream in(test::read_text(csv));
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    // Fields split at commas outside double quotes (variant names hold commas, quoted).
-    std::vector<std::string> f(1);
-    bool quoted = false;
-    for (const char ch : line) {
-      if (ch == '"')
-        quoted = !quoted;
-      else if (ch == ',' && !quoted)
-        f.emplace_back();
-      else
-        f.back() += ch;
-    }
-    out[f[1]][f[2]] = f[5] + "," + f[6] + "," + f[7] + "," + f[8] + "," + f[9];
-  }
+  for (const auto& row : test::read_csv(csv).rows)
+    out[row.at("policy")][row.at("memory_mb")] = row.at("warm") + "," + row.at("cold") + "," +
+                                                 row.at("dropped") + "," + row.at("evictions") +
+                                                 "," + row.at("expirations");
   return out;
 }
 
