@@ -161,6 +161,11 @@ typedef struct kw_host {
    * expiration), KW_REMOVED_EVICTED (as an eviction) or KW_REMOVED_RELEASED (in no metric).
    * Returns false (and does nothing) if c is not an idle container. */
   bool (*remove_now)(const struct kw_host* host, kw_container_id c, kw_removal_reason reason);
+
+  /* Appended after ABI 1.1, found by struct_size (a host built before it has a smaller
+   * struct_size; then call now()): the host's clock, read-only data the policy may read at any
+   * time during a hook instead of calling now(). Same value as now(). */
+  const double* clock;
 } kw_host;
 
 /* Parameter types a policy can declare. */

@@ -25,6 +25,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -40,10 +41,14 @@ namespace keepwarm {
 // Thin, inlined wrapper over the kw_host callback table.
 class Host {
  public:
-  explicit Host(const kw_host* host) noexcept : h_(host) {}
+  explicit Host(const kw_host* host) noexcept
+      : h_(host),
+        clock_(host->struct_size >= offsetof(kw_host, clock) + sizeof host->clock ? host->clock
+                                                                                    : nullptr) {}
 
   const kw_host* raw() const noexcept { return h_; }
-  double now() const noexcept { return h_->now(h_); }
+  // The host's clock as data when the host provides it (no call), else through now().
+  double now() const noexcept { return clock_ != nullptr ? *clock_ : h_->now(h_); }
   uint32_t function_count() const noexcept { return h_->function_count(h_); }
   const kw_function_info& function(kw_function_id fn) const {
     const kw_function_info* info = h_->function(h_, fn);
@@ -136,6 +141,7 @@ class Host {
 
  private:
   const kw_host* h_;
+  const double* clock_;  // kw_host::clock, or nullptr for a host built before it
 };
 
 // Base class of a C++ policy. Not copyable or movable: the host holds a
