@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <sstream>
 #include <string_view>
-#include <unordered_map>
 
 #include "file_read.hpp"
 #include "keepwarm/traces/formats.hpp"
+#include "keepwarm/traces/name_table.hpp"
 #include "keepwarm/util/io.hpp"
 
 namespace keepwarm {
@@ -147,7 +147,7 @@ Trace load_native_trace(const fs::path& dir) {
 
   const fs::path functions_file = dir / "functions.csv";
   const fs::path invocations_file = dir / "invocations.csv";
-  std::unordered_map<std::string_view, uint32_t> index;
+  NameTable index;  // function name -> index in trace.functions
 
   const std::string functions_text = read_trace_bytes(functions_file);
   {
@@ -166,10 +166,10 @@ Trace load_native_trace(const fs::path& dir) {
       if (cold < 0) csv.fail(cold_col, "cold_ms must be >= 0, got " + format_number(cold));
       if (warm < 0) csv.fail(warm_col, "warm_ms must be >= 0, got " + format_number(warm));
       csv.expect_end();
-      const auto [it, inserted] = index.emplace(id, static_cast<uint32_t>(trace.functions.size()));
+      const auto [first, inserted] = index.insert(id);
       if (!inserted)
         csv.fail(1, "duplicate function '" + std::string(id) + "' (first defined as function #" +
-                        std::to_string(it->second + 1) + ")");
+                        std::to_string(first + 1) + ")");
       trace.functions.push_back(Function{std::string(id), static_cast<uint32_t>(mem), cold, warm});
     }
   }
@@ -190,11 +190,11 @@ Trace load_native_trace(const fs::path& dir) {
       if (t < last)
         csv.fail(1, "time goes backwards: " + std::string(csv.line().substr(0, col - 2)) +
                         " is before the previous invocation's " + format_number(last));
-      const auto it = index.find(id);
-      if (it == index.end()) csv.fail(col, "unknown function '" + std::string(id) + "'");
+      const uint32_t f = index.find(id);
+      if (f == NameTable::kAbsent) csv.fail(col, "unknown function '" + std::string(id) + "'");
       last = t;
       trace.times.push_back(t);
-      trace.function_of.push_back(it->second);
+      trace.function_of.push_back(f);
     }
   }
   return trace;

@@ -44,7 +44,7 @@ class Host {
   explicit Host(const kw_host* host) noexcept
       : h_(host),
         clock_(host->struct_size >= offsetof(kw_host, clock) + sizeof host->clock ? host->clock
-                                                                                    : nullptr) {}
+                                                                                  : nullptr) {}
 
   const kw_host* raw() const noexcept { return h_; }
   // The host's clock as data when the host provides it (no call), else through now().

@@ -18,6 +18,12 @@
 // memory.
 //
 // Cost per event: O(log n) (n = idle containers); O(n) per invocation in compat mode.
+//
+// While memory has never been short (no choose_victim yet), the idle containers are only kept in
+// a list in the order they went idle, O(1) per event: the heap is built from that list, in that
+// order, when the first victim is asked for, and kept from then on. The heap orders by
+// (priority, order of going idle), as if it had been kept all along, so victims are the same;
+// a run whose memory is never binding does no heap work at all.
 #ifndef KEEPWARM_PRIORITY_POLICY_HPP
 #define KEEPWARM_PRIORITY_POLICY_HPP
 
@@ -67,13 +73,14 @@ class PriorityPolicy : public Policy {
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     grow(slot);
-    ids_[slot] = c;
+    SlotState& s = slots_[slot];
+    s.id = c;
     if (kind == KW_START_WARM)
-      idle_.erase(slot);
+      leave_idle(slot);
     else
       ++live_[fn];
     if (kind != KW_START_PREWARM) freq_[fn] += 1.0;
-    prio_[slot] = derived().priority(fn, clock_, freq_[fn]);
+    s.priority = derived().priority(fn, clock_, freq_[fn]);
   }
 
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -82,7 +89,20 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
-    idle_.push(slot, prio_[slot]);
+    if (heap_built_) {
+      idle_.push(slot, slots_[slot].priority);
+      return;
+    }
+    SlotState& s = slots_[slot];
+    if (s.listed) return;
+    s.listed = true;
+    s.prev = list_tail_;
+    s.next = kEnd;
+    if (list_tail_ != kEnd)
+      slots_[list_tail_].next = slot;
+    else
+      list_head_ = slot;
+    list_tail_ = slot;
   }
 
   void on_container_removed(kw_container_id c, kw_function_id fn,
@@ -92,15 +112,16 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
-    if (reason == KW_REMOVED_EVICTED) clock_ = prio_[slot];
-    idle_.erase(slot);
+    if (reason == KW_REMOVED_EVICTED) clock_ = slots_[slot].priority;
+    leave_idle(slot);
     if (--live_[fn] == 0) freq_[fn] = 0.0;
   }
 
   kw_container_id choose_victim(kw_function_id for_fn) override {
     if (pool_) return pool_->choose_victim(for_fn);
+    if (!heap_built_) build_heap();
     if (idle_.empty()) return KW_NO_CONTAINER;
-    return ids_[idle_.top()];
+    return slots_[idle_.top()].id;
   }
 
  protected:
@@ -113,10 +134,40 @@ class PriorityPolicy : public Policy {
   const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
 
   void grow(uint32_t slot) {
-    if (slot < ids_.size()) return;
-    const size_t n = static_cast<size_t>(slot) + 1;
-    ids_.resize(n, KW_NO_CONTAINER);
-    prio_.resize(n, 0.0);
+    if (slot >= slots_.size()) slots_.resize(static_cast<size_t>(slot) + 1);
+  }
+
+  // Takes slot out of the idle set (heap or list) if it is there.
+  void leave_idle(uint32_t slot) noexcept {
+    if (heap_built_) {
+      idle_.erase(slot);
+      return;
+    }
+    if (slot >= slots_.size()) return;
+    SlotState& s = slots_[slot];
+    if (!s.listed) return;
+    s.listed = false;
+    if (s.prev != kEnd)
+      slots_[s.prev].next = s.next;
+    else
+      list_head_ = s.next;
+    if (s.next != kEnd)
+      slots_[s.next].prev = s.prev;
+    else
+      list_tail_ = s.prev;
+  }
+
+  // The first victim: the idle containers enter the heap in the order they went idle. Once per
+  // run, so out of line (the hot hooks keep IndexedHeap::push inlined).
+  [[gnu::cold, gnu::noinline]] void build_heap() {
+    for (uint32_t slot = list_head_; slot != kEnd;) {
+      SlotState& s = slots_[slot];
+      s.listed = false;
+      idle_.push(slot, s.priority);
+      slot = s.next;
+    }
+    list_head_ = list_tail_ = kEnd;
+    heap_built_ = true;
   }
 
   std::unique_ptr<faascache::Pool> pool_;  // faascache compat mode only
@@ -125,9 +176,18 @@ class PriorityPolicy : public Policy {
   std::vector<double> freq_;
   std::vector<uint32_t> live_;
   // Per container slot.
-  std::vector<kw_container_id> ids_;
-  std::vector<double> prio_;
-  IndexedHeap<double> idle_;  // idle containers by priority
+  static constexpr uint32_t kEnd = UINT32_MAX;
+  struct SlotState {
+    kw_container_id id = KW_NO_CONTAINER;
+    double priority = 0.0;  // computed when it last started
+    uint32_t prev = kEnd;   // idle list (before the heap is built), in the order they went idle
+    uint32_t next = kEnd;
+    bool listed = false;
+  };
+  std::vector<SlotState> slots_;
+  uint32_t list_head_ = kEnd, list_tail_ = kEnd;
+  bool heap_built_ = false;   // from the first choose_victim on
+  IndexedHeap<double> idle_;  // idle containers by priority, once built
 };
 
 }  // namespace keepwarm
