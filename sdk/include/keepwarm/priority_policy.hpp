@@ -19,11 +19,11 @@
 //
 // Cost per event: O(log n) (n = idle containers); O(n) per invocation in compat mode.
 //
-// While memory has never been short (no choose_victim yet), the idle containers are only kept in
-// a list in the order they went idle, O(1) per event: the heap is built from that list, in that
-// order, when the first victim is asked for, and kept from then on. The heap orders by
-// (priority, order of going idle), as if it had been kept all along, so victims are the same;
-// a run whose memory is never binding does no heap work at all.
+// While memory has never been short (no choose_victim yet), idle containers are only marked, with
+// the order they went idle, O(1) per event and touching only their own slot: the heap is built
+// from them, in that order, when the first victim is asked for, and kept from then on. The heap
+// orders by (priority, order of going idle), as if it had been kept all along, so victims are the
+// same; a run whose memory is never binding does no heap work at all.
 #ifndef KEEPWARM_PRIORITY_POLICY_HPP
 #define KEEPWARM_PRIORITY_POLICY_HPP
 
@@ -31,6 +31,7 @@
 #include <keepwarm/indexed_heap.hpp>
 #include <keepwarm/policy.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -52,8 +53,7 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t n = this->host().function_count();
-    freq_.assign(n, 0.0);
-    live_.assign(n, 0);
+    fns_.assign(n, FunctionState{});
   }
 
   void on_arrival(kw_function_id fn) override {
@@ -78,9 +78,9 @@ class PriorityPolicy : public Policy {
     if (kind == KW_START_WARM)
       leave_idle(slot);
     else
-      ++live_[fn];
-    if (kind != KW_START_PREWARM) freq_[fn] += 1.0;
-    s.priority = derived().priority(fn, clock_, freq_[fn]);
+      ++fns_[fn].live;
+    if (kind != KW_START_PREWARM) fns_[fn].freq += 1.0;
+    s.priority = derived().priority(fn, clock_, fns_[fn].freq);
   }
 
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -94,15 +94,10 @@ class PriorityPolicy : public Policy {
       return;
     }
     SlotState& s = slots_[slot];
-    if (s.listed) return;
-    s.listed = true;
-    s.prev = list_tail_;
-    s.next = kEnd;
-    if (list_tail_ != kEnd)
-      slots_[list_tail_].next = slot;
-    else
-      list_head_ = slot;
-    list_tail_ = slot;
+    if (s.idle) return;
+    s.idle = true;
+    s.idle_order = idle_order_++;
+    ++idle_count_;
   }
 
   void on_container_removed(kw_container_id c, kw_function_id fn,
@@ -114,7 +109,7 @@ class PriorityPolicy : public Policy {
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (reason == KW_REMOVED_EVICTED) clock_ = slots_[slot].priority;
     leave_idle(slot);
-    if (--live_[fn] == 0) freq_[fn] = 0.0;
+    if (--fns_[fn].live == 0) fns_[fn].freq = 0.0;
   }
 
   kw_container_id choose_victim(kw_function_id for_fn) override {
@@ -128,7 +123,7 @@ class PriorityPolicy : public Policy {
   bool compat() const noexcept { return pool_ != nullptr; }
   faascache::Pool* faascache_pool() noexcept { return pool_.get(); }
   double clock() const noexcept { return clock_; }
-  double frequency(kw_function_id fn) const noexcept { return freq_[fn]; }
+  double frequency(kw_function_id fn) const noexcept { return fns_[fn].freq; }
 
  private:
   const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
@@ -145,47 +140,47 @@ class PriorityPolicy : public Policy {
     }
     if (slot >= slots_.size()) return;
     SlotState& s = slots_[slot];
-    if (!s.listed) return;
-    s.listed = false;
-    if (s.prev != kEnd)
-      slots_[s.prev].next = s.next;
-    else
-      list_head_ = s.next;
-    if (s.next != kEnd)
-      slots_[s.next].prev = s.prev;
-    else
-      list_tail_ = s.prev;
+    if (!s.idle) return;
+    s.idle = false;
+    --idle_count_;
   }
 
   // The first victim: the idle containers enter the heap in the order they went idle. Once per
   // run, so out of line (the hot hooks keep IndexedHeap::push inlined).
   [[gnu::cold, gnu::noinline]] void build_heap() {
-    for (uint32_t slot = list_head_; slot != kEnd;) {
-      SlotState& s = slots_[slot];
-      s.listed = false;
-      idle_.push(slot, s.priority);
-      slot = s.next;
+    std::vector<uint32_t> idle;
+    idle.reserve(idle_count_);
+    for (uint32_t slot = 0; slot < slots_.size(); ++slot)
+      if (slots_[slot].idle) idle.push_back(slot);
+    std::sort(idle.begin(), idle.end(), [this](uint32_t a, uint32_t b) {
+      return slots_[a].idle_order < slots_[b].idle_order;
+    });
+    for (const uint32_t slot : idle) {
+      slots_[slot].idle = false;
+      idle_.push(slot, slots_[slot].priority);
     }
-    list_head_ = list_tail_ = kEnd;
+    idle_count_ = 0;
     heap_built_ = true;
   }
 
   std::unique_ptr<faascache::Pool> pool_;  // faascache compat mode only
   double clock_ = 0.0;
   // Per function.
-  std::vector<double> freq_;
-  std::vector<uint32_t> live_;
+  struct FunctionState {
+    double freq = 0.0;  // invocations while it has a container alive
+    uint32_t live = 0;  // containers alive
+  };
+  std::vector<FunctionState> fns_;
   // Per container slot.
-  static constexpr uint32_t kEnd = UINT32_MAX;
   struct SlotState {
     kw_container_id id = KW_NO_CONTAINER;
-    double priority = 0.0;  // computed when it last started
-    uint32_t prev = kEnd;   // idle list (before the heap is built), in the order they went idle
-    uint32_t next = kEnd;
-    bool listed = false;
+    double priority = 0.0;    // computed when it last started
+    uint64_t idle_order = 0;  // before the heap is built: when it went idle
+    bool idle = false;        // before the heap is built: idle
   };
   std::vector<SlotState> slots_;
-  uint32_t list_head_ = kEnd, list_tail_ = kEnd;
+  uint64_t idle_order_ = 0;
+  size_t idle_count_ = 0;
   bool heap_built_ = false;   // from the first choose_victim on
   IndexedHeap<double> idle_;  // idle containers by priority, once built
 };
