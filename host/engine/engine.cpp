@@ -54,25 +54,25 @@ struct Container {
   uint32_t prev = kNil;           // idle list links (same function)
   uint32_t next = kNil;
   uint32_t run_next = kNil;  // while running: the next container of the same run queue
-  uint64_t finish_key = 0;   // while running: its finish event (SlotEvent::key, order)
-  uint64_t finish_order = 0;
+  uint64_t next_key = 0;     // while running: run_next's finish event (SlotEvent::key, order),
+  uint64_t next_order = 0;   // kept here so that a finish reads only its own container
 };
 
 constexpr uint8_t kWarmRun = 0;
 constexpr uint8_t kColdRun = 1;
 
-// Everything the hot path needs of one function, in one record.
-struct FunctionState {
+// Everything the hot path needs of one function, in one record of two adjacent cache lines.
+struct alignas(64) FunctionState {
   uint32_t idle_head = kNil;  // least recently idled
   uint32_t idle_tail = kNil;  // most recently idled
   uint32_t idle = 0;
   uint32_t running = 0;
   uint32_t run_head[2] = {kNil, kNil};  // run queues (warm, cold), earliest finish first
   uint32_t run_tail[2] = {kNil, kNil};
-  uint64_t memory_mb = 0;
+  uint32_t memory_mb = 0;
   double warm_ms = 0;
   double cold_duration = 0;  // cold time with the configured overhead
-  FunctionMetrics metrics;
+  FunctionMetrics metrics;  // invocations is filled in at the end: warm + cold + dropped
 };
 
 // Maps a double to an unsigned integer of the same order (every value but NaN), so that event
@@ -271,7 +271,11 @@ class Simulation {
     result_.metrics.wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     result_.per_function.reserve(functions_.size());
-    for (const FunctionState& fs : functions_) result_.per_function.push_back(fs.metrics);
+    for (const FunctionState& fs : functions_) {
+      result_.per_function.push_back(fs.metrics);
+      FunctionMetrics& m = result_.per_function.back();
+      m.invocations = m.warm + m.cold + m.dropped;
+    }
     return std::move(result_);
   }
 
@@ -355,7 +359,6 @@ class Simulation {
   void place(uint32_t fn) {
     FunctionState& fs = functions_[fn];
     FunctionMetrics& pf = fs.metrics;
-    ++pf.invocations;
     if (fs.idle > 0) {
       uint32_t slot = fs.idle_tail;
       if (desc_.choose_warm != nullptr) {
@@ -440,13 +443,14 @@ class Simulation {
     Container& c = containers_[slot];
     c.run_kind = kind;
     c.run_next = kNil;
-    c.finish_key = e.key;
-    c.finish_order = e.order;
     if (fs.run_tail[kind] == kNil) {
       fs.run_head[kind] = slot;
       finishes_.push(e);  // a new head
     } else {
-      containers_[fs.run_tail[kind]].run_next = slot;
+      Container& tail = containers_[fs.run_tail[kind]];
+      tail.run_next = slot;
+      tail.next_key = e.key;
+      tail.next_order = e.order;
     }
     fs.run_tail[kind] = slot;
   }
@@ -463,8 +467,7 @@ class Simulation {
       fs.run_tail[kind] = kNil;
       finishes_.pop();
     } else {
-      const Container& n = containers_[next];
-      finishes_.replace_top(SlotEvent{n.finish_key, n.finish_order});
+      finishes_.replace_top(SlotEvent{c.next_key, c.next_order});
     }
     finish(slot);
   }
@@ -512,7 +515,7 @@ class Simulation {
   uint32_t remove(uint32_t slot, kw_removal_reason reason, bool tell = true) {
     Container& c = containers_[slot];
     const uint32_t fn = c.fn;
-    const uint32_t mb = static_cast<uint32_t>(functions_[fn].memory_mb);
+    const uint32_t mb = functions_[fn].memory_mb;
     unlink_idle(slot);
     used_mb_ -= mb;
     c.state = State::free;
