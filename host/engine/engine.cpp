@@ -72,7 +72,7 @@ struct alignas(64) FunctionState {
   uint32_t memory_mb = 0;
   double warm_ms = 0;
   double cold_duration = 0;  // cold time with the configured overhead
-  FunctionMetrics metrics;  // invocations is filled in at the end: warm + cold + dropped
+  FunctionMetrics metrics;   // invocations is filled in at the end: warm + cold + dropped
 };
 
 // Maps a double to an unsigned integer of the same order (every value but NaN), so that event
@@ -599,7 +599,18 @@ class Simulation {
     if (c.state == State::free || c.generation != static_cast<uint32_t>(id >> 32)) return kNil;
     return slot;
   }
+  // The slot of id if it is an idle container; otherwise the run fails, naming the hook. The
+  // check is inline (one load and compare of the container); the messages are out of line.
   uint32_t checked_idle(kw_container_id id, const char* hook) {
+    const uint32_t slot = KW_CONTAINER_SLOT(id);
+    if (slot < containers_.size()) [[likely]] {
+      const Container& c = containers_[slot];
+      if (c.state == State::idle && c.generation == static_cast<uint32_t>(id >> 32)) [[likely]]
+        return slot;
+    }
+    not_idle(id, hook);
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] void not_idle(kw_container_id id, const char* hook) {
     const uint32_t slot = live_slot(id);
     if (slot == kNil) {
       if (id == KW_NO_CONTAINER)
@@ -608,10 +619,8 @@ class Simulation {
       fail(std::string(hook) + " returned " + std::to_string(id) +
            ", which is not a live container");
     }
-    if (containers_[slot].state != State::idle)
-      fail(std::string(hook) + " returned container " + std::to_string(id) + " of function '" +
-           trace_.functions[containers_[slot].fn].id + "', which is running, not idle");
-    return slot;
+    fail(std::string(hook) + " returned container " + std::to_string(id) + " of function '" +
+         trace_.functions[containers_[slot].fn].id + "', which is running, not idle");
   }
 
   void check_error() {
