@@ -260,6 +260,9 @@ class Simulation {
     self_ = desc_.create(&host_);
     if (self_ == nullptr) fail("create() failed" + (error_.empty() ? "" : ": " + error_));
     check_error();
+    // Hooks the instance said it does not need (kw_host::skip_hooks) are not called.
+    on_arrival_ = (skip_hooks_ & KW_SKIP_ON_ARRIVAL) != 0 ? nullptr : desc_.on_arrival;
+    choose_warm_ = (skip_hooks_ & KW_SKIP_CHOOSE_WARM) != 0 ? nullptr : desc_.choose_warm;
     try {
       replay();
     } catch (...) {
@@ -295,8 +298,8 @@ class Simulation {
         const double t = times[i];
         advance(t);
         const uint32_t fn = fns[i];
-        if (desc_.on_arrival != nullptr) {
-          desc_.on_arrival(self_, fn);
+        if (on_arrival_ != nullptr) {
+          on_arrival_(self_, fn);
           check_error();
           advance(t);  // deadlines, timers and prewarms the hook asked for at or before now
         }
@@ -361,8 +364,8 @@ class Simulation {
     FunctionMetrics& pf = fs.metrics;
     if (fs.idle > 0) {
       uint32_t slot = fs.idle_tail;
-      if (desc_.choose_warm != nullptr) {
-        const kw_container_id chosen = desc_.choose_warm(self_, fn);
+      if (choose_warm_ != nullptr) {
+        const kw_container_id chosen = choose_warm_(self_, fn);
         check_error();
         if (chosen != KW_NO_CONTAINER) {
           slot = checked_idle(chosen, "choose_warm");
@@ -642,6 +645,7 @@ class Simulation {
     host_.host_data = this;
     host_.now = [](const kw_host* h) { return of(h).now_; };
     host_.clock = &now_;
+    host_.skip_hooks = &skip_hooks_;
     host_.function_count = [](const kw_host* h) {
       return static_cast<uint32_t>(of(h).infos_.size());
     };
@@ -767,6 +771,9 @@ class Simulation {
   Rng random_;  // xoshiro256** seeded through splitmix64 (keepwarm/traces/formats.hpp)
   kw_host host_{};
   void* self_ = nullptr;
+  uint32_t skip_hooks_ = 0;  // set by the policy in create()
+  decltype(kw_policy_descriptor::on_arrival) on_arrival_ = nullptr;    // after skip_hooks
+  decltype(kw_policy_descriptor::choose_warm) choose_warm_ = nullptr;  // after skip_hooks
   std::string error_;
   int log_level_ = KW_LOG_WARN;
 

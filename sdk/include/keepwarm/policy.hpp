@@ -170,6 +170,17 @@ class Policy {
 
   const Host& host() const noexcept { return host_; }
 
+ protected:
+  // Tells the host (call from the constructor) that this instance's overrides of some hooks
+  // would do nothing (KW_SKIP_* bits of policy.h), so that it skips the calls. Ignored by a host
+  // built before kw_host::skip_hooks.
+  void skip_hooks(uint32_t mask) const noexcept {
+    const kw_host* h = host_.raw();
+    if (h->struct_size >= offsetof(kw_host, skip_hooks) + sizeof h->skip_hooks &&
+        h->skip_hooks != nullptr)
+      *h->skip_hooks |= mask;
+  }
+
  private:
   Host host_;
 };

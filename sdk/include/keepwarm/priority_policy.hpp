@@ -54,6 +54,16 @@ class PriorityPolicy : public Policy {
     }
     const uint32_t n = this->host().function_count();
     fns_.assign(n, FunctionState{});
+    // Outside compat mode on_arrival and choose_warm do nothing here: unless Derived overrides
+    // them (then &Derived::f is a member of Derived, not of this class), the host may skip them.
+    uint32_t skip = 0;
+    if constexpr (std::is_same_v<decltype(&Derived::on_arrival),
+                                 void (PriorityPolicy::*)(kw_function_id)>)
+      skip |= KW_SKIP_ON_ARRIVAL;
+    if constexpr (std::is_same_v<decltype(&Derived::choose_warm),
+                                 kw_container_id (PriorityPolicy::*)(kw_function_id)>)
+      skip |= KW_SKIP_CHOOSE_WARM;
+    this->skip_hooks(skip);
   }
 
   void on_arrival(kw_function_id fn) override {
