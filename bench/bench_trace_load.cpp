@@ -12,9 +12,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <new>
+#include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "keepwarm/traces/formats.hpp"
+#include "keepwarm/traces/name_table.hpp"
 
 // ---- heap accounting ------------------------------------------------------------------------
 namespace {
@@ -211,6 +216,73 @@ BENCHMARK(BM_LoadBinary)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LoadPickle)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // An Azure 2019 day in the published layout: `functions` rows, heavy-tailed per-minute counts.
+// The same at 50,000 functions (a 3-minute window of `trace generate azure --functions 50000`),
+// where finding each row's function by name is most of the reading.
+const Forms& forms_50k() {
+  static const Forms f = [] {
+    AzureLikeSpec s;
+    s.functions = 50000;
+    s.seed = 4;
+    s.duration_ms = 0.05 * 3600000.0;
+    const Trace t = generate_azure_like(s);
+    Forms out;
+    out.invocations = t.invocation_count();
+    out.native = work_dir() / "native-50k";
+    write_native_trace(t, out.native);
+    return out;
+  }();
+  return f;
+}
+
+void BM_LoadNativeCsv50k(benchmark::State& state) {
+  const Forms& f = forms_50k();
+  for (auto _ : state) {
+    Trace t = load_trace(f.native);
+    benchmark::DoNotOptimize(t.times.data());
+    if (t.invocation_count() != f.invocations) state.SkipWithError("wrong invocation count");
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * f.invocations));
+  state.counters["invocations"] = static_cast<double>(f.invocations);
+}
+BENCHMARK(BM_LoadNativeCsv50k)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// One lookup per invocation of the 50,000-function trace, by name: the flat table the readers
+// use (arg 0) beside std::unordered_map<std::string_view, uint32_t> (arg 1).
+void BM_NameLookup(benchmark::State& state) {
+  static const auto data = [] {
+    const Trace t = load_trace(forms_50k().native);
+    std::vector<std::string> names;
+    for (const Function& fn : t.functions) names.push_back(fn.id);
+    return std::pair{names, std::vector<uint32_t>(t.function_of.begin(), t.function_of.end())};
+  }();
+  const auto& [names, order] = data;
+  NameTable flat(names.size());
+  std::unordered_map<std::string_view, uint32_t> map;
+  for (const std::string& n : names) {
+    map.emplace(n, static_cast<uint32_t>(map.size()));
+    flat.insert(n);
+  }
+  // The rows' names as a reader sees them: views into one text in trace order.
+  std::string text;
+  std::vector<std::pair<size_t, size_t>> rows;
+  for (uint32_t f : order) {
+    rows.emplace_back(text.size(), names[f].size());
+    text += names[f];
+  }
+  const bool use_map = state.range(0) == 1;
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    for (const auto& [b, n] : rows) {
+      const std::string_view name(text.data() + b, n);
+      sum += use_map ? map.find(name)->second : flat.find(name);
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * rows.size()));
+  state.SetLabel(use_map ? "unordered_map<string_view>" : "NameTable (flat)");
+}
+BENCHMARK(BM_NameLookup)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 struct AzureDataset {
   fs::path dir;
   uint64_t invocations = 0;

@@ -9,7 +9,17 @@
 //   deadlines (indexed by slot, so a reuse or removal takes its deadline out at once), and
 //   timers/prewarms. Finishes and deadlines are 16-byte integer keys compared without branches.
 //   At equal times finishes go first, then expiries, then timers and prewarms; each kind in the
-//   order it was scheduled.
+//   order it was scheduled;
+// - finishes are cheap when many containers of a function run at once: every warm start of a
+//   function runs for the same time (its warm time), and every cold start for its cold time, and
+//   starts happen in time order, so each function's warm runs (and its cold runs) finish in the
+//   order they started. Each function keeps two FIFO run queues (intrusive, through the
+//   containers), and the finish heap holds only the head of each non-empty queue: a start
+//   behind another of the same kind is an O(1) append, a finish replaces the heap's top by the
+//   next of its queue. The heap pops exactly the (time, schedule order) sequence a heap of all
+//   running containers would;
+// - the per-function data of the hot path (idle list, run queues, memory, durations, counters)
+//   is one record, so an invocation touches one or two cache lines of its function.
 #include "keepwarm/engine/engine.hpp"
 
 #include <algorithm>
@@ -40,15 +50,29 @@ struct Container {
   uint32_t generation = 0;
   State state = State::free;
   bool prewarmed_unused = false;  // created by a prewarm and not yet used
+  uint8_t run_kind = 0;           // while running: its run queue (kWarmRun or kColdRun)
   uint32_t prev = kNil;           // idle list links (same function)
   uint32_t next = kNil;
+  uint32_t run_next = kNil;  // while running: the next container of the same run queue
+  uint64_t next_key = 0;     // while running: run_next's finish event (SlotEvent::key, order),
+  uint64_t next_order = 0;   // kept here so that a finish reads only its own container
 };
 
-struct FunctionState {
+constexpr uint8_t kWarmRun = 0;
+constexpr uint8_t kColdRun = 1;
+
+// Everything the hot path needs of one function, in one record of two adjacent cache lines.
+struct alignas(64) FunctionState {
   uint32_t idle_head = kNil;  // least recently idled
   uint32_t idle_tail = kNil;  // most recently idled
   uint32_t idle = 0;
   uint32_t running = 0;
+  uint32_t run_head[2] = {kNil, kNil};  // run queues (warm, cold), earliest finish first
+  uint32_t run_tail[2] = {kNil, kNil};
+  uint32_t memory_mb = 0;
+  double warm_ms = 0;
+  double cold_duration = 0;  // cold time with the configured overhead
+  FunctionMetrics metrics;   // invocations is filled in at the end: warm + cold + dropped
 };
 
 // Maps a double to an unsigned integer of the same order (every value but NaN), so that event
@@ -65,6 +89,8 @@ inline double from_orderable(uint64_t u) noexcept {
   return t;
 }
 
+__extension__ typedef unsigned __int128 U128;
+
 // An event of one container (its finish, or its keep-alive deadline), 16 bytes: the time as an
 // orderable integer, then the order it was scheduled in (high 40 bits, the tie-break) packed
 // with the container's slot (low 24).
@@ -75,10 +101,13 @@ struct SlotEvent {
   uint64_t order;
   SlotEvent(double t, uint64_t seq, uint32_t slot) noexcept
       : key(orderable(t)), order((seq << kSlotBits) | slot) {}
+  SlotEvent(uint64_t k, uint64_t o) noexcept : key(k), order(o) {}
   double time() const noexcept { return from_orderable(key); }
   uint32_t slot() const noexcept { return static_cast<uint32_t>(order & kSlotMask); }
+  // One 128-bit comparison (a compare and a subtract with borrow, no branch).
   static bool before(const SlotEvent& a, const SlotEvent& b) noexcept {
-    return (a.key < b.key) | ((a.key == b.key) & (a.order < b.order));
+    return ((static_cast<U128>(a.key) << 64) | a.order) <
+           ((static_cast<U128>(b.key) << 64) | b.order);
   }
 };
 struct TimedEvent {
@@ -101,7 +130,15 @@ struct TimedEvent {
 template <class E, bool kIndexed = false>
 class EventHeap {
  public:
+  bool empty() const noexcept { return v_.empty(); }
   double top_time() const noexcept { return v_.empty() ? INFINITY : v_.front().time(); }
+  const E& top() const noexcept { return v_.front(); }
+  // Replaces the top (the heap must not be empty) by e: one sift instead of a pop and a push.
+  void replace_top(const E& e) noexcept {
+    if constexpr (kIndexed) pos_[v_.front().slot()] = kNil;
+    v_.front() = e;
+    sift_down(0);
+  }
   void push(const E& e) {
     if constexpr (kIndexed)
       if (e.slot() >= pos_.size()) pos_.resize(static_cast<size_t>(e.slot()) + 1, kNil);
@@ -153,8 +190,14 @@ class EventHeap {
       const size_t first = 4 * i + 1;
       if (first >= n) break;
       size_t best = first;
-      const size_t end = std::min(first + 4, n);
-      for (size_t c = first + 1; c < end; ++c) best = before(v_[c], v_[best]) ? c : best;
+      if (first + 4 <= n) {
+        // All four children: a tournament of selects, no data-dependent branch.
+        const size_t a = before(v_[first + 1], v_[first]) ? first + 1 : first;
+        const size_t b = before(v_[first + 3], v_[first + 2]) ? first + 3 : first + 2;
+        best = before(v_[b], v_[a]) ? b : a;
+      } else {
+        for (size_t c = first + 1; c < n; ++c) best = before(v_[c], v_[best]) ? c : best;
+      }
       if (!before(v_[best], e)) break;
       place(i, v_[best]);
       i = best;
@@ -183,18 +226,19 @@ class Simulation {
         lookahead_(lookahead),
         observer_(observer),
         random_(config.seed),
-        functions_(trace.functions.size()),
-        per_function_(trace.functions.size()) {
+        functions_(trace.functions.size()) {
     infos_.reserve(trace.functions.size());
-    cold_duration_.reserve(trace.functions.size());
-    for (const Function& f : trace.functions) {
+    for (size_t i = 0; i < trace.functions.size(); ++i) {
+      const Function& f = trace.functions[i];
       infos_.push_back(kw_function_info{f.id.c_str(), f.memory_mb, f.cold_ms, f.warm_ms});
+      FunctionState& fs = functions_[i];
+      fs.memory_mb = f.memory_mb;
+      fs.warm_ms = f.warm_ms;
       // The course skeleton computes base + run + pct x run, in that order: the rounding decides
       // which of two containers finishing at about the same time is free first.
-      cold_duration_.push_back(config.compat == Compat::faascache_course
-                                   ? config.overhead_ms + f.cold_ms +
-                                         config.overhead_frac * f.cold_ms
-                                   : f.cold_ms * (1.0 + config.overhead_frac) + config.overhead_ms);
+      fs.cold_duration = config.compat == Compat::faascache_course
+                             ? config.overhead_ms + f.cold_ms + config.overhead_frac * f.cold_ms
+                             : f.cold_ms * (1.0 + config.overhead_frac) + config.overhead_ms;
     }
     if (plugin->needs_lookahead() && lookahead_ == nullptr) {
       owned_lookahead_.arrivals = trace.arrivals_by_function();
@@ -216,6 +260,9 @@ class Simulation {
     self_ = desc_.create(&host_);
     if (self_ == nullptr) fail("create() failed" + (error_.empty() ? "" : ": " + error_));
     check_error();
+    // Hooks the instance said it does not need (kw_host::skip_hooks) are not called.
+    on_arrival_ = (skip_hooks_ & KW_SKIP_ON_ARRIVAL) != 0 ? nullptr : desc_.on_arrival;
+    choose_warm_ = (skip_hooks_ & KW_SKIP_CHOOSE_WARM) != 0 ? nullptr : desc_.choose_warm;
     try {
       replay();
     } catch (...) {
@@ -226,7 +273,12 @@ class Simulation {
     result_.metrics.invocations = trace_.invocation_count();
     result_.metrics.wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    result_.per_function = std::move(per_function_);
+    result_.per_function.reserve(functions_.size());
+    for (const FunctionState& fs : functions_) {
+      result_.per_function.push_back(fs.metrics);
+      FunctionMetrics& m = result_.per_function.back();
+      m.invocations = m.warm + m.cold + m.dropped;
+    }
     return std::move(result_);
   }
 
@@ -246,8 +298,8 @@ class Simulation {
         const double t = times[i];
         advance(t);
         const uint32_t fn = fns[i];
-        if (desc_.on_arrival != nullptr) {
-          desc_.on_arrival(self_, fn);
+        if (on_arrival_ != nullptr) {
+          on_arrival_(self_, fn);
           check_error();
           advance(t);  // deadlines, timers and prewarms the hook asked for at or before now
         }
@@ -266,6 +318,16 @@ class Simulation {
   // Handles, in time order, every pending event at or before t; then sets the clock to t.
   void advance(double t) {
     for (;;) {
+      if (expiries_.empty() && timed_.empty()) [[likely]] {
+        // Only finishes pending (a hook may schedule deadlines and timers: checked again after
+        // each).
+        const double tf = finishes_.top_time();
+        if (!(tf <= t)) break;
+        set_clock(tf);
+        finish_next();
+        check_error();
+        continue;
+      }
       const double tf = finishes_.top_time();
       const double te = expiries_.top_time();
       const double tt = timed_.top_time();
@@ -273,7 +335,7 @@ class Simulation {
       if (!(m <= t)) break;
       set_clock(m);
       if (tf == m) {
-        finish(finishes_.pop().slot());
+        finish_next();
       } else if (te == m) {
         remove(expiries_.pop().slot(), KW_REMOVED_EXPIRED);
       } else {
@@ -298,13 +360,12 @@ class Simulation {
 
   // Serves one invocation of fn at now_.
   void place(uint32_t fn) {
-    FunctionMetrics& pf = per_function_[fn];
-    ++pf.invocations;
     FunctionState& fs = functions_[fn];
+    FunctionMetrics& pf = fs.metrics;
     if (fs.idle > 0) {
       uint32_t slot = fs.idle_tail;
-      if (desc_.choose_warm != nullptr) {
-        const kw_container_id chosen = desc_.choose_warm(self_, fn);
+      if (choose_warm_ != nullptr) {
+        const kw_container_id chosen = choose_warm_(self_, fn);
         check_error();
         if (chosen != KW_NO_CONTAINER) {
           slot = checked_idle(chosen, "choose_warm");
@@ -324,7 +385,7 @@ class Simulation {
       }
       ++result_.metrics.warm;
       ++pf.warm;
-      finishes_.push(SlotEvent{now_ + trace_.functions[fn].warm_ms, seq_++, slot});
+      start_run(slot, fs, kWarmRun, now_ + fs.warm_ms);
       if (observer_ != nullptr) [[unlikely]]
         observer_->arrival(now_, fn, Outcome::warm, handle(slot));
       if (desc_.on_container_started != nullptr)
@@ -332,7 +393,7 @@ class Simulation {
       return;
     }
 
-    const uint64_t need = trace_.functions[fn].memory_mb;
+    const uint64_t need = fs.memory_mb;
     if (config_.memory_mb - used_mb_ < need) {
       if (!make_room(fn, need)) {
         ++result_.metrics.dropped;
@@ -348,9 +409,9 @@ class Simulation {
     ++fs.running;
     ++result_.metrics.cold;
     ++pf.cold;
-    const double duration = cold_duration_[fn];
-    result_.metrics.added_latency_ms += duration - trace_.functions[fn].warm_ms;
-    finishes_.push(SlotEvent{now_ + duration, seq_++, slot});
+    const double duration = fs.cold_duration;
+    result_.metrics.added_latency_ms += duration - fs.warm_ms;
+    start_run(slot, fs, kColdRun, now_ + duration);
     if (observer_ != nullptr) [[unlikely]]
       observer_->arrival(now_, fn, Outcome::cold, handle(slot));
     if (desc_.on_container_started != nullptr)
@@ -378,6 +439,42 @@ class Simulation {
     return remove(checked_idle(victim, "choose_victim"), KW_REMOVED_EVICTED);
   }
 
+  // Schedules the finish of running container slot (of fs) at time finish, at the tail of its
+  // run queue: queues are in finish order because every run of a queue lasts the same time.
+  void start_run(uint32_t slot, FunctionState& fs, uint8_t kind, double finish) {
+    const SlotEvent e{finish, seq_++, slot};
+    Container& c = containers_[slot];
+    c.run_kind = kind;
+    c.run_next = kNil;
+    if (fs.run_tail[kind] == kNil) {
+      fs.run_head[kind] = slot;
+      finishes_.push(e);  // a new head
+    } else {
+      Container& tail = containers_[fs.run_tail[kind]];
+      tail.run_next = slot;
+      tail.next_key = e.key;
+      tail.next_order = e.order;
+    }
+    fs.run_tail[kind] = slot;
+  }
+
+  // Finishes the container at the top of the finish heap (the earliest head of a run queue).
+  void finish_next() {
+    const uint32_t slot = finishes_.top().slot();
+    Container& c = containers_[slot];
+    FunctionState& fs = functions_[c.fn];
+    const uint8_t kind = c.run_kind;
+    const uint32_t next = c.run_next;
+    fs.run_head[kind] = next;
+    if (next == kNil) {
+      fs.run_tail[kind] = kNil;
+      finishes_.pop();
+    } else {
+      finishes_.replace_top(SlotEvent{c.next_key, c.next_order});
+    }
+    finish(slot);
+  }
+
   void finish(uint32_t slot) {
     Container& c = containers_[slot];
     const uint32_t fn = c.fn;
@@ -389,7 +486,7 @@ class Simulation {
 
   // Creates an idle container of fn if its memory is free (kNil otherwise), calling no hook.
   uint32_t create_prewarmed(uint32_t fn) {
-    const uint32_t mb = trace_.functions[fn].memory_mb;
+    const uint64_t mb = functions_[fn].memory_mb;
     if (config_.memory_mb - used_mb_ < mb) {
       if (observer_ != nullptr) [[unlikely]]
         observer_->prewarm(now_, KW_NO_CONTAINER, fn, false);
@@ -421,7 +518,7 @@ class Simulation {
   uint32_t remove(uint32_t slot, kw_removal_reason reason, bool tell = true) {
     Container& c = containers_[slot];
     const uint32_t fn = c.fn;
-    const uint32_t mb = trace_.functions[fn].memory_mb;
+    const uint32_t mb = functions_[fn].memory_mb;
     unlink_idle(slot);
     used_mb_ -= mb;
     c.state = State::free;
@@ -432,10 +529,10 @@ class Simulation {
     free_slots_.push_back(slot);
     if (reason == KW_REMOVED_EVICTED) {
       ++result_.metrics.evictions;
-      ++per_function_[fn].evictions;
+      ++functions_[fn].metrics.evictions;
     } else if (reason == KW_REMOVED_EXPIRED) {
       ++result_.metrics.expirations;
-      ++per_function_[fn].expirations;
+      ++functions_[fn].metrics.expirations;
     }
     if (observer_ != nullptr) [[unlikely]]
       observer_->removal(now_, id, fn, mb, reason);
@@ -458,7 +555,7 @@ class Simulation {
     }
     Container& c = containers_[slot];
     c.fn = fn;
-    used_mb_ += trace_.functions[fn].memory_mb;
+    used_mb_ += functions_[fn].memory_mb;
     result_.metrics.peak_memory_mb = std::max(result_.metrics.peak_memory_mb, used_mb_);
     return slot;
   }
@@ -475,7 +572,7 @@ class Simulation {
     fs.idle_tail = slot;
     ++fs.idle;
     ++idle_count_;
-    idle_mb_ += trace_.functions[c.fn].memory_mb;
+    idle_mb_ += fs.memory_mb;
   }
   void unlink_idle(uint32_t slot) noexcept {
     Container& c = containers_[slot];
@@ -491,7 +588,7 @@ class Simulation {
     c.prev = c.next = kNil;
     --fs.idle;
     --idle_count_;
-    idle_mb_ -= trace_.functions[c.fn].memory_mb;
+    idle_mb_ -= fs.memory_mb;
   }
 
   kw_container_id handle(uint32_t slot) const noexcept {
@@ -505,7 +602,18 @@ class Simulation {
     if (c.state == State::free || c.generation != static_cast<uint32_t>(id >> 32)) return kNil;
     return slot;
   }
+  // The slot of id if it is an idle container; otherwise the run fails, naming the hook. The
+  // check is inline (one load and compare of the container); the messages are out of line.
   uint32_t checked_idle(kw_container_id id, const char* hook) {
+    const uint32_t slot = KW_CONTAINER_SLOT(id);
+    if (slot < containers_.size()) [[likely]] {
+      const Container& c = containers_[slot];
+      if (c.state == State::idle && c.generation == static_cast<uint32_t>(id >> 32)) [[likely]]
+        return slot;
+    }
+    not_idle(id, hook);
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] void not_idle(kw_container_id id, const char* hook) {
     const uint32_t slot = live_slot(id);
     if (slot == kNil) {
       if (id == KW_NO_CONTAINER)
@@ -514,10 +622,8 @@ class Simulation {
       fail(std::string(hook) + " returned " + std::to_string(id) +
            ", which is not a live container");
     }
-    if (containers_[slot].state != State::idle)
-      fail(std::string(hook) + " returned container " + std::to_string(id) + " of function '" +
-           trace_.functions[containers_[slot].fn].id + "', which is running, not idle");
-    return slot;
+    fail(std::string(hook) + " returned container " + std::to_string(id) + " of function '" +
+         trace_.functions[containers_[slot].fn].id + "', which is running, not idle");
   }
 
   void check_error() {
@@ -538,6 +644,8 @@ class Simulation {
     host_.struct_size = sizeof(kw_host);
     host_.host_data = this;
     host_.now = [](const kw_host* h) { return of(h).now_; };
+    host_.clock = &now_;
+    host_.skip_hooks = &skip_hooks_;
     host_.function_count = [](const kw_host* h) {
       return static_cast<uint32_t>(of(h).infos_.size());
     };
@@ -663,11 +771,13 @@ class Simulation {
   Rng random_;  // xoshiro256** seeded through splitmix64 (keepwarm/traces/formats.hpp)
   kw_host host_{};
   void* self_ = nullptr;
+  uint32_t skip_hooks_ = 0;  // set by the policy in create()
+  decltype(kw_policy_descriptor::on_arrival) on_arrival_ = nullptr;    // after skip_hooks
+  decltype(kw_policy_descriptor::choose_warm) choose_warm_ = nullptr;  // after skip_hooks
   std::string error_;
   int log_level_ = KW_LOG_WARN;
 
   std::vector<kw_function_info> infos_;
-  std::vector<double> cold_duration_;
   std::map<std::string, std::string, std::less<>> params_;
 
   std::vector<Container> containers_;
@@ -685,7 +795,6 @@ class Simulation {
   double idle_area_ = 0;  // MB*ms
 
   CellResult result_;
-  std::vector<FunctionMetrics> per_function_;
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "keepwarm/traces/formats.hpp"
+#include "keepwarm/traces/name_table.hpp"
 
 namespace keepwarm {
 
@@ -129,9 +130,9 @@ std::string day_file(const char* stem, int day) {
   return std::string(stem) + ".anon.d" + buf + ".csv";
 }
 
-std::string key3(std::string_view a, std::string_view b, std::string_view c) {
-  std::string k;
-  k.reserve(a.size() + b.size() + c.size() + 2);
+// "a,b,c" in k (a buffer reused from row to row).
+std::string_view key3(std::string& k, std::string_view a, std::string_view b, std::string_view c) {
+  k.clear();
   k.append(a).append(1, ',').append(b).append(1, ',').append(c);
   return k;
 }
@@ -196,8 +197,12 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
     mem_file = dir / day_file("app_memory_percentiles", o.memory_day);
 
   // Durations per function and function count per app.
-  std::unordered_map<std::string, Durations> durations;
-  std::unordered_map<std::string, uint32_t> app_functions;
+  // Flat name tables (keepwarm/traces/name_table.hpp) give each key an index into a vector.
+  NameTable duration_index;  // "owner,app,function" -> durations
+  std::vector<Durations> durations;
+  NameTable app_index;  // "owner,app," -> app_functions
+  std::vector<uint32_t> app_functions;
+  std::string key, app_key_buf;
   {
     CsvStream csv(dur_file);
     csv.header({"HashOwner", "HashApp", "HashFunction", "Average", "Count", "Minimum", "Maximum",
@@ -207,7 +212,7 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
                false);
     csv.expect_end();
     while (csv.next()) {
-      const std::string owner(csv.field()), app(csv.field()), fn(csv.field());
+      const std::string_view owner = csv.field(), app = csv.field(), fn = csv.field();
       const double avg = csv.number("Average");
       csv.number("Count");
       csv.number("Minimum");
@@ -215,11 +220,15 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
       for (int i = 0; i < 7; ++i) csv.number("percentile");
       csv.expect_end();
       if (avg < 0 || max < 0) csv.fail(1, "negative duration");
-      ++app_functions[key3(owner, app, "")];
-      durations.emplace(key3(owner, app, fn), Durations{avg, max});
+      const auto [app_i, new_app] = app_index.insert(key3(key, owner, app, ""));
+      if (new_app) app_functions.push_back(0);
+      ++app_functions[app_i];
+      if (duration_index.insert(key3(key, owner, app, fn)).second)
+        durations.push_back(Durations{avg, max});  // the first row of a key counts
     }
   }
-  std::unordered_map<std::string, double> app_memory;
+  NameTable memory_index;  // "owner,app," -> app_memory
+  std::vector<double> app_memory;
   {
     CsvStream csv(mem_file);
     csv.header({"HashOwner", "HashApp", "SampleCount", "AverageAllocatedMb",
@@ -229,12 +238,12 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
                false);
     csv.expect_end();
     while (csv.next()) {
-      const std::string owner(csv.field()), app(csv.field());
+      const std::string_view owner = csv.field(), app = csv.field();
       csv.number("SampleCount");
       const double mb = csv.number("AverageAllocatedMb");
       for (int i = 0; i < 8; ++i) csv.number("AverageAllocatedMb percentile");
       csv.expect_end();
-      app_memory.emplace(key3(owner, app, ""), mb);
+      if (memory_index.insert(key3(key, owner, app, "")).second) app_memory.push_back(mb);
     }
   }
 
@@ -252,8 +261,8 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
       const std::string function(fn);
       if (const std::string problem = function_name_problem(function); !problem.empty())
         csv.fail(csv.column(), "HashFunction '" + function + "' " + problem);
-      const std::string app_key = key3(owner, app, "");
-      const std::string fn_key = key3(owner, app, fn);
+      const std::string_view app_key = key3(app_key_buf, owner, app, "");
+      const std::string_view fn_key = key3(key, owner, app, fn);
       csv.field();  // Trigger
       uint64_t total = 0;
       for (int m = 1; m <= kMinutes; ++m) {
@@ -262,18 +271,23 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
       }
       csv.expect_end();
       if (total < 2) continue;
-      const auto d = durations.find(fn_key);
-      const auto mem = app_memory.find(app_key);
-      if (d == durations.end() || mem == app_memory.end()) continue;
-      const double per_function = std::ceil(mem->second / app_functions.at(app_key));
+      const uint32_t d = duration_index.find(fn_key);
+      const uint32_t mem = memory_index.find(app_key);
+      if (d == NameTable::kAbsent || mem == NameTable::kAbsent) continue;
+      // A function with durations has its app counted in app_functions.
+      const double per_function =
+          std::ceil(app_memory[mem] / app_functions[app_index.find(app_key)]);
       if (!(per_function > 0) || per_function > 4294967295.0) continue;
       rows.push_back(Row{csv.line_no(), total, static_cast<uint32_t>(per_function),
-                         d->second.maximum, d->second.average, function});
+                         durations[d].maximum, durations[d].average, function});
     }
   }
   st.functions_eligible = rows.size();
-  durations.clear();
-  app_memory.clear();
+  duration_index = NameTable();
+  durations = {};
+  app_memory = {};
+  memory_index = NameTable();
+  app_index = NameTable();
   const std::vector<size_t> chosen = choose(rows, o);
   st.functions_kept = chosen.size();
 

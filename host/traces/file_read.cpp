@@ -44,6 +44,35 @@ std::string read_trace_bytes(const std::filesystem::path& file) {
   return out;
 }
 
+MappedText::MappedText(const std::filesystem::path& file) {
+  size_t size = 0;
+  const int fd = open_trace_file(file, &size);
+  if (size > 0) {
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map != MAP_FAILED) {
+      ::madvise(map, size, MADV_SEQUENTIAL);
+      map_ = map;
+      text_ = std::string_view(static_cast<const char*>(map), size);
+    }
+  }
+  ::close(fd);
+  if (map_ == nullptr && size > 0) {
+    copy_ = read_trace_bytes(file);
+    text_ = copy_;
+  }
+}
+
+MappedText::~MappedText() {
+  if (map_ != nullptr) ::munmap(map_, text_.size());
+}
+
+void MappedText::release_before(size_t offset) noexcept {
+  constexpr size_t kWindow = size_t{8} << 20;
+  if (map_ == nullptr || offset < released_ + kWindow) return;
+  release_pages(text_.data() + released_, offset - released_);
+  released_ = offset;
+}
+
 void release_pages(const void* p, size_t bytes) noexcept {
   static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);

@@ -9,10 +9,10 @@
 #include <deque>
 #include <sstream>
 #include <string_view>
-#include <unordered_map>
 
 #include "file_read.hpp"
 #include "keepwarm/traces/formats.hpp"
+#include "keepwarm/traces/name_table.hpp"
 #include "keepwarm/util/io.hpp"
 
 namespace keepwarm {
@@ -128,6 +128,8 @@ class CsvCursor {
     return false;
   }
   std::string_view line() const { return line_; }
+  // Offset in the text just past the current line.
+  size_t offset() const { return pos_; }
 
   // Returns the next field of the current line (unquoted) and its 1-based column. A quoted
   // field's text lives in the cursor until the next call, or, when keep is given, in *keep
@@ -225,9 +227,10 @@ Trace load_native_trace(const fs::path& dir) {
 
   const fs::path functions_file = dir / "functions.csv";
   const fs::path invocations_file = dir / "invocations.csv";
-  // Unquoted names are views of functions_text; quoted ones of quoted_names: both outlive index.
+  // A quoted name's unquoted text lives in quoted_names until the name is copied (index and
+  // trace.functions copy it; later quoted fields on the line would reuse the cursor's buffer).
   std::deque<std::string> quoted_names;
-  std::unordered_map<std::string_view, uint32_t> index;
+  NameTable index;  // function name -> index in trace.functions
 
   const std::string functions_text = read_trace_bytes(functions_file);
   {
@@ -247,15 +250,18 @@ Trace load_native_trace(const fs::path& dir) {
       if (cold < 0) csv.fail(cold_col, "cold_ms must be >= 0, got " + format_number(cold));
       if (warm < 0) csv.fail(warm_col, "warm_ms must be >= 0, got " + format_number(warm));
       csv.expect_end();
-      const auto [it, inserted] = index.emplace(id, static_cast<uint32_t>(trace.functions.size()));
+      const auto [first, inserted] = index.insert(id);
       if (!inserted)
         csv.fail(1, "duplicate function '" + std::string(id) + "' (first defined as function #" +
-                        std::to_string(it->second + 1) + ")");
+                        std::to_string(first + 1) + ")");
       trace.functions.push_back(Function{std::string(id), static_cast<uint32_t>(mem), cold, warm});
     }
   }
 
-  const std::string invocations_text = read_trace_bytes(invocations_file);
+  // Mapped and released behind the reader: what stays is the trace's 12 bytes per invocation
+  // (time and function index) and about 8 MiB of the text.
+  MappedText invocations(invocations_file);
+  const std::string_view invocations_text = invocations.text();
   {
     CsvCursor csv(invocations_file, invocations_text);
     expect_header(csv, invocations_file, "time_ms,function");
@@ -271,11 +277,12 @@ Trace load_native_trace(const fs::path& dir) {
       if (t < last)
         csv.fail(1, "time goes backwards: " + std::string(csv.line().substr(0, col - 2)) +
                         " is before the previous invocation's " + format_number(last));
-      const auto it = index.find(id);
-      if (it == index.end()) csv.fail(col, "unknown function '" + std::string(id) + "'");
+      const uint32_t f = index.find(id);
+      if (f == NameTable::kAbsent) csv.fail(col, "unknown function '" + std::string(id) + "'");
       last = t;
       trace.times.push_back(t);
-      trace.function_of.push_back(it->second);
+      trace.function_of.push_back(f);
+      if ((trace.times.size() & 0xffff) == 0) invocations.release_before(csv.offset());
     }
   }
   return trace;

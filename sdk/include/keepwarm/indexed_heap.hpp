@@ -47,7 +47,7 @@ class IndexedHeap {
       heap_[i] = std::move(heap_[last]);
       pos_[heap_[i].slot] = static_cast<uint32_t>(i);
       heap_.pop_back();
-      sift_down(sift_up(i));
+      sift_down(i == 0 ? 0 : sift_up(i));  // the top (a victim, usually) has no parent
     } else {
       heap_.pop_back();
     }

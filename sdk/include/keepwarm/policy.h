@@ -161,7 +161,20 @@ typedef struct kw_host {
    * expiration), KW_REMOVED_EVICTED (as an eviction) or KW_REMOVED_RELEASED (in no metric).
    * Returns false (and does nothing) if c is not an idle container. */
   bool (*remove_now)(const struct kw_host* host, kw_container_id c, kw_removal_reason reason);
+
+  /* Appended after ABI 1.1, found by struct_size (a host built before it has a smaller
+   * struct_size; then call now()): the host's clock, read-only data the policy may read at any
+   * time during a hook instead of calling now(). Same value as now(). */
+  const double* clock;
+  /* Appended after ABI 1.1, found by struct_size like clock: hooks this instance does not need
+   * although its descriptor has them (KW_SKIP_* bits). The policy may set bits in create() only;
+   * the host then never calls those hooks of this instance (and treats choose_warm as returning
+   * KW_NO_CONTAINER). NULL or absent: every hook in the descriptor is called. */
+  uint32_t* skip_hooks;
 } kw_host;
+
+#define KW_SKIP_ON_ARRIVAL 1u  /* on_arrival would do nothing */
+#define KW_SKIP_CHOOSE_WARM 2u /* choose_warm would return KW_NO_CONTAINER */
 
 /* Parameter types a policy can declare. */
 typedef enum kw_param_type {

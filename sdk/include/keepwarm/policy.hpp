@@ -25,6 +25,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -40,10 +41,14 @@ namespace keepwarm {
 // Thin, inlined wrapper over the kw_host callback table.
 class Host {
  public:
-  explicit Host(const kw_host* host) noexcept : h_(host) {}
+  explicit Host(const kw_host* host) noexcept
+      : h_(host),
+        clock_(host->struct_size >= offsetof(kw_host, clock) + sizeof host->clock ? host->clock
+                                                                                  : nullptr) {}
 
   const kw_host* raw() const noexcept { return h_; }
-  double now() const noexcept { return h_->now(h_); }
+  // The host's clock as data when the host provides it (no call), else through now().
+  double now() const noexcept { return clock_ != nullptr ? *clock_ : h_->now(h_); }
   uint32_t function_count() const noexcept { return h_->function_count(h_); }
   const kw_function_info& function(kw_function_id fn) const {
     const kw_function_info* info = h_->function(h_, fn);
@@ -136,6 +141,7 @@ class Host {
 
  private:
   const kw_host* h_;
+  const double* clock_;  // kw_host::clock, or nullptr for a host built before it
 };
 
 // Base class of a C++ policy. Not copyable or movable: the host holds a
@@ -163,6 +169,17 @@ class Policy {
   virtual kw_container_id choose_warm(kw_function_id /*fn*/) { return KW_NO_CONTAINER; }
 
   const Host& host() const noexcept { return host_; }
+
+ protected:
+  // Tells the host (call from the constructor) that this instance's overrides of some hooks
+  // would do nothing (KW_SKIP_* bits of policy.h), so that it skips the calls. Ignored by a host
+  // built before kw_host::skip_hooks.
+  void skip_hooks(uint32_t mask) const noexcept {
+    const kw_host* h = host_.raw();
+    if (h->struct_size >= offsetof(kw_host, skip_hooks) + sizeof h->skip_hooks &&
+        h->skip_hooks != nullptr)
+      *h->skip_hooks |= mask;
+  }
 
  private:
   Host host_;

@@ -18,6 +18,12 @@
 // memory.
 //
 // Cost per event: O(log n) (n = idle containers); O(n) per invocation in compat mode.
+//
+// While memory has never been short (no choose_victim yet), idle containers are only marked, with
+// the order they went idle, O(1) per event and touching only their own slot: the heap is built
+// from them, in that order, when the first victim is asked for, and kept from then on. The heap
+// orders by (priority, order of going idle), as if it had been kept all along, so victims are the
+// same; a run whose memory is never binding does no heap work at all.
 #ifndef KEEPWARM_PRIORITY_POLICY_HPP
 #define KEEPWARM_PRIORITY_POLICY_HPP
 
@@ -25,6 +31,7 @@
 #include <keepwarm/indexed_heap.hpp>
 #include <keepwarm/policy.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -46,8 +53,17 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t n = this->host().function_count();
-    freq_.assign(n, 0.0);
-    live_.assign(n, 0);
+    fns_.assign(n, FunctionState{});
+    // Outside compat mode on_arrival and choose_warm do nothing here: unless Derived overrides
+    // them (then &Derived::f is a member of Derived, not of this class), the host may skip them.
+    uint32_t skip = 0;
+    if constexpr (std::is_same_v<decltype(&Derived::on_arrival),
+                                 void (PriorityPolicy::*)(kw_function_id)>)
+      skip |= KW_SKIP_ON_ARRIVAL;
+    if constexpr (std::is_same_v<decltype(&Derived::choose_warm),
+                                 kw_container_id (PriorityPolicy::*)(kw_function_id)>)
+      skip |= KW_SKIP_CHOOSE_WARM;
+    this->skip_hooks(skip);
   }
 
   void on_arrival(kw_function_id fn) override {
@@ -67,13 +83,14 @@ class PriorityPolicy : public Policy {
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     grow(slot);
-    ids_[slot] = c;
+    SlotState& s = slots_[slot];
+    s.id = c;
     if (kind == KW_START_WARM)
-      idle_.erase(slot);
+      leave_idle(slot);
     else
-      ++live_[fn];
-    if (kind != KW_START_PREWARM) freq_[fn] += 1.0;
-    prio_[slot] = derived().priority(fn, clock_, freq_[fn]);
+      ++fns_[fn].live;
+    if (kind != KW_START_PREWARM) fns_[fn].freq += 1.0;
+    s.priority = derived().priority(fn, clock_, fns_[fn].freq);
   }
 
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -82,7 +99,15 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
-    idle_.push(slot, prio_[slot]);
+    if (heap_built_) {
+      idle_.push(slot, slots_[slot].priority);
+      return;
+    }
+    SlotState& s = slots_[slot];
+    if (s.idle) return;
+    s.idle = true;
+    s.idle_order = idle_order_++;
+    ++idle_count_;
   }
 
   void on_container_removed(kw_container_id c, kw_function_id fn,
@@ -92,42 +117,82 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
-    if (reason == KW_REMOVED_EVICTED) clock_ = prio_[slot];
-    idle_.erase(slot);
-    if (--live_[fn] == 0) freq_[fn] = 0.0;
+    if (reason == KW_REMOVED_EVICTED) clock_ = slots_[slot].priority;
+    leave_idle(slot);
+    if (--fns_[fn].live == 0) fns_[fn].freq = 0.0;
   }
 
   kw_container_id choose_victim(kw_function_id for_fn) override {
     if (pool_) return pool_->choose_victim(for_fn);
+    if (!heap_built_) build_heap();
     if (idle_.empty()) return KW_NO_CONTAINER;
-    return ids_[idle_.top()];
+    return slots_[idle_.top()].id;
   }
 
  protected:
   bool compat() const noexcept { return pool_ != nullptr; }
   faascache::Pool* faascache_pool() noexcept { return pool_.get(); }
   double clock() const noexcept { return clock_; }
-  double frequency(kw_function_id fn) const noexcept { return freq_[fn]; }
+  double frequency(kw_function_id fn) const noexcept { return fns_[fn].freq; }
 
  private:
   const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
 
   void grow(uint32_t slot) {
-    if (slot < ids_.size()) return;
-    const size_t n = static_cast<size_t>(slot) + 1;
-    ids_.resize(n, KW_NO_CONTAINER);
-    prio_.resize(n, 0.0);
+    if (slot >= slots_.size()) slots_.resize(static_cast<size_t>(slot) + 1);
+  }
+
+  // Takes slot out of the idle set (heap or list) if it is there.
+  void leave_idle(uint32_t slot) noexcept {
+    if (heap_built_) {
+      idle_.erase(slot);
+      return;
+    }
+    if (slot >= slots_.size()) return;
+    SlotState& s = slots_[slot];
+    if (!s.idle) return;
+    s.idle = false;
+    --idle_count_;
+  }
+
+  // The first victim: the idle containers enter the heap in the order they went idle. Once per
+  // run, so out of line (the hot hooks keep IndexedHeap::push inlined).
+  [[gnu::cold, gnu::noinline]] void build_heap() {
+    std::vector<uint32_t> idle;
+    idle.reserve(idle_count_);
+    for (uint32_t slot = 0; slot < slots_.size(); ++slot)
+      if (slots_[slot].idle) idle.push_back(slot);
+    std::sort(idle.begin(), idle.end(), [this](uint32_t a, uint32_t b) {
+      return slots_[a].idle_order < slots_[b].idle_order;
+    });
+    for (const uint32_t slot : idle) {
+      slots_[slot].idle = false;
+      idle_.push(slot, slots_[slot].priority);
+    }
+    idle_count_ = 0;
+    heap_built_ = true;
   }
 
   std::unique_ptr<faascache::Pool> pool_;  // faascache compat mode only
   double clock_ = 0.0;
   // Per function.
-  std::vector<double> freq_;
-  std::vector<uint32_t> live_;
+  struct FunctionState {
+    double freq = 0.0;  // invocations while it has a container alive
+    uint32_t live = 0;  // containers alive
+  };
+  std::vector<FunctionState> fns_;
   // Per container slot.
-  std::vector<kw_container_id> ids_;
-  std::vector<double> prio_;
-  IndexedHeap<double> idle_;  // idle containers by priority
+  struct SlotState {
+    kw_container_id id = KW_NO_CONTAINER;
+    double priority = 0.0;    // computed when it last started
+    uint64_t idle_order = 0;  // before the heap is built: when it went idle
+    bool idle = false;        // before the heap is built: idle
+  };
+  std::vector<SlotState> slots_;
+  uint64_t idle_order_ = 0;
+  size_t idle_count_ = 0;
+  bool heap_built_ = false;   // from the first choose_victim on
+  IndexedHeap<double> idle_;  // idle containers by priority, once built
 };
 
 }  // namespace keepwarm
