@@ -119,3 +119,19 @@ TEST(PolicyOracle, BeatsLruAndRandOnTheShippedTraces) {
 }
 
 }  // namespace
+
+namespace {
+
+// The rollouts model keepwarm's own rules; in the compat modes (where a victim may be asked for
+// although the arrival is then dropped) the oracle must still run, by its score alone.
+TEST(PolicyOracle, RunsInEveryCompatMode) {
+  const Trace t = load_trace(std::filesystem::path(KEEPWARM_SOURCE_DIR) / "traces" / "sample");
+  for (const Compat c : {Compat::faascache, Compat::faascache_course})
+    for (const uint64_t memory : {1000u, 2000u}) {
+      const CellMetrics m = test::run(t, test::builtin("oracle"), memory, c, 1).metrics;
+      EXPECT_EQ(m.warm + m.cold + m.dropped, m.invocations) << compat_name(c) << " " << memory;
+      EXPECT_GT(m.warm, 0u);
+    }
+}
+
+}  // namespace

@@ -40,7 +40,7 @@ namespace {
 class Oracle final : public keepwarm::Policy {
  public:
   static constexpr const char* kName = "oracle";
-  static constexpr const char* kVersion = "1.1.0";
+  static constexpr const char* kVersion = "1.1.1";
   static constexpr const char* kDescription =
       "offline lookahead heuristic: evict the container whose next needed cold start is furthest "
       "away, weighted by memory (not optimal)";
@@ -61,6 +61,9 @@ class Oracle final : public keepwarm::Policy {
         budget_(host().param_int("rollout_budget")) {
     if (candidates_ < 0 || horizon_ < 0 || budget_ < 0)
       throw std::invalid_argument("rollout parameters must be >= 0");
+    // The replays model keepwarm's own rules; the compat modes evict by other ones (a victim
+    // may be asked for even when the arrival is then dropped), so there the score alone decides.
+    if (host().compat_mode() != KW_COMPAT_NONE) candidates_ = 0;
     const uint32_t n = host().function_count();
     profiles_.resize(n);
     seen_.assign(n, 0);
@@ -201,7 +204,11 @@ class Oracle final : public keepwarm::Policy {
     const uint64_t cap = host().capacity_mb();
     const uint64_t need = static_cast<uint64_t>(memory_[for_fn]);
     sim_evict(s, first);
-    while (cap - s.used < need) sim_evict(s, sim_victim(s, now));
+    while (cap - s.used < need) {
+      const uint32_t v = sim_victim(s, now);
+      if (v == kAbsent) return UINT64_MAX;  // this victim cannot make room: never chosen
+      sim_evict(s, v);
+    }
     s.used += need;
     ++s.running[for_fn];
     s.finishes.emplace(now + host().function(for_fn).cold_ms, for_fn);
@@ -231,7 +238,15 @@ class Oracle final : public keepwarm::Policy {
       const uint64_t m = info.memory_mb;
       if (cap - s.used < m) {
         if (cap - s.used + s.idle_mb < m) continue;  // dropped
-        while (cap - s.used < m) sim_evict(s, sim_victim(s, a.time));
+        bool room = true;
+        while (room && cap - s.used < m) {
+          const uint32_t v = sim_victim(s, a.time);
+          if (v == kAbsent)
+            room = false;
+          else
+            sim_evict(s, v);
+        }
+        if (!room) continue;  // dropped
       }
       s.used += m;
       ++s.running[a.fn];
