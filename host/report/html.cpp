@@ -105,31 +105,25 @@ std::vector<Figure> plots_for(const TraceView& v, const ReportOptions& options) 
   const std::string ci = seeds ? " Error bars: 95% confidence intervals over seeds." : "";
   using Opt = std::optional<plot::Point>;
 
-  plot::Plot cold =
-      memory_plot(v, "cold starts vs memory", "cold starts (% of started)", options.log_y);
-  cold.series = make_series(v, [](uint64_t mem, const PolicyMean& m) -> Opt {
-    return with_ci(static_cast<double>(mem), m.cold_pct_stat);
-  });
-  out.push_back({base + "-cold.svg", plot::render_svg(cold),
-                 "Cold starts (% of started invocations) against server memory." + ci});
-
-  plot::Plot dropped =
-      memory_plot(v, "dropped invocations vs memory", "dropped (% of invocations)", options.log_y);
-  dropped.series = make_series(v, [](uint64_t mem, const PolicyMean& m) -> Opt {
-    return with_ci(static_cast<double>(mem), m.dropped_pct_stat);
-  });
-  out.push_back({base + "-dropped.svg", plot::render_svg(dropped),
-                 "Dropped invocations (% of all invocations) against server memory." + ci});
-
-  plot::Plot latency =
-      memory_plot(v, "added latency vs memory", "added latency per invocation (ms)", options.log_y);
-  latency.series = make_series(v, [](uint64_t mem, const PolicyMean& m) -> Opt {
-    return with_ci(static_cast<double>(mem), m.latency_per_inv_stat);
-  });
-  out.push_back({base + "-latency.svg", plot::render_svg(latency),
+  // A metric's mean (with its interval) per policy against server memory.
+  const auto against_memory = [&](const std::string& suffix, const char* title, const char* y,
+                                  Stat PolicyMean::*stat, const std::string& caption) {
+    plot::Plot p = memory_plot(v, title, y, options.log_y);
+    p.series = make_series(v, [stat](uint64_t mem, const PolicyMean& m) -> Opt {
+      return with_ci(static_cast<double>(mem), m.*stat);
+    });
+    out.push_back({base + suffix, plot::render_svg(p), caption + ci});
+  };
+  against_memory("-cold.svg", "cold starts vs memory", "cold starts (% of started)",
+                 &PolicyMean::cold_pct_stat,
+                 "Cold starts (% of started invocations) against server memory.");
+  against_memory("-dropped.svg", "dropped invocations vs memory", "dropped (% of invocations)",
+                 &PolicyMean::dropped_pct_stat,
+                 "Dropped invocations (% of all invocations) against server memory.");
+  against_memory("-latency.svg", "added latency vs memory", "added latency per invocation (ms)",
+                 &PolicyMean::latency_per_inv_stat,
                  "Latency added by cold starts (cold minus warm duration, summed), per "
-                 "invocation, against server memory." +
-                     ci});
+                 "invocation, against server memory.");
 
   plot::Plot vs = memory_plot(v, "cold starts + dropped relative to " + v.baseline,
                               "cold + dropped \u00f7 " + v.baseline + "\u2019s", false);
