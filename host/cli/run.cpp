@@ -579,6 +579,8 @@ int run(const RunOptions& o) {
     if (std::find(results.run.hosts.begin(), results.run.hosts.end(), h) == results.run.hosts.end())
       results.run.hosts.push_back(h);
   results.run.resumed_cells = reused;
+  results.run.isolation = runner.isolated() ? "process" : "none";
+  results.run.worker_processes = runner.workers_started();
   if (p.events_file) p.events_file->commit();
   // The new result set goes into a staging directory beside the output directory and replaces
   // the old set in one step at the end (output_dir.hpp): a reader never sees a mix, and a

@@ -60,10 +60,13 @@ void WorkerPool::start(Worker& w, unsigned slot) {
       for (;;) {
         uint64_t request = 0;
         if (!read_exact(3, &request, sizeof request)) return 0;  // the supervisor is done
-        const std::string answer = handler(request, slot);
+        // The answer, its length first, in one write (one wake-up of the supervisor).
+        std::string message(sizeof(uint64_t), '\0');
+        message += handler(request, slot);
         std::fflush(nullptr);  // the cell's prints reach the supervisor before its answer
-        const uint64_t n = answer.size();
-        if (!write_all(3, &n, sizeof n) || !write_all(3, answer.data(), answer.size())) return 0;
+        const uint64_t n = message.size() - sizeof n;
+        std::memcpy(message.data(), &n, sizeof n);
+        if (!write_all(3, message.data(), message.size())) return 0;
       }
     });
   } catch (...) {

@@ -140,12 +140,14 @@ pid_t fork_child(int keep_fd, int output_fd, const std::function<int()>& body) {
 int reap_child(pid_t pid, std::chrono::milliseconds grace) {
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + grace;
+  std::chrono::microseconds pause(20);
   for (;;) {
     const pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid) return status;
     if (r < 0 && errno != EINTR) return 0;
     if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(2000));
   }
   ::kill(pid, SIGKILL);
   while (::waitpid(pid, &status, 0) < 0)

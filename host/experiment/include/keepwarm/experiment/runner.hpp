@@ -59,6 +59,10 @@ struct RunInfo {
   int ranks = 1;                   // processes that took part (MPI ranks; 1 without MPI)
   std::vector<std::string> hosts;  // their distinct host names, in rank order
   size_t resumed_cells = 0;        // cells taken from a checkpoint (--resume)
+  // Where this process ran its cells ("process": worker processes, "none": in itself) and how
+  // many worker processes it started (more than --jobs when workers failed).
+  std::string isolation = "none";
+  size_t worker_processes = 0;
 };
 
 struct RunResults {
