@@ -246,7 +246,13 @@ CellOutcome GridRunner::run(size_t i, unsigned worker) {
       return out;
     }
   }
-  const WorkerPool::Reply reply = pool_->run(i, worker);
+  WorkerPool::Reply reply;
+  try {
+    reply = pool_->run(i, worker);
+  } catch (const std::exception& e) {  // no worker could be started (fork refused: a limit)
+    out.error = describe(cell) + ": " + e.what();
+    return out;
+  }
   if (reply.ok) {
     out = decode_outcome(reply.answer, cell);
     out.host = host_;
