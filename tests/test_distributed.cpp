@@ -241,10 +241,10 @@ TEST(Mpi, ACrashingPolicyIsNamed) {
   SKIP_WITHOUT_MPI();
   test::TempDir dir;
   test::write_pressure_trace(dir / "t");
-  const auto r =
-      mpirun(3, "run --jobs 1 --trace " + (dir / "t").string() + " --policy lru --policy " +
-                    test::test_plugin_file("test-crashing.so").string() +
-                    " --memory 200,400 --out " + (dir / "out").string());
+  const auto r = mpirun(3, "run --isolation none --jobs 1 --trace " + (dir / "t").string() +
+                               " --policy lru --policy " +
+                               test::test_plugin_file("test-crashing.so").string() +
+                               " --memory 200,400 --out " + (dir / "out").string());
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("fatal signal SIGSEGV (invalid memory access) while running\n"
                           "  policy 'crashing' ("),
@@ -257,6 +257,26 @@ TEST(Mpi, ACrashingPolicyIsNamed) {
       test::run_keepwarm("run --resume --trace " + (dir / "t").string() +
                          " --policy lru --memory 200,400 --out " + (dir / "out").string());
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+}
+
+// With process isolation (the default) a crash costs each rank only the cell it was running: the
+// job ends with exit 2 and every other cell written.
+TEST(Mpi, ACrashingPolicyCostsOnlyItsCells) {
+  SKIP_WITHOUT_MPI();
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t");
+  const auto r =
+      mpirun(3, "run -q --jobs 1 --trace " + (dir / "t").string() + " --policy lru --policy " +
+                    test::test_plugin_file("test-crashing.so").string() +
+                    " --memory 200,400 --out " + (dir / "out").string());
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("2 of 4 cells failed"), std::string::npos) << r.output;
+  const test::CsvTable csv = test::read_csv(dir / "out/results.csv");
+  ASSERT_EQ(csv.rows.size(), 2u);
+  for (const auto& row : csv.rows) EXPECT_EQ(row.at("policy"), "lru");
+  const std::string json = test::read_text(dir / "out/results.json");
+  EXPECT_NE(json.find("its worker process was killed by signal 11 (SIGSEGV"), std::string::npos)
+      << json;
 }
 
 TEST(Launch, SrunTasksWithoutAnMpiPluginAreRefused) {

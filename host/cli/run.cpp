@@ -47,6 +47,8 @@ struct RunOptions {
   std::string compat;
   std::string baseline;
   int jobs = -1;
+  std::string isolation;
+  double cell_timeout = -1;
   double overhead_ms = -1;
   double overhead_pct = -1;
   std::vector<std::string> params;
@@ -279,6 +281,9 @@ Experiment build_experiment(const RunOptions& o) {
     ex.origin.erase("baseline");
   }
   if (o.jobs >= 0) ex.jobs = static_cast<unsigned>(o.jobs);
+  if (!o.isolation.empty())
+    ex.isolation = o.isolation == "none" ? Isolation::none : Isolation::process;
+  if (o.cell_timeout >= 0) ex.cell_timeout_s = o.cell_timeout;
   if (o.overhead_ms >= 0) {
     ex.overhead_ms = o.overhead_ms;
     ex.overhead_ms_given = true;
@@ -343,6 +348,7 @@ void prepare(const RunOptions& o, Prepared& p, unsigned default_jobs, bool speak
   if (p.ex.jobs == 0) p.ex.jobs = default_jobs;
   const Experiment& ex = p.ex;
   PluginRegistry registry(PluginRegistry::default_search_path(ex.plugin_paths));
+  registry.set_probe(ex.isolation == Isolation::process);
   std::vector<PolicyVariant> variants = resolve_policies(ex, registry);
   if (speak)
     for (const std::string& w : registry.warnings())
@@ -573,6 +579,8 @@ int run(const RunOptions& o) {
     if (std::find(results.run.hosts.begin(), results.run.hosts.end(), h) == results.run.hosts.end())
       results.run.hosts.push_back(h);
   results.run.resumed_cells = reused;
+  results.run.isolation = runner.isolated() ? "process" : "none";
+  results.run.worker_processes = runner.workers_started();
   if (p.events_file) p.events_file->commit();
   // The new result set goes into a staging directory beside the output directory and replaces
   // the old set in one step at the end (output_dir.hpp): a reader never sees a mix, and a
@@ -693,6 +701,17 @@ void add_run_command(CLI::App& app) {
                    "per rank)")
       ->check(whole_number(0, 65536));
   run_cmd
+      ->add_option("--isolation", opts->isolation,
+                   "where cells run: process (default: in worker processes, so that a policy that "
+                   "crashes, exits or hangs fails only its cell) or none (in keepwarm's own "
+                   "process)")
+      ->check(CLI::Validator(CLI::IsMember({"process", "none"})).description(""));
+  run_cmd
+      ->add_option("--cell-timeout", opts->cell_timeout,
+                   "seconds one cell may run before its worker is killed and the cell marked "
+                   "failed (default 600; 0 = no limit)")
+      ->check(real_number(0));
+  run_cmd
       ->add_option("--overhead-ms", opts->overhead_ms,
                    "fixed time added to every cold start, ms (default 0; 3000 in faascache-course)")
       ->check(real_number(0));
@@ -742,6 +761,8 @@ void add_run_command(CLI::App& app) {
                                                                   {"--seeds", "N|LIST"},
                                                                   {"--compat", "MODE"},
                                                                   {"--jobs", "N"},
+                                                                  {"--isolation", "MODE"},
+                                                                  {"--cell-timeout", "SECONDS"},
                                                                   {"--overhead-ms", "MS"},
                                                                   {"--overhead-pct", "FRACTION"},
                                                                   {"--param", "POLICY.NAME=VALUE"},

@@ -196,6 +196,8 @@ std::vector<uint64_t> parse_memory_list(const std::string& text) {
   return out;
 }
 
+const char* isolation_name(Isolation i) { return i == Isolation::process ? "process" : "none"; }
+
 void apply_mode_defaults(Experiment& ex) {
   if (ex.compat != Compat::faascache_course) return;
   if (!ex.overhead_ms_given) ex.overhead_ms = 3000;
@@ -235,7 +237,7 @@ Experiment load_experiment(const fs::path& file) {
     if (t == nullptr) fail(file, *node, "[experiment] must be a table");
     check_keys(file, *t, "experiment",
                {"name", "traces", "memory_mb", "memory_pct", "policies", "seeds", "compat", "jobs",
-                "out", "plugin_path", "baseline", "bound"});
+                "out", "plugin_path", "baseline", "bound", "isolation", "cell_timeout_s"});
     for (const auto& [key, value] : *t) {
       const std::string k(key.str());
       if (k == "name") {
@@ -312,6 +314,19 @@ Experiment load_experiment(const fs::path& file) {
         if (i == nullptr || i->get() < 0 || i->get() > 65536)
           fail(file, value, "jobs must be a whole number 0..65536 (0 = all cores)");
         ex.jobs = static_cast<unsigned>(i->get());
+      } else if (k == "isolation") {
+        const std::string i = get_string(file, value, "isolation");
+        if (i == "process")
+          ex.isolation = Isolation::process;
+        else if (i == "none")
+          ex.isolation = Isolation::none;
+        else
+          fail(file, value, "isolation must be \"process\" or \"none\", not \"" + i + "\"");
+      } else if (k == "cell_timeout_s") {
+        const std::optional<double> d = value.value<double>();
+        if (!d || !std::isfinite(*d) || *d < 0 || *d > 1e9)
+          fail(file, value, "cell_timeout_s must be a number of seconds >= 0 (0 = no limit)");
+        ex.cell_timeout_s = *d;
       } else if (k == "out") {
         const fs::path p = get_string(file, value, "out");
         ex.out_dir = p.is_absolute() ? p : (base / p).lexically_normal();

@@ -117,7 +117,8 @@ std::string results_json(const RunResults& r, const WriteOptions& options) {
     out << "\"ranks\": " << r.run.ranks << ", \"hosts\": [";
     for (size_t i = 0; i < r.run.hosts.size(); ++i)
       out << (i ? ", " : "") << json_string(r.run.hosts[i]);
-    out << "], ";
+    out << "], \"isolation\": " << json_string(r.run.isolation)
+        << ", \"worker_processes\": " << r.run.worker_processes << ", ";
   }
   out << "\"resumed_cells\": " << r.run.resumed_cells << "},\n  \"cells\": [\n";
   bool first = true;

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "keepwarm/experiment/checkpoint.hpp"
 #include "keepwarm/traces/formats.hpp"
 #include "keepwarm/util/io.hpp"
 
@@ -204,6 +205,22 @@ GridRunner::GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const T
   results_.cells.resize(grid.size());
   for (size_t i = 0; i < grid.size(); ++i) results_.cells[i].cell = grid[i];
   results_.run.hosts = {host_};
+
+  if (ex.isolation == Isolation::process && observer == nullptr)
+    pool_ = std::make_unique<WorkerPool>(
+        jobs(),
+        [this](uint64_t i, unsigned slot) {
+          crash_reporter_.only(slot);  // the other threads' cells are not in this process
+          set_crash_note("");          // a crash here loses no results: the supervisor goes on
+          return encode_outcome(run_here(static_cast<size_t>(i), slot));
+        },
+        ex.cell_timeout_s);
+}
+
+std::string GridRunner::describe(const Cell& cell) const {
+  return "policy " + variant_label(results_.variants[cell.policy]) + " on trace " +
+         results_.traces[cell.trace]->name + " at " + std::to_string(cell.memory_mb) +
+         " MB, seed " + std::to_string(cell.seed);
 }
 
 unsigned GridRunner::jobs() const {
@@ -213,12 +230,53 @@ unsigned GridRunner::jobs() const {
 }
 
 CellOutcome GridRunner::run(size_t i, unsigned worker) {
+  if (!pool_) return run_here(i, worker);
+  const Cell& cell = results_.cells[i].cell;
+  const Plugin* plugin = results_.plugins[cell.policy].get();
+  CellOutcome out;
+  out.cell = cell;
+  out.host = host_;
+  {
+    std::lock_guard<std::mutex> lock(failures_mutex_);
+    const auto f = failures_.find(plugin);
+    if (f != failures_.end() && f->second.first >= kStopAfterFailures) {
+      out.error = describe(cell) + ": not run: plugin " + plugin->label() + " was stopped after " +
+                  std::to_string(f->second.first) +
+                  " of its cells failed in their worker process (last: " + f->second.second + ")";
+      return out;
+    }
+  }
+  WorkerPool::Reply reply;
+  try {
+    reply = pool_->run(i, worker);
+  } catch (const std::exception& e) {  // no worker could be started (fork refused: a limit)
+    out.error = describe(cell) + ": " + e.what();
+    return out;
+  }
+  if (reply.ok) {
+    out = decode_outcome(reply.answer, cell);
+    out.host = host_;
+    return out;
+  }
+  std::string cause = "its worker process " + reply.cause;
+  if (reply.cause.rfind("exited", 0) == 0)
+    cause += " in the middle of the cell (a policy must not end the process)";
+  out.error = describe(cell) + ": " + cause;
+  if (!reply.last_lines.empty()) {
+    out.error += "; its last output:";
+    for (const std::string& line : reply.last_lines) out.error += "\n    " + line;
+  }
+  std::lock_guard<std::mutex> lock(failures_mutex_);
+  auto& f = failures_[plugin];
+  ++f.first;
+  f.second = std::move(cause);
+  return out;
+}
+
+CellOutcome GridRunner::run_here(size_t i, unsigned worker) {
   const Experiment& ex = results_.experiment;
   const Cell& cell = results_.cells[i].cell;
-  crash_reporter_.running(worker, "policy " + variant_label(results_.variants[cell.policy]) +
-                                      " on trace " + results_.traces[cell.trace]->name + " at " +
-                                      std::to_string(cell.memory_mb) + " MB, seed " +
-                                      std::to_string(cell.seed));
+  crash_reporter_.running(worker, describe(cell));
   CellOutcome out;
   out.cell = cell;
   out.host = host_;

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 
 namespace keepwarm {
 
@@ -28,6 +29,9 @@ std::atomic<int> g_installed{0};
 // The slot of the worker on this thread: synchronous signals (SIGSEGV, SIGFPE, ...) arrive on
 // the thread that caused them, so this names the crashing cell.
 thread_local int t_slot = -1;
+// Each thread that runs cells gets an alternate signal stack, so that a policy that overflows its
+// stack is still reported (the handler cannot run on the stack that overflowed).
+thread_local bool t_alt_stack = false;
 struct sigaction g_previous[sizeof kSignals / sizeof kSignals[0]];
 
 void say(const char* s) noexcept {
@@ -88,7 +92,7 @@ CrashReporter::CrashReporter() {
   struct sigaction sa {};
   sa.sa_handler = on_fatal_signal;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESETHAND;
+  sa.sa_flags = SA_RESETHAND | SA_ONSTACK;
   for (size_t i = 0; i < sizeof kSignals / sizeof kSignals[0]; ++i)
     sigaction(kSignals[i], &sa, &g_previous[i]);
 }
@@ -99,7 +103,23 @@ CrashReporter::~CrashReporter() {
     sigaction(kSignals[i], &g_previous[i], nullptr);
 }
 
+static void ensure_alt_stack() noexcept {
+  if (t_alt_stack) return;
+  t_alt_stack = true;
+  // Kept for the thread's life (a few threads per run); never freed, so that a handler that
+  // runs on it late still has it.
+  const size_t size = 256 * 1024;
+  void* mem = std::malloc(size);
+  if (mem == nullptr) return;
+  stack_t st{};
+  st.ss_sp = mem;
+  st.ss_size = size;
+  st.ss_flags = 0;
+  if (sigaltstack(&st, nullptr) != 0) std::free(mem);
+}
+
 void CrashReporter::running(unsigned worker, const std::string& what) noexcept {
+  ensure_alt_stack();
   t_slot = static_cast<int>(worker % kSlots);
   Slot& s = g_slots[worker % kSlots];
   s.active.store(false, std::memory_order_release);
@@ -109,6 +129,11 @@ void CrashReporter::running(unsigned worker, const std::string& what) noexcept {
 
 void CrashReporter::idle(unsigned worker) noexcept {
   g_slots[worker % kSlots].active.store(false, std::memory_order_release);
+}
+
+void CrashReporter::only(unsigned worker) noexcept {
+  for (unsigned i = 0; i < kSlots; ++i)
+    if (i != worker % kSlots) g_slots[i].active.store(false, std::memory_order_release);
 }
 
 void set_crash_note(const std::string& note) noexcept {

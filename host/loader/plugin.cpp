@@ -3,7 +3,13 @@
 #include "keepwarm/loader/plugin.hpp"
 
 #include "keepwarm/util/io.hpp"
+#include "keepwarm/util/process.hpp"
 #include "keepwarm/util/sha256.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
@@ -208,6 +214,71 @@ std::vector<fs::path> PluginRegistry::default_search_path(
 PluginRegistry::PluginRegistry(std::vector<fs::path> search_path)
     : search_path_(std::move(search_path)) {}
 
+std::vector<std::string> probe_plugin_files(const std::vector<fs::path>& files, double timeout_s) {
+  std::vector<std::string> why(files.size());
+  static constexpr uint32_t kDone = 0xffffffffu;
+  size_t start = 0;
+  while (start < files.size()) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0)
+      throw PluginError(std::string("cannot start a plugin probe (pipe: ") + std::strerror(errno) +
+                        ")");
+    pid_t pid = -1;
+    try {
+      pid = fork_child(p[1], -1, [&files, start]() -> int {
+        for (size_t k = start; k < files.size(); ++k) {
+          const uint32_t index = static_cast<uint32_t>(k);
+          if (!write_all(3, &index, sizeof index)) return 1;
+          try {
+            Plugin::load(files[k]);
+          } catch (...) {
+            // An ordinary error: the load in the parent reports it.
+          }
+        }
+        return write_all(3, &kDone, sizeof kDone) ? 0 : 1;
+      });
+    } catch (const std::exception& e) {
+      ::close(p[0]);
+      ::close(p[1]);
+      throw PluginError(std::string("cannot start a plugin probe: ") + e.what());
+    }
+    ::close(p[1]);
+    long current = -1;
+    bool done = false;
+    std::string failure;
+    for (;;) {
+      pollfd fd{p[0], POLLIN, 0};
+      const int r = ::poll(&fd, 1, static_cast<int>(timeout_s * 1000));
+      if (r < 0 && errno == EINTR) continue;
+      uint32_t value = 0;
+      if (r == 0) {
+        ::kill(pid, SIGKILL);
+        reap_child(pid, std::chrono::milliseconds(1000));
+        failure = "did not finish loading within " + std::to_string(static_cast<int>(timeout_s)) +
+                  " s (the probe process was killed)";
+        break;
+      }
+      if (!read_exact(p[0], &value, sizeof value)) {
+        failure = "crashed while loading: the probe process that loaded it " +
+                  describe_wait_status(reap_child(pid, std::chrono::milliseconds(2000)));
+        break;
+      }
+      if (value == kDone) {
+        reap_child(pid, std::chrono::milliseconds(2000));
+        done = true;
+        break;
+      }
+      current = static_cast<long>(value);
+    }
+    ::close(p[0]);
+    if (done) break;
+    const size_t bad = current >= 0 ? static_cast<size_t>(current) : start;
+    why[bad] = files[bad].string() + ": " + failure + "; not loaded";
+    start = bad + 1;
+  }
+  return why;
+}
+
 static bool looks_like_plugin_file(const fs::path& p) {
   const std::string ext = p.extension().string();
   return ext == ".so" || ext == ".dylib" || ext == ".dll";
@@ -217,25 +288,36 @@ const std::vector<PluginRegistry::Entry>& PluginRegistry::discover() {
   if (discovered_) return entries_;
   discovered_ = true;
   std::set<std::string> names;
+  std::vector<fs::path> files;  // in search order
   for (const fs::path& dir : search_path_) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
-    std::vector<fs::path> files;
+    std::vector<fs::path> here;
     for (const auto& entry : fs::directory_iterator(dir, ec))
       if (entry.is_regular_file(ec) && looks_like_plugin_file(entry.path()))
-        files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const fs::path& file : files) {
-      Entry e;
-      e.file = file;
+        here.push_back(entry.path());
+    std::sort(here.begin(), here.end());
+    files.insert(files.end(), here.begin(), here.end());
+  }
+  // Loading runs a plugin's static constructors: a child process does it first, so that one that
+  // crashes, exits or hangs is named and left out instead of taking this process with it.
+  const std::vector<std::string> unsafe = probe_ ? probe_plugin_files(files, kProbeTimeoutSeconds)
+                                                 : std::vector<std::string>(files.size());
+  for (size_t k = 0; k < files.size(); ++k) {
+    Entry e;
+    e.file = files[k];
+    if (!unsafe[k].empty()) {
+      e.error = unsafe[k];
+      warnings_.push_back(unsafe[k]);
+    } else {
       try {
-        e.plugin = Plugin::load(file);
+        e.plugin = Plugin::load(files[k]);
         e.shadowed = !names.insert(e.plugin->name()).second;
       } catch (const PluginError& err) {
         e.error = err.what();
       }
-      entries_.push_back(std::move(e));
     }
+    entries_.push_back(std::move(e));
   }
   return entries_;
 }
@@ -248,6 +330,11 @@ PluginPtr PluginRegistry::find(const std::string& name_or_path) {
     const std::string key = fs::absolute(name_or_path, ec).lexically_normal().string();
     auto it = by_path_.find(key);
     if (it != by_path_.end()) return it->second;
+    if (probe_) {
+      const std::vector<std::string> unsafe =
+          probe_plugin_files({fs::path(name_or_path)}, kProbeTimeoutSeconds);
+      if (!unsafe.front().empty()) throw PluginError(unsafe.front());
+    }
     PluginPtr p = Plugin::load(name_or_path);
     by_path_[key] = p;
     return p;

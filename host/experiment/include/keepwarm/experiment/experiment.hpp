@@ -31,6 +31,11 @@ struct PolicyEntry {
   std::map<std::string, std::vector<std::string>> params;  // name -> values (text)
 };
 
+// Where cells run: in worker processes supervised by keepwarm (a crashing, exiting or hanging
+// policy costs only its cell), or in keepwarm's own process (docs/results.md).
+enum class Isolation { process, none };
+const char* isolation_name(Isolation i);
+
 struct Experiment {
   std::string name = "experiment";
   std::filesystem::path source;               // the TOML file, if any
@@ -46,6 +51,10 @@ struct Experiment {
   // first policy (resolve_baseline in keepwarm/report/report.hpp).
   std::string baseline;
   unsigned jobs = 0;  // 0 = all cores
+  Isolation isolation = Isolation::process;
+  // How long one cell may run before its worker is killed and the cell marked failed, seconds
+  // (0 = no limit; only with process isolation).
+  double cell_timeout_s = 600;
   double overhead_ms = 0;
   double overhead_frac = 0;
   // Whether the two were given (file or flag); if not, faascache-course mode uses the course

@@ -8,11 +8,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "keepwarm/engine/engine.hpp"
 #include "keepwarm/experiment/experiment.hpp"
+#include "keepwarm/experiment/worker_pool.hpp"
 #include "keepwarm/loader/crash_report.hpp"
 #include "keepwarm/loader/plugin.hpp"
 #include "keepwarm/traces/trace.hpp"
@@ -42,7 +44,9 @@ struct Cell {
 struct CellOutcome {
   Cell cell;
   bool ok = false;
-  std::string error;  // when !ok: why the cell failed (names the plugin)
+  // When !ok: why the cell failed, naming the policy (its plugin file) and the cell; for a worker
+  // process that died, how (signal, exit status, timeout) and its last lines of output.
+  std::string error;
   CellResult result;
   std::string host;      // the host name of the process that ran it
   int rank = 0;          // its MPI rank (0 in a single-process run)
@@ -55,6 +59,10 @@ struct RunInfo {
   int ranks = 1;                   // processes that took part (MPI ranks; 1 without MPI)
   std::vector<std::string> hosts;  // their distinct host names, in rank order
   size_t resumed_cells = 0;        // cells taken from a checkpoint (--resume)
+  // Where this process ran its cells ("process": worker processes, "none": in itself) and how
+  // many worker processes it started (more than --jobs when workers failed).
+  std::string isolation = "none";
+  size_t worker_processes = 0;
 };
 
 struct RunResults {
@@ -104,6 +112,11 @@ std::string host_name();
 // results().cells, so that a caller decides where outcomes go (the local thread pool, or rank 0
 // of an MPI run). While a GridRunner lives, a crash in a policy is reported naming the cells that
 // were running (keepwarm/loader/crash_report.hpp).
+// With process isolation (the default; Experiment::isolation) each worker slot runs its cells in
+// a worker process (worker_pool.hpp): a policy that crashes, aborts, exits or runs past the cell
+// timeout fails only its cell, and a plugin whose cells failed that way kStopAfterFailures times
+// has its remaining cells marked failed without running them. A run with an event observer runs
+// its single cell in this process.
 class GridRunner {
  public:
   GridRunner(const Experiment& ex, std::vector<std::shared_ptr<const Trace>> traces,
@@ -118,10 +131,18 @@ class GridRunner {
   unsigned jobs() const;
   // The resolved parameters of variant p (what its cells ran with, defaults included).
   const std::map<std::string, std::string>& params(size_t policy) const { return params_[policy]; }
-  // Computes grid entry i on worker slot `worker` (< jobs(); for the crash report).
+  // Computes grid entry i on worker slot `worker` (< jobs(); one thread per slot at a time).
   CellOutcome run(size_t i, unsigned worker);
+  // Whether cells run in worker processes.
+  bool isolated() const { return pool_ != nullptr; }
+  // Worker processes started so far (0 without isolation).
+  size_t workers_started() const { return pool_ ? pool_->started() : 0; }
+
+  static constexpr int kStopAfterFailures = 3;
 
  private:
+  CellOutcome run_here(size_t i, unsigned worker);
+  std::string describe(const Cell& cell) const;
   RunResults results_;
   std::vector<std::map<std::string, std::string>> params_;
   bool any_lookahead_ = false;
@@ -129,6 +150,10 @@ class GridRunner {
   EventObserver* observer_ = nullptr;
   std::string host_;
   CrashReporter crash_reporter_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::mutex failures_mutex_;
+  // Per plugin (results_.plugins' objects): cells whose worker died, and the last cause.
+  std::map<const Plugin*, std::pair<int, std::string>> failures_;
 };
 
 // Runs the entries `todo` of runner's grid (in that order) on runner.jobs() threads, storing

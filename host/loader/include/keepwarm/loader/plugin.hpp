@@ -74,6 +74,14 @@ class Plugin {
 
 using PluginPtr = std::shared_ptr<const Plugin>;
 
+// Loads each file in a child process first, in order, so that a plugin whose loading crashes,
+// exits or hangs (a static constructor) is found without harm to this process. Returns per file
+// "" (it loaded, or failed with an ordinary error that Plugin::load reports) or why it is unsafe,
+// naming the file ("...: crashed while loading: the probe process that loaded it was killed by
+// signal 11 (SIGSEGV, ...); not loaded"). A file may take timeout_s to load.
+std::vector<std::string> probe_plugin_files(const std::vector<std::filesystem::path>& files,
+                                            double timeout_s);
+
 // Where plugins are looked for, in order: explicit --plugin-path directories, then
 // KEEPWARM_PLUGIN_PATH (colon-separated), then the built-in plugin directory next to the
 // executable (../lib/keepwarm/plugins).
@@ -95,17 +103,24 @@ class PluginRegistry {
     std::string error;      // why it failed
     bool shadowed = false;  // another plugin earlier on the path has the same name
   };
-  // Every plugin file on the search path, in search order (loads them all).
+  // Whether plugin files are loaded in a child process first (probe_plugin_files; the default).
+  void set_probe(bool probe) noexcept { probe_ = probe; }
+  static constexpr double kProbeTimeoutSeconds = 30;
+
+  // Every plugin file on the search path, in search order (loads them all; with the probe, a
+  // file whose loading crashed a child process is listed with its error and not loaded).
   const std::vector<Entry>& discover();
   const std::vector<std::filesystem::path>& search_path() const noexcept { return search_path_; }
   // What find() noticed and the user should hear, e.g. a plugin that shadows a same-named one
-  // later on the path (a built-in): each names both files.
+  // later on the path (a built-in): each names both files; a plugin file skipped because its
+  // loading crashed a probe process.
   const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
  private:
   std::vector<std::filesystem::path> search_path_;
   std::vector<Entry> entries_;
   bool discovered_ = false;
+  bool probe_ = true;
   std::map<std::string, PluginPtr> by_path_;
   std::vector<std::string> warnings_;
 };
