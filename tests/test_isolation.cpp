@@ -270,6 +270,31 @@ TEST(Isolation, NoneRunsCellsInTheKeepwarmProcess) {
   EXPECT_FALSE(fs::exists(dir / "out/results.csv"));
 }
 
+// A supervisor killed with SIGKILL (a scheduler's time limit) leaves no worker behind: workers
+// die with it (PR_SET_PDEATHSIG), even one stuck in a policy that loops forever.
+TEST(Isolation, AKilledRunLeavesNoWorkerBehind) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t");
+  const std::string pid = (dir / "pid").string();
+  const std::string cmd = "'" + std::string(KEEPWARM_EXE) + "' run -q --cell-timeout 0 --trace " +
+                          (dir / "t").string() + " --policy " + misbehaving("loop") +
+                          " --memory 200 --out " + (dir / "out").string();
+  const auto r = test::run_command(
+      "(" + cmd + " & echo $! > " + pid +
+      "; wait) >/dev/null 2>&1 & "
+      // Wait until the supervisor has its worker (spinning in the policy), note the worker.
+      "for i in $(seq 200); do [ -s " +
+      pid + " ] && w=$(pgrep -P $(cat " + pid +
+      ")) && [ -n \"$w\" ] && break; sleep 0.05; done; echo worker=${w:-none}; "
+      "kill -9 $(cat " +
+      pid +
+      "); "
+      "for i in $(seq 200); do kill -0 $w 2>/dev/null || break; sleep 0.05; done; "
+      "if kill -0 $w 2>/dev/null; then echo alive; kill -9 $w; else echo gone; fi");
+  EXPECT_FALSE(contains(r.output, "worker=none")) << r.output;
+  EXPECT_TRUE(contains(r.output, "gone")) << r.output;
+}
+
 TEST(Isolation, SettingsAreChecked) {
   test::TempDir dir;
   auto r = test::run_keepwarm("run --isolation threads --trace sample -p lru --memory 100");
