@@ -253,12 +253,22 @@ CellOutcome GridRunner::run(size_t i, unsigned worker) {
     out.error = describe(cell) + ": " + e.what();
     return out;
   }
+  std::string cause;
   if (reply.ok) {
-    out = decode_outcome(reply.answer, cell);
-    out.host = host_;
-    return out;
+    try {
+      out = decode_outcome(reply.answer, cell);
+      out.host = host_;
+      return out;
+    } catch (const std::exception& e) {  // the policy wrote into the worker's socket?
+      pool_->discard(worker);
+      cause = std::string(
+                  "its worker process answered with something that is not a cell's "
+                  "outcome (") +
+              e.what() + ")";
+    }
+  } else {
+    cause = "its worker process " + reply.cause;
   }
-  std::string cause = "its worker process " + reply.cause;
   if (reply.cause.rfind("exited", 0) == 0)
     cause += " in the middle of the cell (a policy must not end the process)";
   out.error = describe(cell) + ": " + cause;

@@ -48,6 +48,11 @@ class WorkerPool {
   // failed request its last lines are in the reply instead.
   Reply run(uint64_t request, unsigned slot);
 
+  // Ends slot's worker (the next request starts a fresh one): after an answer that made no sense.
+  void discard(unsigned slot) {
+    if (workers_.at(slot).pid > 0) retire(workers_.at(slot), 0);
+  }
+
   // Workers started so far (fresh ones after failures included).
   size_t started() const;
 
