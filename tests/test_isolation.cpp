@@ -29,7 +29,8 @@ bool contains(const std::string& text, const std::string& what) {
 // --- The worker pool on its own ------------------------------------------------------------
 
 // A handler whose requests say what to do: 1 crash (after a line of output), 2 exit(3), 3 sleep
-// far past any timeout, 4 print a line and answer; anything else answers twice the request.
+// far past any timeout, 4 print a line and answer, 99999 write junk into the worker's socket;
+// anything else answers twice the request.
 std::string misbehave(uint64_t request, unsigned) {
   switch (request) {
     case 1:
@@ -45,6 +46,9 @@ std::string misbehave(uint64_t request, unsigned) {
       break;
     case 4:
       std::printf("a policy's own line\n");
+      break;
+    case 99999:  // scribbles into the worker's socket (descriptor 3), as a careless policy might
+      if (::write(3, "scribble", 8) != 8) std::abort();
       break;
     default:
       break;
@@ -96,6 +100,16 @@ TEST(WorkerPool, ARequestPastTheTimeoutIsKilled) {
   EXPECT_TRUE(contains(r.cause, "cell timeout of 0.3 s")) << r.cause;
   EXPECT_LT(took, 10.0);  // killed, not waited for (the request sleeps 30 s)
   EXPECT_TRUE(pool.run(8, 0).ok);
+}
+
+TEST(WorkerPool, JunkInTheSocketIsAFailureNotAHang) {
+  WorkerPool pool(1, misbehave, 0);
+  const WorkerPool::Reply r = pool.run(99999, 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(contains(r.cause, "something wrote into its socket")) << r.cause;
+  const WorkerPool::Reply next = pool.run(9, 0);
+  ASSERT_TRUE(next.ok) << next.cause;
+  EXPECT_EQ(next.answer, "18");
 }
 
 TEST(WorkerPool, SlotsRunInParallelThreads) {

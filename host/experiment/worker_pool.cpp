@@ -180,6 +180,13 @@ WorkerPool::Reply WorkerPool::run(uint64_t request, unsigned slot) {
         std::memcpy(&need, answer.data(), sizeof need);
         answer.erase(0, sizeof need);
         have_size = true;
+        if (need > kMaxAnswerBytes) {  // not a length of ours: something wrote into the socket
+          retire(w, 0);
+          reply.cause = "answered with a message of " + std::to_string(need) +
+                        " bytes (more than any outcome: something wrote into its socket)";
+          reply.last_lines = w.last.lines();
+          return reply;
+        }
       }
       if (have_size && answer.size() >= need) {
         if (answer.size() > need) {  // more than it was asked for: not a worker of ours

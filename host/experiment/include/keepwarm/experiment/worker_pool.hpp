@@ -66,6 +66,7 @@ class WorkerPool {
     std::string pending;  // output of the running request not yet passed on
   };
   static constexpr size_t kPendingBytes = 64 * 1024;
+  static constexpr uint64_t kMaxAnswerBytes = uint64_t{1} << 34;
   void start(Worker& w, unsigned slot);
   // Closes w's descriptors and waits for it; returns its wait status.
   int retire(Worker& w, int grace_ms);
