@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include <stdlib.h>
+
 #include "keepwarm/traces/formats.hpp"
 #include "test_support.hpp"
 
@@ -109,6 +111,28 @@ std::vector<uint64_t> totals(const Trace& t) {
   std::vector<uint64_t> c(t.functions.size(), 0);
   for (uint32_t f : t.function_of) ++c[f];
   return c;
+}
+
+// A large import's invocations go to a temporary file (KEEPWARM_SPILL_MB; 0 = always here): the
+// columns are views of its mapping and equal to what memory holds.
+TEST(TraceAzure, SpilledColumnsAreTheSame) {
+  test::TempDir dir;
+  std::vector<AzFn> fns = {{"o1", "a1", "f1", {{1, 3}, {3, 1}, {700, 40}}, 250, 2500},
+                           {"o1", "a1", "f3", {{1, 1}, {700, 9}, {1440, 1}}, 5, 50}};
+  write_dataset(dir.path(), 1, fns, {{"o1", "a1", 301}});
+  AzureImportOptions o;
+  o.sample = AzureSample::all;
+  ::setenv("KEEPWARM_SPILL_MB", "off", 1);
+  const Trace held = import_azure(dir.path(), o);
+  ::setenv("KEEPWARM_SPILL_MB", "0", 1);
+  const Trace spilled = import_azure(dir.path(), o);
+  ::unsetenv("KEEPWARM_SPILL_MB");
+  EXPECT_FALSE(held.times.is_view());
+  EXPECT_TRUE(spilled.times.is_view());
+  EXPECT_TRUE(spilled.function_of.is_view());
+  EXPECT_EQ(spilled.invocation_count(), 55u);
+  EXPECT_TRUE(spilled.times == held.times);
+  EXPECT_TRUE(spilled.function_of == held.function_of);
 }
 
 TEST(TraceAzure, SamplingIsSeededAndFollowsTheRule) {

@@ -2,6 +2,10 @@
 // round trip through write_native_trace.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+
 #include "keepwarm/traces/formats.hpp"
 #include "test_support.hpp"
 
@@ -92,6 +96,73 @@ TEST(TraceNative, RoundTripIsExact) {
   for (size_t i = 0; i < t.functions.size(); ++i) {
     EXPECT_EQ(back.functions[i].id, t.functions[i].id);
     EXPECT_EQ(back.functions[i].cold_ms, t.functions[i].cold_ms);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// A native trace too large to hold (KEEPWARM_SPILL_MB; 0 = every trace here) is read into a
+// temporary file whose mapping the columns view: the same values, the same results, and a clear
+// error when the spill directory cannot be written.
+class SpillEnv {
+ public:
+  SpillEnv(const char* mb, const char* dir) {
+    ::setenv("KEEPWARM_SPILL_MB", mb, 1);
+    if (dir != nullptr) ::setenv("KEEPWARM_SPILL_DIR", dir, 1);
+  }
+  ~SpillEnv() {
+    ::unsetenv("KEEPWARM_SPILL_MB");
+    ::unsetenv("KEEPWARM_SPILL_DIR");
+  }
+};
+
+TEST(TraceNative, SpilledColumnsAreTheSame) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t", 30, 50000);
+  Trace held, spilled;
+  {
+    SpillEnv env("off", nullptr);
+    held = load_trace(dir / "t");
+  }
+  {
+    SpillEnv env("0", dir.path().c_str());
+    spilled = load_trace(dir / "t");
+  }
+  EXPECT_FALSE(held.times.is_view());
+  ASSERT_TRUE(spilled.times.is_view());
+  ASSERT_TRUE(spilled.function_of.is_view());
+  EXPECT_EQ(spilled.invocation_count(), 50000u);
+  EXPECT_TRUE(spilled.times == held.times);
+  EXPECT_TRUE(spilled.function_of == held.function_of);
+  // The temporary file is unlinked at once: nothing is left in the spill directory.
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    files += e.is_regular_file();
+  EXPECT_EQ(files, 0u);
+  // Replays agree cell for cell.
+  for (uint64_t mb : {300, 1000}) {
+    const CellResult a = test::run(held, test::builtin("lru"), mb);
+    const CellResult b = test::run(spilled, test::builtin("lru"), mb);
+    EXPECT_EQ(a.metrics.cold, b.metrics.cold);
+    EXPECT_EQ(a.metrics.dropped, b.metrics.dropped);
+    EXPECT_EQ(a.metrics.evictions, b.metrics.evictions);
+  }
+}
+
+TEST(TraceNative, AnUnwritableSpillDirectoryIsNamed) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "t", 5, 100);
+  SpillEnv env("0", "/nonexistent/spill");
+  try {
+    load_trace(dir / "t");
+    FAIL() << "loaded";
+  } catch (const TraceError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("invocations.csv"), std::string::npos) << what;
+    EXPECT_NE(what.find("/nonexistent/spill"), std::string::npos) << what;
+    EXPECT_NE(what.find("KEEPWARM_SPILL_DIR"), std::string::npos) << what;
   }
 }
 

@@ -249,9 +249,18 @@ std::string trace_content_hash(const Trace& trace) {
   }
   const uint64_t n = trace.invocation_count();
   h.update(&n, sizeof n);
-  if (n > 0) {
-    h.update(trace.times.data(), n * sizeof(double));
-    h.update(trace.function_of.data(), n * sizeof(uint32_t));
+  // In chunks, each released once hashed (a view of a mapped or spilled trace then costs no
+  // memory for it); the bytes hashed are the same as in one update per column.
+  constexpr size_t kChunk = size_t{1} << 20;
+  for (size_t b = 0; b < n; b += kChunk) {
+    const size_t e = std::min<size_t>(n, b + kChunk);
+    h.update(trace.times.data() + b, (e - b) * sizeof(double));
+    trace.times.release(b, e);
+  }
+  for (size_t b = 0; b < n; b += kChunk) {
+    const size_t e = std::min<size_t>(n, b + kChunk);
+    h.update(trace.function_of.data() + b, (e - b) * sizeof(uint32_t));
+    trace.function_of.release(b, e);
   }
   return h.hex();
 }

@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "file_read.hpp"
 #include "keepwarm/traces/formats.hpp"
 #include "keepwarm/traces/name_table.hpp"
 
@@ -328,8 +329,12 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
                          " invocations, more than the limit " + std::to_string(o.max_invocations) +
                          " (about 12 bytes each in memory; raise it with --max-invocations, or "
                          "keep fewer functions)");
-  trace.times.reserve(st.invocations_kept);
-  trace.function_of.reserve(st.invocations_kept);
+  // A large trace's columns go to a temporary file instead of memory (file_read.hpp).
+  const bool spill = spill_columns(st.invocations_kept * 12);
+  ColumnBuilder<double> times(spill, inv_file);
+  ColumnBuilder<uint32_t> function_of(spill, inv_file);
+  times.reserve(st.invocations_kept);
+  function_of.reserve(st.invocations_kept);
   // Minute by minute: gather that minute's invocations of all functions, sort (stable: ties in
   // function order), append.
   std::vector<size_t> cursor(chosen.size(), 0);
@@ -346,10 +351,12 @@ Trace import_azure(const fs::path& dir, const AzureImportOptions& o, AzureImport
     std::stable_sort(batch.begin(), batch.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [t, f] : batch) {
-      trace.times.push_back(t);
-      trace.function_of.push_back(f);
+      times.push_back(t);
+      function_of.push_back(f);
     }
   }
+  trace.times = times.finish();
+  trace.function_of = function_of.finish();
   if (stats) *stats = st;
   return trace;
 }

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 #include "keepwarm/traces/trace.hpp"
@@ -79,5 +80,100 @@ void release_pages(const void* p, size_t bytes) noexcept {
   const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
   if (begin < end) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
+
+}  // namespace keepwarm
+
+namespace keepwarm {
+
+namespace {
+
+std::filesystem::path spill_dir() {
+  for (const char* var : {"KEEPWARM_SPILL_DIR", "TMPDIR"})
+    if (const char* d = std::getenv(var); d != nullptr && *d != '\0') return d;
+  return "/var/tmp";
+}
+
+}  // namespace
+
+bool spill_columns(uint64_t bytes) {
+  uint64_t threshold_mb = 64;
+  if (const char* v = std::getenv("KEEPWARM_SPILL_MB"); v != nullptr && *v != '\0') {
+    if (std::strcmp(v, "off") == 0) return false;
+    char* end = nullptr;
+    const unsigned long long mb = std::strtoull(v, &end, 10);
+    if (end != nullptr && *end == '\0') threshold_mb = mb;
+  }
+  return bytes >= (threshold_mb << 20);
+}
+
+template <class T>
+ColumnBuilder<T>::ColumnBuilder(bool spill, std::filesystem::path source)
+    : source_(std::move(source)) {
+  if (!spill) return;
+  const std::filesystem::path dir = spill_dir();
+  fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd_ < 0) {  // a filesystem without O_TMPFILE: a named file, unlinked at once
+    std::string name = (dir / "keepwarm-spill-XXXXXX").string();
+    fd_ = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd_ >= 0) ::unlink(name.c_str());
+  }
+  if (fd_ < 0)
+    throw TraceError(source_, 0, 0,
+                     "cannot create a temporary file in " + dir.string() +
+                         " to hold the trace's invocations (" + std::strerror(errno) +
+                         "; set KEEPWARM_SPILL_DIR to a writable directory, or "
+                         "KEEPWARM_SPILL_MB=off to hold them in memory)");
+  buffer_.reserve(kBuffer);
+}
+
+template <class T>
+ColumnBuilder<T>::~ColumnBuilder() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+template <class T>
+void ColumnBuilder<T>::flush() {
+  const char* p = reinterpret_cast<const char*>(buffer_.data());
+  size_t left = buffer_.size() * sizeof(T);
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      throw TraceError(source_, 0, 0,
+                       "cannot write the trace's invocations to a temporary file in " +
+                           spill_dir().string() + ": " + std::strerror(n < 0 ? errno : ENOSPC));
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  buffer_.clear();
+}
+
+template <class T>
+Column<T> ColumnBuilder<T>::finish() {
+  if (fd_ < 0) {
+    size_ = 0;
+    return std::move(column_);
+  }
+  flush();
+  const size_t bytes = size_ * sizeof(T);
+  Column<T> out;
+  if (bytes > 0) {
+    void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd_, 0);
+    if (map == MAP_FAILED)
+      throw TraceError(
+          source_, 0, 0,
+          std::string("cannot map the trace's spilled invocations: ") + std::strerror(errno));
+    auto owner = std::shared_ptr<const void>(
+        map, [bytes](const void* m) { ::munmap(const_cast<void*>(m), bytes); });
+    out = Column<T>::view(std::move(owner), static_cast<const T*>(map), size_);
+  }
+  ::close(fd_);
+  fd_ = -1;
+  size_ = 0;
+  return out;
+}
+
+template class ColumnBuilder<double>;
+template class ColumnBuilder<uint32_t>;
 
 }  // namespace keepwarm

@@ -3,9 +3,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "keepwarm/traces/trace.hpp"
 
 namespace keepwarm {
 
@@ -35,6 +39,55 @@ class MappedText {
   void* map_ = nullptr;
   std::string_view text_;
   size_t released_ = 0;
+};
+
+}  // namespace keepwarm
+
+namespace keepwarm {
+
+// Whether a reader about to produce about `bytes` of invocation columns (12 per invocation)
+// should spill them to disk instead of holding them: above KEEPWARM_SPILL_MB (default 64; 0 =
+// always, "off" = never). Spilled columns are views of a mapped temporary file, read and
+// released behind the replay like a binary trace's, so the trace costs memory for its functions
+// only.
+bool spill_columns(uint64_t bytes);
+
+// A trace column built by appending: in memory, or (spill) through a 1 MiB buffer into an
+// unlinked temporary file in KEEPWARM_SPILL_DIR, else TMPDIR, else /var/tmp, mapped read-only
+// when finished. A write error (a full disk) is a TraceError naming `source` (the trace file)
+// and the spill directory.
+template <class T>
+class ColumnBuilder {
+ public:
+  ColumnBuilder(bool spill, std::filesystem::path source);
+  ~ColumnBuilder();
+  ColumnBuilder(const ColumnBuilder&) = delete;
+  ColumnBuilder& operator=(const ColumnBuilder&) = delete;
+
+  void reserve(size_t n) {
+    if (fd_ < 0) column_.reserve(n);
+  }
+  void push_back(const T& v) {
+    if (fd_ < 0) {
+      column_.push_back(v);
+    } else {
+      buffer_.push_back(v);
+      if (buffer_.size() == kBuffer) flush();
+    }
+    ++size_;
+  }
+  size_t size() const noexcept { return size_; }
+  // The column (the builder is empty afterwards).
+  Column<T> finish();
+
+ private:
+  static constexpr size_t kBuffer = (size_t{1} << 20) / sizeof(T);
+  void flush();
+  std::filesystem::path source_;
+  Column<T> column_;
+  std::vector<T> buffer_;
+  int fd_ = -1;
+  size_t size_ = 0;
 };
 
 }  // namespace keepwarm

@@ -22,7 +22,15 @@ TraceSummary summarize_trace(const Trace& trace, size_t top) {
   if (s.functions > 0) s.mean_memory_mb = static_cast<double>(s.total_memory_mb) / s.functions;
 
   std::vector<uint64_t> counts(trace.functions.size(), 0);
-  for (uint32_t f : trace.function_of) ++counts[f];
+  // Both passes release what they have read (views of a mapped or spilled trace then cost no
+  // memory for it).
+  constexpr size_t kChunk = size_t{1} << 20;
+  const size_t n = trace.times.size();
+  for (size_t b = 0; b < n; b += kChunk) {
+    const size_t e = std::min(n, b + kChunk);
+    for (size_t i = b; i < e; ++i) ++counts[trace.function_of[i]];
+    trace.function_of.release(b, e);
+  }
   std::vector<uint32_t> order(counts.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(),
@@ -53,6 +61,10 @@ TraceSummary summarize_trace(const Trace& trace, size_t top) {
       running.emplace(t + fn.cold_ms, f);
     }
     s.peak_concurrency = std::max<uint64_t>(s.peak_concurrency, running.size());
+    if ((i + 1) % kChunk == 0) {
+      trace.times.release(i + 1 - kChunk, i + 1);
+      trace.function_of.release(i + 1 - kChunk, i + 1);
+    }
   }
   return s;
 }

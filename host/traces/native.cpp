@@ -265,9 +265,14 @@ Trace load_native_trace(const fs::path& dir) {
   {
     CsvCursor csv(invocations_file, invocations_text);
     expect_header(csv, invocations_file, "time_ms,function");
-    // A rough pre-size: one invocation per ~16 bytes.
-    trace.times.reserve(invocations_text.size() / 16);
-    trace.function_of.reserve(invocations_text.size() / 16);
+    // A rough estimate: one invocation per ~16 bytes of text, 12 bytes each in the columns, which
+    // a large trace spills to a temporary file (file_read.hpp) instead of holding.
+    const size_t estimate = invocations_text.size() / 16;
+    const bool spill = spill_columns(uint64_t{estimate} * 12);
+    ColumnBuilder<double> times(spill, invocations_file);
+    ColumnBuilder<uint32_t> function_of(spill, invocations_file);
+    times.reserve(estimate);
+    function_of.reserve(estimate);
     double last = -INFINITY;
     while (csv.next_line()) {
       const double t = parse_double(csv, "time_ms");
@@ -280,10 +285,12 @@ Trace load_native_trace(const fs::path& dir) {
       const uint32_t f = index.find(id);
       if (f == NameTable::kAbsent) csv.fail(col, "unknown function '" + std::string(id) + "'");
       last = t;
-      trace.times.push_back(t);
-      trace.function_of.push_back(f);
-      if ((trace.times.size() & 0xffff) == 0) invocations.release_before(csv.offset());
+      times.push_back(t);
+      function_of.push_back(f);
+      if ((times.size() & 0xffff) == 0) invocations.release_before(csv.offset());
     }
+    trace.times = times.finish();
+    trace.function_of = function_of.finish();
   }
   return trace;
 }
