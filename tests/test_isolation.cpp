@@ -181,7 +181,11 @@ TEST_P(Misbehaving, CostsOnlyItsOwnCells) {
   ASSERT_EQ(csv.rows.size(), 4u);
   EXPECT_EQ(csv.rows[0].at("policy"), "lru");
   EXPECT_EQ(csv.rows[3].at("policy"), "gd");
-  EXPECT_TRUE(fs::exists(dir / "out/report.html"));
+  // The report lists the failed cells with their cause.
+  const std::string html = test::read_text(dir / "out/report.html");
+  EXPECT_TRUE(contains(html, "<h2>Failed cells</h2>")) << html.substr(0, 2000);
+  EXPECT_TRUE(contains(html, "4 ok, 2 failed")) << html.substr(0, 2000);
+  EXPECT_TRUE(contains(html, "its worker process ")) << html.substr(0, 2000);
   const std::string json = test::read_text(dir / "out/results.json");
   EXPECT_TRUE(contains(json, "\"policy\": \"" + std::string(c.name) + "\", \"memory_mb\": 400"))
       << json;

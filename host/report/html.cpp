@@ -190,7 +190,7 @@ table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;pad
 th{background:#f3f3f3}td.l,th.l{text-align:left}tr.base td{font-style:italic;background:#fafafa}tr.bound td{color:#555;border-top:2px solid #999}
 table.rank td,table.rank th{white-space:nowrap;font-variant-numeric:tabular-nums}table{font-size:.95em}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:1.5em 2em;margin:1em 0}\nfigure{margin:0}figure svg{display:block;width:100%;height:auto}\nfigcaption{font-size:.92em;color:#333;margin-top:.3em}figcaption .file{color:#888;font-family:monospace;font-size:.9em}
-.note{color:#555;font-size:.9em}details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}
+.note{color:#555;font-size:.9em}pre.error{margin:0;white-space:pre-wrap;font-size:.85em}details{margin:.5em 0}summary{cursor:pointer;font-weight:bold}
 )";
 
 class Html {
@@ -249,11 +249,32 @@ void settings_section(Html& h, const ReportData& d) {
   for (const auto& [policy, params] : s.params)
     for (const auto& [k, v] : params) kv("parameter " + policy + "." + k, v);
   kv("cells", std::to_string(d.cells.size()) + " ok, " + std::to_string(s.failed_cells) +
-                  " failed" + (s.failed_cells ? " (failed_cells in results.json)" : ""));
+                  " failed" +
+                  (s.failed_cells ? " (listed below, and in failed_cells of results.json)" : ""));
   h.raw("</table>\n<table>\n");
   h.row({"trace", "path", "functions", "invocations"}, 2, true);
   for (const auto& t : s.traces)
     h.row({t.name, t.path, std::to_string(t.functions), std::to_string(t.invocations)}, 2);
+  h.raw("</table>\n");
+}
+
+// The cells that failed, each with its error (for a worker process that died: the cause and its
+// last output), so that a report never hides what is missing from it.
+void failed_section(Html& h, const ReportSettings& s) {
+  if (s.failed.empty()) return;
+  h.tag("h2", "Failed cells");
+  h.raw(
+      "<p class=\"note\">These cells have no results: the figures and rankings below leave "
+      "them out. Also in <code>failed_cells</code> of results.json.</p>\n<table>\n");
+  h.raw(
+      "<tr><th class=\"l\">trace</th><th class=\"l\">policy</th><th>memory (MB)</th>"
+      "<th>seed</th><th class=\"l\">error</th></tr>\n");
+  for (const ReportSettings::FailedCell& c : s.failed) {
+    h.raw("<tr><td class=\"l\">" + plot::escape(c.trace) + "</td><td class=\"l\">" +
+          plot::escape(c.policy) + "</td><td>" + std::to_string(c.memory_mb) + "</td><td>" +
+          std::to_string(c.seed) + "</td><td class=\"l\"><pre class=\"error\">" +
+          plot::escape(c.error) + "</pre></td></tr>\n");
+  }
   h.raw("</table>\n");
 }
 
@@ -502,6 +523,7 @@ std::vector<RenderedFile> render_report(const ReportData& d, const ReportOptions
   else
     h.raw(".</p>\n");
   settings_section(h, d);
+  failed_section(h, d.settings);
   size_t figure = 0;
   for (const TraceView& v : views) {
     h.tag("h2", "Trace " + v.name);

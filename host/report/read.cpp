@@ -126,7 +126,13 @@ ReportSettings read_settings(const fs::path& file) {
     if (const json::Value* plugins = doc.find("plugins"))
       for (const json::Value& p : plugins->items)
         s.plugin_versions[p.at("name").str("plugin name")] = p.at("version").str("version");
-    if (const json::Value* failed = doc.find("failed_cells")) s.failed_cells = failed->items.size();
+    if (const json::Value* failed = doc.find("failed_cells")) {
+      s.failed_cells = failed->items.size();
+      for (const json::Value& c : failed->items)
+        s.failed.push_back({c.at("trace").str("trace"), c.at("policy").str("policy"),
+                            c.at("memory_mb").u64("memory_mb"), c.at("seed").u64("seed"),
+                            c.at("error").str("error")});
+    }
   } catch (const json::ParseError& e) {
     throw ReportError(file.string() + ": " + e.what());
   }

@@ -57,6 +57,13 @@ struct ReportSettings {
   std::map<std::string, std::map<std::string, std::string>> params;
   std::map<std::string, std::string> plugin_versions;  // name -> version
   size_t failed_cells = 0;
+  // results.json failed_cells: the cells that did not run to the end and why.
+  struct FailedCell {
+    std::string trace, policy;
+    uint64_t memory_mb = 0, seed = 0;
+    std::string error;
+  };
+  std::vector<FailedCell> failed;
 };
 
 // One row of bound.csv (written by `keepwarm run --bound`, docs/bounds.md): misses no policy can
