@@ -61,7 +61,9 @@ struct Container {
 constexpr uint8_t kWarmRun = 0;
 constexpr uint8_t kColdRun = 1;
 
-// Everything the hot path needs of one function, in one record of two adjacent cache lines.
+// Everything the hot path needs of one function, in one 64-byte cache line: the idle list, the
+// run queues, the durations and the counters an invocation or an eviction updates (their low
+// 32 bits; a carry goes to the function's FunctionCold record, so counts are exact at any size).
 struct alignas(64) FunctionState {
   uint32_t idle_head = kNil;  // least recently idled
   uint32_t idle_tail = kNil;  // most recently idled
@@ -70,10 +72,30 @@ struct alignas(64) FunctionState {
   uint32_t run_head[2] = {kNil, kNil};  // run queues (warm, cold), earliest finish first
   uint32_t run_tail[2] = {kNil, kNil};
   uint32_t memory_mb = 0;
+  uint32_t warm = 0;       // low 32 bits of the warm starts
+  uint32_t cold = 0;       // low 32 bits of the cold starts
+  uint32_t evictions = 0;  // low 32 bits of the evictions
   double warm_ms = 0;
   double cold_duration = 0;  // cold time with the configured overhead
-  FunctionMetrics metrics;   // invocations is filled in at the end: warm + cold + dropped
 };
+static_assert(sizeof(FunctionState) == 64, "one cache line per function");
+
+// What the hot path rarely touches of a function: the high 32 bits of FunctionState's counters
+// and the counters of rare events.
+struct FunctionCold {
+  uint32_t warm_hi = 0, cold_hi = 0, evictions_hi = 0;
+  uint64_t dropped = 0;
+  uint64_t expirations = 0;
+};
+
+// Adds 1 to a 64-bit count kept as a 32-bit low half in the hot record and a high half elsewhere.
+inline void count(uint32_t& lo, uint32_t& hi) noexcept {
+  if (++lo == 0) [[unlikely]]
+    ++hi;
+}
+inline uint64_t joined(uint32_t lo, uint32_t hi) noexcept {
+  return (static_cast<uint64_t>(hi) << 32) | lo;
+}
 
 // Maps a double to an unsigned integer of the same order (every value but NaN), so that event
 // keys compare as integers: without branches, hence without mispredictions in heap sifts.
@@ -226,7 +248,8 @@ class Simulation {
         lookahead_(lookahead),
         observer_(observer),
         random_(config.seed),
-        functions_(trace.functions.size()) {
+        functions_(trace.functions.size()),
+        cold_(trace.functions.size()) {
     infos_.reserve(trace.functions.size());
     for (size_t i = 0; i < trace.functions.size(); ++i) {
       const Function& f = trace.functions[i];
@@ -274,10 +297,17 @@ class Simulation {
     result_.metrics.wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     result_.per_function.reserve(functions_.size());
-    for (const FunctionState& fs : functions_) {
-      result_.per_function.push_back(fs.metrics);
-      FunctionMetrics& m = result_.per_function.back();
+    for (size_t fn = 0; fn < functions_.size(); ++fn) {
+      const FunctionState& fs = functions_[fn];
+      const FunctionCold& fc = cold_[fn];
+      FunctionMetrics m;
+      m.warm = joined(fs.warm, fc.warm_hi);
+      m.cold = joined(fs.cold, fc.cold_hi);
+      m.dropped = fc.dropped;
+      m.evictions = joined(fs.evictions, fc.evictions_hi);
+      m.expirations = fc.expirations;
       m.invocations = m.warm + m.cold + m.dropped;
+      result_.per_function.push_back(m);
     }
     return std::move(result_);
   }
@@ -361,7 +391,6 @@ class Simulation {
   // Serves one invocation of fn at now_.
   void place(uint32_t fn) {
     FunctionState& fs = functions_[fn];
-    FunctionMetrics& pf = fs.metrics;
     if (fs.idle > 0) {
       uint32_t slot = fs.idle_tail;
       if (choose_warm_ != nullptr) {
@@ -384,7 +413,7 @@ class Simulation {
         ++result_.metrics.prewarm_hits;
       }
       ++result_.metrics.warm;
-      ++pf.warm;
+      count(fs.warm, cold_[fn].warm_hi);
       start_run(slot, fs, kWarmRun, now_ + fs.warm_ms);
       if (observer_ != nullptr) [[unlikely]]
         observer_->arrival(now_, fn, Outcome::warm, handle(slot));
@@ -397,7 +426,7 @@ class Simulation {
     if (config_.memory_mb - used_mb_ < need) {
       if (!make_room(fn, need)) {
         ++result_.metrics.dropped;
-        ++pf.dropped;
+        ++cold_[fn].dropped;
         if (observer_ != nullptr) [[unlikely]]
           observer_->arrival(now_, fn, Outcome::dropped, KW_NO_CONTAINER);
         return;
@@ -408,7 +437,7 @@ class Simulation {
     c.state = State::running;
     ++fs.running;
     ++result_.metrics.cold;
-    ++pf.cold;
+    count(fs.cold, cold_[fn].cold_hi);
     const double duration = fs.cold_duration;
     result_.metrics.added_latency_ms += duration - fs.warm_ms;
     start_run(slot, fs, kColdRun, now_ + duration);
@@ -529,10 +558,10 @@ class Simulation {
     free_slots_.push_back(slot);
     if (reason == KW_REMOVED_EVICTED) {
       ++result_.metrics.evictions;
-      ++functions_[fn].metrics.evictions;
+      count(functions_[fn].evictions, cold_[fn].evictions_hi);
     } else if (reason == KW_REMOVED_EXPIRED) {
       ++result_.metrics.expirations;
-      ++functions_[fn].metrics.expirations;
+      ++cold_[fn].expirations;
     }
     if (observer_ != nullptr) [[unlikely]]
       observer_->removal(now_, id, fn, mb, reason);
@@ -783,6 +812,7 @@ class Simulation {
   std::vector<Container> containers_;
   std::vector<uint32_t> free_slots_;
   std::vector<FunctionState> functions_;
+  std::vector<FunctionCold> cold_;
   EventHeap<SlotEvent> finishes_;
   EventHeap<SlotEvent, true> expiries_;  // keep-alive deadlines, one per idle container at most
   EventHeap<TimedEvent> timed_;

@@ -8,6 +8,7 @@
 #ifndef KEEPWARM_INDEXED_HEAP_HPP
 #define KEEPWARM_INDEXED_HEAP_HPP
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -26,14 +27,16 @@ class IndexedHeap {
     return slot < pos_.size() && pos_[slot] != kAbsent;
   }
   // The slot with the smallest key (heap must not be empty).
-  uint32_t top() const noexcept { return heap_.front().slot; }
+  uint32_t top() const noexcept { return slot_of(heap_.front()); }
   const Key& top_key() const noexcept { return heap_.front().key; }
   const Key& key(uint32_t slot) const noexcept { return heap_[pos_[slot]].key; }
 
   // Inserts slot (which must not be present) with key.
   void push(uint32_t slot, Key key) {
     if (slot >= pos_.size()) pos_.resize(static_cast<size_t>(slot) + 1, kAbsent);
-    heap_.push_back(Entry{std::move(key), seq_++, slot});
+    if (seq_ > kMaxSeq) [[unlikely]]
+      renumber();
+    heap_.push_back(Entry{std::move(key), (seq_++ << 32) | slot});
     pos_[slot] = static_cast<uint32_t>(heap_.size() - 1);
     sift_up(heap_.size() - 1);
   }
@@ -45,7 +48,7 @@ class IndexedHeap {
     const size_t last = heap_.size() - 1;
     if (i != last) {
       heap_[i] = std::move(heap_[last]);
-      pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+      pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
       heap_.pop_back();
       sift_down(i == 0 ? 0 : sift_up(i));  // the top (a victim, usually) has no parent
     } else {
@@ -65,26 +68,42 @@ class IndexedHeap {
     sift_down(sift_up(i));
   }
   void clear() noexcept {
-    for (const Entry& e : heap_) pos_[e.slot] = kAbsent;
+    for (const Entry& e : heap_) pos_[slot_of(e)] = kAbsent;
     heap_.clear();
   }
   // Calls f(slot, key) for every entry, in heap order (read-only; not used by the built-in
   // policies).
   template <class F>
   void for_each(F&& f) const {
-    for (const Entry& e : heap_) f(e.slot, e.key);
+    for (const Entry& e : heap_) f(slot_of(e), e.key);
   }
 
  private:
+  // The insertion order (high 32 bits, the tie-break) and the slot (low 32) in one word: 16-byte
+  // entries for double keys, so that more of the heap shares a cache line.
   struct Entry {
     Key key;
-    uint64_t seq;
-    uint32_t slot;
+    uint64_t order;
   };
+  static constexpr uint64_t kMaxSeq = UINT32_MAX;
+  static uint32_t slot_of(const Entry& e) noexcept { return static_cast<uint32_t>(e.order); }
   static bool less(const Entry& a, const Entry& b) noexcept {
     if (a.key < b.key) return true;
     if (b.key < a.key) return false;
-    return a.seq < b.seq;
+    return a.order < b.order;  // insertion orders differ, so the slots never decide
+  }
+  // After 2^32 insertions: the entries get insertion numbers 0..size()-1 in the same order, so
+  // the heap's shape and every comparison stay as they were.
+  [[gnu::cold, gnu::noinline]] void renumber() {
+    std::vector<uint32_t> by_order(heap_.size());
+    for (uint32_t i = 0; i < by_order.size(); ++i) by_order[i] = i;
+    std::sort(by_order.begin(), by_order.end(),
+              [this](uint32_t a, uint32_t b) { return heap_[a].order < heap_[b].order; });
+    for (uint64_t rank = 0; rank < by_order.size(); ++rank) {
+      Entry& e = heap_[by_order[rank]];
+      e.order = (rank << 32) | slot_of(e);
+    }
+    seq_ = by_order.size();
   }
   size_t sift_up(size_t i) noexcept {
     Entry e = std::move(heap_[i]);
@@ -92,11 +111,11 @@ class IndexedHeap {
       const size_t parent = (i - 1) / 2;
       if (!less(e, heap_[parent])) break;
       heap_[i] = std::move(heap_[parent]);
-      pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+      pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
       i = parent;
     }
     heap_[i] = std::move(e);
-    pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+    pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
     return i;
   }
   void sift_down(size_t i) noexcept {
@@ -108,11 +127,11 @@ class IndexedHeap {
       if (child + 1 < n && less(heap_[child + 1], heap_[child])) ++child;
       if (!less(heap_[child], e)) break;
       heap_[i] = std::move(heap_[child]);
-      pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+      pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
       i = child;
     }
     heap_[i] = std::move(e);
-    pos_[heap_[i].slot] = static_cast<uint32_t>(i);
+    pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
   }
 
   std::vector<Entry> heap_;
