@@ -169,40 +169,33 @@ bool read_available(int fd, std::string& out) {
   }
 }
 
-bool send_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
+// Moves all `size` bytes through `step` (a read, write or send of at most n bytes at p),
+// retrying after signals; false at end of file or on an error.
+template <class Step>
+static bool transfer_all(char* p, size_t size, Step step) {
   while (size > 0) {
-    const ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL);
+    const ssize_t n = step(p, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     p += n;
     size -= static_cast<size_t>(n);
   }
   return true;
+}
+
+bool send_all(int fd, const void* data, size_t size) {
+  return transfer_all(static_cast<char*>(const_cast<void*>(data)), size,
+                      [fd](char* p, size_t n) { return ::send(fd, p, n, MSG_NOSIGNAL); });
 }
 
 bool read_exact(int fd, void* data, size_t size) {
-  char* p = static_cast<char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::read(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
+  return transfer_all(static_cast<char*>(data), size,
+                      [fd](char* p, size_t n) { return ::read(fd, p, n); });
 }
 
 bool write_all(int fd, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return true;
+  return transfer_all(static_cast<char*>(const_cast<void*>(data)), size,
+                      [fd](char* p, size_t n) { return ::write(fd, p, n); });
 }
 
 void set_nonblocking(int fd) {
