@@ -297,18 +297,33 @@ TEST(Isolation, AKilledRunLeavesNoWorkerBehind) {
   const std::string cmd = "'" + std::string(KEEPWARM_EXE) + "' run -q --cell-timeout 0 --trace " +
                           (dir / "t").string() + " --policy " + misbehaving("loop") +
                           " --memory 200 --out " + (dir / "out").string();
-  const auto r = test::run_command(
-      "(" + cmd + " & echo $! > " + pid +
-      "; wait) >/dev/null 2>&1 & "
-      // Wait until the supervisor has its worker (spinning in the policy), note the worker.
-      "for i in $(seq 200); do [ -s " +
-      pid + " ] && w=$(pgrep -P $(cat " + pid +
-      ")) && [ -n \"$w\" ] && break; sleep 0.05; done; echo worker=${w:-none}; "
+  // Children are found in /proc (no procps needed); the worker is the child still there 0.3 s
+  // after it was seen (the plugin probe's child is gone by then), spinning in the policy.
+  const std::string script =
+      "kids() { for s in /proc/[0-9]*/stat; do read -r a b c d rest < $s 2>/dev/null && "
+      "[ \"$d\" = \"$1\" ] && echo $a; done; }\n"
+      "(" +
+      cmd + " & echo $! > " + pid +
+      "; wait) >/dev/null 2>&1 &\n"
+      "w=\n"
+      "for i in $(seq 100); do\n"
+      "  if [ -s " +
+      pid +
+      " ]; then\n"
+      "    c=$(kids $(cat " +
+      pid +
+      ") | head -n 1)\n"
+      "    if [ -n \"$c\" ]; then sleep 0.3; kill -0 $c 2>/dev/null && w=$c && break; fi\n"
+      "  fi\n"
+      "  sleep 0.05\n"
+      "done\n"
+      "echo worker=${w:-none}\n"
       "kill -9 $(cat " +
       pid +
-      "); "
-      "for i in $(seq 200); do kill -0 $w 2>/dev/null || break; sleep 0.05; done; "
-      "if kill -0 $w 2>/dev/null; then echo alive; kill -9 $w; else echo gone; fi");
+      ")\n"
+      "for i in $(seq 200); do kill -0 $w 2>/dev/null || break; sleep 0.05; done\n"
+      "if kill -0 $w 2>/dev/null; then echo alive; kill -9 $w; else echo gone; fi";
+  const auto r = test::run_command(script);
   EXPECT_FALSE(contains(r.output, "worker=none")) << r.output;
   EXPECT_TRUE(contains(r.output, "gone")) << r.output;
 }
