@@ -173,7 +173,8 @@ double lagrangian_bound(const Relaxation& relaxation, uint64_t memory_mb,
 
 std::string csv_header() {
   return "trace,memory_mb,invocations,lower_bound,compulsory,method,wall_s,oversized,bound,"
-         "flow_value,flow_bound,iterations\n";
+         "flow_value,flow_bound,iterations,optimum,search_best,search_floor,search_nodes,"
+         "search_s\n";
 }
 
 std::string csv_row(const std::string& trace, const BoundResult& b, bool reproducible) {
@@ -181,7 +182,16 @@ std::string csv_row(const std::string& trace, const BoundResult& b, bool reprodu
   s << csv_field(trace) << ',' << b.memory_mb << ',' << b.invocations << ',' << b.lower_bound << ','
     << b.compulsory << ',' << b.method << ',' << format_fixed(reproducible ? 0.0 : b.wall_s, 3)
     << ',' << b.oversized << ',' << format_fixed(b.bound, 3) << ',' << format_fixed(b.flow_value, 3)
-    << ',' << format_fixed(b.flow_bound, 3) << ',' << b.iterations << '\n';
+    << ',' << format_fixed(b.flow_bound, 3) << ',' << b.iterations << ',';
+  // The search's columns are empty where it did not run; optimum only where it is proven.
+  const SearchResult& q = b.search;
+  if (q.optimal()) s << q.best;
+  s << ',';
+  if (q.ran)
+    s << q.best << ',' << q.floor << ',' << q.nodes;
+  else
+    s << ",,";
+  s << ',' << format_fixed(reproducible ? 0.0 : q.wall_s, 3) << '\n';
   return s.str();
 }
 

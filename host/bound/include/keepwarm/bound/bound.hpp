@@ -56,6 +56,32 @@ struct Options {
   uint32_t overlap = 2000;
 };
 
+// ---- The exact search (search.cpp) --------------------------------------------------------
+// The fewest misses over every sequence of victim choices the engine allows, for policies that
+// remove idle containers only when asked for victims (no keep-alive expiry, no prewarm: lru,
+// gd, freq, size, landlord, rand, oracle): iterative deepening over the eviction decisions,
+// pruned by each function's unlimited-memory replay. Feasible on small traces and where
+// memory binds rarely; elsewhere it stops at its budget with what it proved.
+struct SearchOptions {
+  uint64_t max_nodes = 2000000;  // eviction decisions the levels explore at most (0: no search)
+  double time_limit_s = 2;       // seconds at most
+  double overhead_ms = 0;        // cold-start overheads, as in SimConfig
+  double overhead_frac = 0;
+  uint64_t known_floor = 0;  // a proven floor to start the levels from (e.g. lower_bound)
+};
+
+struct SearchResult {
+  bool ran = false;  // false: no search (max_nodes 0) or it could not finish a first schedule
+  // The fewest misses of a schedule the search replayed (one the engine can run).
+  uint64_t best = UINT64_MAX;
+  // No victim-choice schedule has fewer misses (proven by the levels that ended empty).
+  uint64_t floor = 0;
+  uint64_t nodes = 0;  // decisions explored by the levels (the first dive not counted)
+  double wall_s = 0;
+  std::string note;  // why the search stopped early, if it did for a reason other than budget
+  bool optimal() const noexcept { return ran && floor == best; }
+};
+
 struct BoundResult {
   uint64_t memory_mb = 0;
   uint64_t invocations = 0;
@@ -68,6 +94,8 @@ struct BoundResult {
   int iterations = 0;        // subgradient steps taken
   std::string method;        // "flow+lagrange"
   double wall_s = 0;
+  // The exact search's outcome (search_optimum; not run by solve(): the command adds it).
+  SearchResult search;
   // Per candidate (when Options::want_keep): the fraction of the interval the LP keeps.
   std::vector<float> keep;
 };
@@ -84,6 +112,9 @@ BoundResult solve(const Relaxation& relaxation, uint64_t memory_mb, const Option
 double lagrangian_bound(const Relaxation& relaxation, uint64_t memory_mb,
                         const std::vector<double>& points, const std::vector<double>& lambda,
                         std::vector<uint8_t>* chosen = nullptr);
+
+SearchResult search_optimum(const Trace& trace, uint64_t memory_mb,
+                            const SearchOptions& options = {});
 
 // bound.csv (docs/bounds.md): the header and one row (each with its newline). wall_s is written
 // as 0 when reproducible.
