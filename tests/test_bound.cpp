@@ -494,12 +494,37 @@ TEST(BoundCli, RunWithBoundAddsAReferenceLineNotAPolicy) {
   test::TempDir dir;
   const std::string trace = std::string(KEEPWARM_SOURCE_DIR) + "/traces/sample";
   const test::CommandResult r = test::run_keepwarm(
-      "run --trace " + trace + " --policy rand,lru --memory 2000,4000 --bound --reproducible -o " +
+      "run --trace " + trace + " --policy rand,lru --memory 2000,16000 --bound --reproducible -o " +
       dir.path().string());
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("lower bound"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("gap closed"), std::string::npos) << r.output;
   ASSERT_TRUE(std::filesystem::exists(dir / "bound.csv"));
+  // The exact search proves the optimum at 16000 MB (nothing is evicted there: lru's misses)
+  // but not at 2000 MB within its budget; the optimum is a second reference line.
+  EXPECT_NE(r.output.find("optimum"), std::string::npos) << r.output;
+  {
+    const ReportData d = read_report_data(dir.path());
+    ASSERT_EQ(d.bounds.size(), 2u);
+    for (const ReportBound& b : d.bounds) {
+      EXPECT_EQ(b.has_optimum, b.memory_mb == 16000) << b.memory_mb;
+      if (b.has_optimum) {
+        for (const ReportCell& c : d.cells)
+          if (c.memory_mb == 16000 && c.policy == "lru") {
+            EXPECT_EQ(b.optimum, c.cold + c.dropped);
+          }
+      }
+    }
+  }
+  // Its budget is work, not time: the same bound.csv on every run.
+  const std::string bound_csv = test::read_text(dir / "bound.csv");
+  test::TempDir again;
+  ASSERT_EQ(test::run_keepwarm("run --trace " + trace +
+                               " --policy rand,lru --memory 2000,16000 --bound --reproducible -o " +
+                               again.path().string())
+                .exit_code,
+            0);
+  EXPECT_EQ(test::read_text(again / "bound.csv"), bound_csv);
   // Not a cell: results.csv names only the policies.
   EXPECT_EQ(test::read_text(dir / "results.csv").find("bound"), std::string::npos);
   const ReportData data = read_report_data(dir.path());
@@ -510,6 +535,7 @@ TEST(BoundCli, RunWithBoundAddsAReferenceLineNotAPolicy) {
   const std::string html = test::read_text(dir / "report.html");
   EXPECT_NE(html.find("lower bound"), std::string::npos);
   EXPECT_NE(html.find("gap closed"), std::string::npos);
+  EXPECT_NE(html.find("optimum (exact search)"), std::string::npos);
   // `keepwarm report` renders the same report from the files, bound included.
   ASSERT_EQ(test::run_keepwarm("report " + dir.path().string()).exit_code, 0);
   EXPECT_EQ(test::read_text(dir / "report.html"), html);

@@ -101,7 +101,8 @@ class Search {
     best_ = dive(root);
     if (best_ == kNone) {
       result.ran = false;
-      result.note = "the first schedule took longer than the time limit";
+      result.note = timed_out_ ? "the first schedule took longer than the time limit"
+                               : "the first schedule took more than the work budget";
       result.nodes = nodes_;
       result.wall_s = elapsed();
       return result;
@@ -131,6 +132,7 @@ class Search {
     result.best = best_;
     if (result.floor > result.best) result.floor = result.best;
     result.nodes = nodes_;
+    result.work = work_;
     result.wall_s = elapsed();
     return result;
   }
@@ -140,7 +142,7 @@ class Search {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   }
   bool out_of_budget() {
-    if (nodes_ >= options_.max_nodes) return true;
+    if (nodes_ >= options_.max_nodes || work_ >= options_.max_work) return true;
     if ((nodes_ & 63) == 0 && elapsed() > options_.time_limit_s) timed_out_ = true;
     return timed_out_;
   }
@@ -155,6 +157,7 @@ class Search {
       if (r.fn == f) heap_.push_back(r.time);
     std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
     uint64_t misses = 0;
+    work_ += a.size() - i;
     for (; i < a.size(); ++i) {
       const double t = a[i];
       if (!heap_.empty() && heap_.front() <= t) {
@@ -190,6 +193,7 @@ class Search {
   bool advance(State& s) {
     const size_t count = trace_.invocation_count();
     while (s.next < count) {
+      ++work_;
       const double t = trace_.times[s.next];
       const uint32_t f = trace_.function_of[s.next];
       while (!s.running.empty() && s.running.front().time <= t) {
@@ -342,9 +346,10 @@ class Search {
   uint64_t dive(State s) {
     while (advance(s)) {
       ++decisions_;
-      // The dive is bounded by time only: it is linear in the trace.
-      if ((decisions_ & 63) == 0 && elapsed() > options_.time_limit_s) {
-        timed_out_ = true;
+      // The dive is bounded by time and work, not by nodes.
+      if (work_ >= options_.max_work ||
+          ((decisions_ & 63) == 0 && elapsed() > options_.time_limit_s)) {
+        timed_out_ = work_ < options_.max_work;
         return kNone;
       }
       refresh(s);
@@ -478,6 +483,7 @@ class Search {
   bool valid_ = true;
   std::chrono::steady_clock::time_point started_;
   uint64_t nodes_ = 0, decisions_ = 0;
+  uint64_t work_ = 0;  // arrivals replayed, by the search and by its bound
   bool timed_out_ = false, too_many_ = false;
   uint64_t best_ = std::numeric_limits<uint64_t>::max();
   uint64_t level_ = 0;

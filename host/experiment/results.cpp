@@ -268,6 +268,10 @@ std::string format_ranking(const RunResults& r, const std::vector<ReportBound>& 
         out << "    " << pad("", 6) << pad("lower bound", name_w)
             << pad(format_count(static_cast<double>(b->second)), 14, false)
             << "   (no policy can miss less; a reference, not a policy)\n";
+      if (const auto o = v->optimum.find(level.memory_mb); o != v->optimum.end())
+        out << "    " << pad("", 6) << pad("optimum", name_w)
+            << pad(format_count(static_cast<double>(o->second)), 14, false)
+            << "   (proven: no choice of victims misses less; docs/bounds.md)\n";
     }
     const bool all_bounds = !v->bound.empty() && v->bound.size() == v->memory.size();
     double bound_sum = 0, base_sum = -1;

@@ -370,7 +370,20 @@ void ranking_section(Html& h, const TraceView& v) {
     }
     h.row(cells, 1, false, " class=\"bound\"");
   }
+  if (!v.optimum.empty()) {
+    std::vector<std::string> cells{"optimum (exact search)"};
+    for (uint64_t mem : v.memory) {
+      const auto o = v.optimum.find(mem);
+      cells.push_back(o == v.optimum.end() ? "-" : format_count(static_cast<double>(o->second)));
+    }
+    h.row(cells, 1, false, " class=\"bound\"");
+  }
   h.raw("</table>\n");
+  if (!v.optimum.empty())
+    h.raw(
+        "<p class=\"note\">Optimum: the fewest misses of any schedule that removes idle "
+        "containers only as victims, proven by keepwarm\u2019s exact search where it finished "
+        "(docs/bounds.md); \u201c-\u201d where it did not.</p>\n");
 
   // 2b. How much of the gap between the baseline and the lower bound each policy closes.
   if (bound) {

@@ -145,7 +145,10 @@ std::vector<TraceView> build_views(const ReportData& d) {
     v.memory.assign(memory.begin(), memory.end());
     v.baseline = resolve_baseline(d.settings.baseline, v.policies);
     for (const ReportBound& b : d.bounds)
-      if (b.trace == name && memory.count(b.memory_mb) != 0) v.bound[b.memory_mb] = b.lower_bound;
+      if (b.trace == name && memory.count(b.memory_mb) != 0) {
+        v.bound[b.memory_mb] = b.lower_bound;
+        if (b.has_optimum) v.optimum[b.memory_mb] = b.optimum;
+      }
     views.push_back(std::move(v));
   }
   return views;

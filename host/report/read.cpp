@@ -49,6 +49,7 @@ class CsvReader {
     return false;
   }
 
+  bool has(const std::string& name) const { return column_.count(name) != 0; }
   // The index of a column; ReportError when the header lacks it.
   size_t column(const std::string& name) const {
     const auto it = column_.find(name);
@@ -218,8 +219,17 @@ ReportData read_report_data(const fs::path& dir) {
     CsvReader b(dir / "bound.csv");
     const size_t trace = b.column("trace"), memory = b.column("memory_mb"),
                  lower = b.column("lower_bound"), compulsory = b.column("compulsory");
-    while (b.next())
-      data.bounds.push_back({b.str(trace), b.u64(memory), b.u64(lower), b.u64(compulsory)});
+    // optimum: empty where the search did not prove it; absent in files of keepwarm < 0.9.
+    const bool with_optimum = b.has("optimum");
+    const size_t optimum = with_optimum ? b.column("optimum") : 0;
+    while (b.next()) {
+      ReportBound row{b.str(trace), b.u64(memory), b.u64(lower), b.u64(compulsory)};
+      if (with_optimum && !b.text(optimum).empty()) {
+        row.has_optimum = true;
+        row.optimum = b.u64(optimum);
+      }
+      data.bounds.push_back(std::move(row));
+    }
   }
   return data;
 }

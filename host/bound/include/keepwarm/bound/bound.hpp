@@ -65,7 +65,10 @@ struct Options {
 struct SearchOptions {
   uint64_t max_nodes = 2000000;  // eviction decisions the levels explore at most (0: no search)
   double time_limit_s = 2;       // seconds at most
-  double overhead_ms = 0;        // cold-start overheads, as in SimConfig
+  // Arrivals replayed at most (by the search and by its bound): a budget that, unlike the time
+  // limit, gives the same answer on every machine.
+  uint64_t max_work = UINT64_MAX;
+  double overhead_ms = 0;  // cold-start overheads, as in SimConfig
   double overhead_frac = 0;
   uint64_t known_floor = 0;  // a proven floor to start the levels from (e.g. lower_bound)
 };
@@ -77,6 +80,7 @@ struct SearchResult {
   // No victim-choice schedule has fewer misses (proven by the levels that ended empty).
   uint64_t floor = 0;
   uint64_t nodes = 0;  // decisions explored by the levels (the first dive not counted)
+  uint64_t work = 0;   // arrivals replayed
   double wall_s = 0;
   std::string note;  // why the search stopped early, if it did for a reason other than budget
   bool optimal() const noexcept { return ran && floor == best; }

@@ -71,6 +71,9 @@ struct ReportSettings {
 struct ReportBound {
   std::string trace;
   uint64_t memory_mb = 0, lower_bound = 0, compulsory = 0;
+  // The exact optimum over victim choices, where the search proved it (docs/bounds.md).
+  bool has_optimum = false;
+  uint64_t optimum = 0;
 };
 
 struct ReportData {
@@ -129,9 +132,10 @@ struct TraceView {
   std::vector<std::string> policies;  // those with results: settings order, then by name
   std::vector<uint64_t> memory;       // those with results, ascending
   std::map<std::pair<std::string, uint64_t>, PolicyMean> mean;  // (policy, memory)
-  std::map<std::string, size_t> seeds;  // per policy: the most runs in one of its cells
-  std::string baseline;                 // resolve_baseline(settings.baseline, policies)
-  std::map<uint64_t, uint64_t> bound;   // memory -> lower bound on misses (bound.csv), if any
+  std::map<std::string, size_t> seeds;   // per policy: the most runs in one of its cells
+  std::string baseline;                  // resolve_baseline(settings.baseline, policies)
+  std::map<uint64_t, uint64_t> bound;    // memory -> lower bound on misses (bound.csv), if any
+  std::map<uint64_t, uint64_t> optimum;  // memory -> proven optimum (bound.csv), where known
 };
 
 // "closes X% of the gap between rand and the bound": 100 x (baseline - misses) / (baseline -
