@@ -359,7 +359,7 @@ struct Sums {
 // victims (no expirations, no prewarms), and that its best schedule is no worse than the oracle
 // where it proved the optimum.
 Sums check_policies(const Trace& t, const std::vector<uint64_t>& sizes,
-                    uint64_t search_nodes = 200000) {
+                    uint64_t search_nodes = 1000000) {
   const bound::Relaxation relax = bound::build_relaxation(t);
   uint64_t lru_sum = 0, oracle_sum = 0, bound_sum = 0;
   Sums sums;

@@ -11,13 +11,19 @@
 // largest last, every earlier prefix was still short). Idle containers of one function are
 // interchangeable (same memory, no other state), so a multiset is a count per function.
 //
-// Pruning: misses so far + a lower bound on the misses still to come. The lower bound replays
-// each function alone with unlimited memory from its current containers (idle ones and running
-// ones with their finish times), never removing one; with cold runs no shorter than warm ones
-// that is the fewest misses the function can have from here (a schedule with fewer containers,
-// or later finishes, never serves an arrival that this one misses). While a function loses no
-// container and has no drop, its real course equals that replay, so its value is kept and only
-// counted down; it is recomputed after an eviction or a drop of the function.
+// Pruning: misses so far + a lower bound on the misses still to come, per function. It replays
+// the function alone with unlimited memory from its current containers (idle ones, and running
+// ones until their finish times), never removing one, with every later run as short as the
+// function's shortest (d = min(warm, cold)). That replay misses at arrival k exactly when
+// C + m < busy_k + 1, where C is the containers the function has now, m the replay's misses
+// before k and busy_k the running containers whose finish is after a_k plus the later arrivals j
+// < k with a_j + d > a_k. Any schedule that serves k warm has a container idle at a_k besides one
+// per invocation still running, and it has at most C + (its cold starts before k) containers;
+// its served invocations run at least d and its dropped ones are misses. So its misses before
+// k are at least busy_k + 1 - C, and by induction it misses at least as often as the replay
+// up to every k (docs/bounds.md). Between evictions a function's value is counted down with
+// its misses (still a bound on what is left) and recomputed after an eviction or a drop; with
+// fewer containers a function cannot miss less, so the larger of the two is kept.
 //
 // Levels T = floor, floor + 1, ...: a level explores every branch whose bound is <= T. A level
 // that ends without a schedule of <= T misses proves the optimum is > T; the first level that
@@ -28,6 +34,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <vector>
 
 #include "keepwarm/bound/bound.hpp"
@@ -73,9 +80,7 @@ class Search {
       cold_[f] = fn.cold_ms * (1.0 + options.overhead_frac) + options.overhead_ms;
       warm_[f] = fn.warm_ms;
       mb_[f] = fn.memory_mb;
-      // The unlimited-memory replay is the fewest misses only if a warm run is never longer
-      // than a cold one; otherwise the search proves nothing.
-      if (warm_[f] > cold_[f]) valid_ = false;
+      shortest_.push_back(std::min(warm_[f], cold_[f]));
     }
   }
 
@@ -83,11 +88,6 @@ class Search {
     SearchResult result;
     result.ran = true;
     started_ = std::chrono::steady_clock::now();
-    if (!valid_) {
-      result.ran = false;
-      result.note = "a function's warm run is longer than its cold run";
-      return result;
-    }
     State root;
     const size_t n = trace_.functions.size();
     root.idle.assign(n, 0);
@@ -147,12 +147,14 @@ class Search {
     return timed_out_;
   }
 
-  // The function's fewest misses from here on with unlimited memory.
-  uint64_t alone(const State& s, uint32_t f) {
+  // The function's misses from here on, alone with unlimited memory, with `fewer` of its idle
+  // containers gone and later runs lasting `warm` / `cold`. With both the function's shortest
+  // run, a lower bound (the top of the file); with warm_ms and cold_ms, the dive's guess.
+  uint64_t replay(const State& s, uint32_t f, uint32_t fewer, double warm, double cold) {
     const std::vector<double>& a = arrivals_[f];
     size_t i = s.seen[f];
     if (i >= a.size()) return 0;
-    heap_.assign(s.idle[f], -std::numeric_limits<double>::infinity());
+    heap_.assign(s.idle[f] - fewer, -std::numeric_limits<double>::infinity());
     for (const Finish& r : s.running)
       if (r.fn == f) heap_.push_back(r.time);
     std::make_heap(heap_.begin(), heap_.end(), std::greater<>());
@@ -162,14 +164,20 @@ class Search {
       const double t = a[i];
       if (!heap_.empty() && heap_.front() <= t) {
         std::pop_heap(heap_.begin(), heap_.end(), std::greater<>());
-        heap_.back() = t + warm_[f];
+        heap_.back() = t + warm;
       } else {
         ++misses;
-        heap_.push_back(t + cold_[f]);
+        heap_.push_back(t + cold);
       }
       std::push_heap(heap_.begin(), heap_.end(), std::greater<>());
     }
     return misses;
+  }
+  uint64_t alone(const State& s, uint32_t f, uint32_t fewer = 0) {
+    return replay(s, f, fewer, shortest_[f], shortest_[f]);
+  }
+  uint64_t replay_without(const State& s, uint32_t f, uint32_t fewer) {
+    return replay(s, f, fewer, warm_[f], cold_[f]);
   }
   void refresh(State& s) {
     for (uint32_t f = 0; f < s.dirty.size(); ++f)
@@ -235,15 +243,6 @@ class Search {
     ++s.next;
   }
 
-  // The function's fewest misses from here on with unlimited memory and `fewer` of its idle
-  // containers gone.
-  uint64_t alone_without(State& s, uint32_t f, uint32_t fewer) {
-    s.idle[f] -= fewer;
-    const uint64_t v = alone(s, f);
-    s.idle[f] += fewer;
-    return v;
-  }
-
   // A child of a decision: the victims (count per function, with each function's bound after
   // the eviction) and the child's bound. The child state is built only when it is explored.
   struct Evict {
@@ -278,9 +277,11 @@ class Search {
     std::vector<Option> options;
     for (uint32_t g = 0; g < s.idle.size(); ++g) {
       if (s.idle[g] == 0) continue;
+      // With fewer containers a function cannot miss less, so g's current bound holds after
+      // the eviction too: the larger of the two is kept (and the bound only grows).
       Option o{g, {s.predicted[g]}};
       for (uint32_t n = 1; n <= s.idle[g]; ++n) {
-        o.predicted.push_back(alone_without(s, g, n));
+        o.predicted.push_back(std::max(alone(s, g, n), s.predicted[g]));
         if (n * mb_[g] >= need - free) break;
       }
       options.push_back(std::move(o));
@@ -353,8 +354,34 @@ class Search {
         return kNone;
       }
       refresh(s);
+      // The dive is a heuristic: it ranks the victims by the misses they would add if every
+      // container ran as the engine runs it (cold starts for cold_ms: not a bound, a better
+      // guess), then by Belady's rule (needed again furthest away), then in children()'s order.
       const std::vector<Child> c = children(s, kNone);
-      apply(s, c.front());
+      std::map<std::pair<uint32_t, uint32_t>, uint64_t> added;
+      const auto cost = [&](const Child& child) {
+        uint64_t sum = 0;
+        for (const Evict& e : child.victims) {
+          auto [it, fresh] = added.try_emplace({e.fn, e.count}, 0);
+          if (fresh) {
+            const uint64_t fewer = replay_without(s, e.fn, e.count),
+                           all = replay_without(s, e.fn, 0);
+            it->second = fewer > all ? fewer - all : 0;
+          }
+          sum += it->second;
+        }
+        return sum;
+      };
+      size_t pick = 0;
+      uint64_t pick_cost = cost(c[0]);
+      for (size_t i = 1; i < c.size(); ++i) {
+        const uint64_t k = cost(c[i]);
+        if (k < pick_cost || (k == pick_cost && c[i].soonest > c[pick].soonest)) {
+          pick = i;
+          pick_cost = k;
+        }
+      }
+      apply(s, c[pick]);
     }
     return s.misses;
   }
@@ -477,10 +504,9 @@ class Search {
   uint64_t memory_;
   SearchOptions options_;
   std::vector<std::vector<double>> arrivals_;
-  std::vector<double> cold_, warm_;
+  std::vector<double> cold_, warm_, shortest_;
   std::vector<uint64_t> mb_;
   std::vector<double> heap_;
-  bool valid_ = true;
   std::chrono::steady_clock::time_point started_;
   uint64_t nodes_ = 0, decisions_ = 0;
   uint64_t work_ = 0;  // arrivals replayed, by the search and by its bound
