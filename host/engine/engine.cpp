@@ -31,6 +31,10 @@
 
 #include "keepwarm/traces/formats.hpp"
 
+#ifndef KEEPWARM_PREFETCH_DISTANCE
+#define KEEPWARM_PREFETCH_DISTANCE 8
+#endif
+
 namespace keepwarm {
 
 const char* compat_name(Compat c) noexcept {
@@ -325,6 +329,7 @@ class Simulation {
     for (size_t begin = 0; begin < n; begin += kBlock) {
       const size_t end = std::min(n, begin + kBlock);
       for (size_t i = begin; i < end; ++i) {
+        prefetch_arrival(fns, i, n);
         const double t = times[i];
         advance(t);
         const uint32_t fn = fns[i];
@@ -343,6 +348,27 @@ class Simulation {
     result_.metrics.idle_mb_s = idle_area_ / 1000.0;
     if (desc_.on_end != nullptr) desc_.on_end(self_);
     check_error();
+  }
+
+  // The trace is known ahead, so the records an arrival will touch are fetched into the cache
+  // while earlier arrivals are served (with many functions, most of them would be misses): the
+  // function record of the arrival kPrefetch * 2 ahead, and for the one kPrefetch ahead (whose
+  // record was fetched one stage ago) the container its idle list's tail names now, the one a
+  // warm start would reuse. Only hints: nothing here changes what the simulation does.
+  static constexpr size_t kPrefetch = KEEPWARM_PREFETCH_DISTANCE;
+  // Always inline: GCC finds a function that only prefetches free of side effects and drops
+  // calls to it.
+  [[gnu::always_inline]] void prefetch_arrival(const uint32_t* fns, size_t i,
+                                               size_t n) const noexcept {
+    if (i + 2 * kPrefetch < n) __builtin_prefetch(&functions_[fns[i + 2 * kPrefetch]], 1);
+    if (i + kPrefetch < n) {
+      const uint32_t tail = functions_[fns[i + kPrefetch]].idle_tail;
+      if (tail < containers_.size()) __builtin_prefetch(&containers_[tail], 1);
+    }
+    // The next finish: its container was fetched when it became the top (finish_next); now its
+    // function's record.
+    if (!finishes_.empty())
+      __builtin_prefetch(&functions_[containers_[finishes_.top().slot()].fn], 1);
   }
 
   // Handles, in time order, every pending event at or before t; then sets the clock to t.
@@ -501,6 +527,7 @@ class Simulation {
     } else {
       finishes_.replace_top(SlotEvent{c.next_key, c.next_order});
     }
+    if (!finishes_.empty()) __builtin_prefetch(&containers_[finishes_.top().slot()], 1);
     finish(slot);
   }
 
