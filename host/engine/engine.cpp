@@ -29,6 +29,7 @@
 #include <cstring>
 #include <string>
 
+#include "keepwarm/engine/radix_queue.hpp"
 #include "keepwarm/traces/formats.hpp"
 
 #ifndef KEEPWARM_PREFETCH_DISTANCE
@@ -127,6 +128,7 @@ struct SlotEvent {
   uint64_t order;
   SlotEvent(double t, uint64_t seq, uint32_t slot) noexcept
       : key(orderable(t)), order((seq << kSlotBits) | slot) {}
+  SlotEvent() noexcept : key(0), order(0) {}
   SlotEvent(uint64_t k, uint64_t o) noexcept : key(k), order(o) {}
   double time() const noexcept { return from_orderable(key); }
   uint32_t slot() const noexcept { return static_cast<uint32_t>(order & kSlotMask); }
@@ -248,101 +250,6 @@ class EventHeap {
   std::vector<uint32_t> pos_;  // indexed heaps: slot -> position, kNil when absent
 };
 
-// The finish events: a radix heap (monotone priority queue) of SlotEvents, ordered like
-// SlotEvent::before, as 128-bit integers (time, then schedule order). Every push is later than
-// the last pop (a finish is scheduled at or after the clock, with a newer schedule order), so
-// each event can sit in the bucket of the highest bit in which it differs from the last popped
-// value: buckets are ordered by value, the lowest non-empty one holds the minimum, and a pop
-// redistributes that bucket only, each event into a lower one. An event moves a few times in
-// its life, through short vectors, instead of sifting a path of a heap of thousands of run
-// queues (50,000 functions). The minimum is kept, so top() is a load. It pops exactly the
-// sequence a heap would: the values are distinct, and the order is total.
-class FinishQueue {
- public:
-  bool empty() const noexcept { return size_ == 0; }
-  double top_time() const noexcept { return size_ == 0 ? INFINITY : min_.time(); }
-  const SlotEvent& top() const noexcept { return min_; }
-  void reserve(size_t) noexcept {}
-
-  void push(const SlotEvent& e) {
-    const U128 v = value(e);
-    if (v <= last_) [[unlikely]]
-      rebase();  // not monotone (e.g. a negative duration): file everything again from 0
-    const unsigned k = bucket_of(v);
-    buckets_[k].push_back(e);
-    nonempty_[(k - 1) >> 6] |= uint64_t{1} << ((k - 1) & 63);
-    if (size_++ == 0 || v < value(min_)) {
-      min_ = e;
-      min_bucket_ = k;
-      min_index_ = buckets_[k].size() - 1;
-    }
-  }
-  void pop() noexcept {
-    last_ = value(min_);
-    std::vector<SlotEvent>& src = buckets_[min_bucket_];
-    src[min_index_] = src.back();
-    src.pop_back();
-    --size_;
-    // Everything else in the minimum's bucket goes to lower buckets (relative to the new last);
-    // the higher buckets stay as they are.
-    for (const SlotEvent& e : src) {
-      const unsigned k = bucket_of(value(e));
-      buckets_[k].push_back(e);
-      nonempty_[(k - 1) >> 6] |= uint64_t{1} << ((k - 1) & 63);
-    }
-    src.clear();
-    nonempty_[(min_bucket_ - 1) >> 6] &= ~(uint64_t{1} << ((min_bucket_ - 1) & 63));
-    if (size_ > 0) find_min();
-  }
-  void replace_top(const SlotEvent& e) {
-    pop();
-    push(e);
-  }
-
- private:
-  static U128 value(const SlotEvent& e) noexcept {
-    return (static_cast<U128>(e.key) << 64) | e.order;
-  }
-  // 1 + the highest bit in which v differs from last_ (v != last_): 1 .. 128.
-  unsigned bucket_of(U128 v) const noexcept {
-    const U128 x = v ^ last_;
-    const uint64_t hi = static_cast<uint64_t>(x >> 64);
-    return hi != 0 ? 128u - static_cast<unsigned>(__builtin_clzll(hi))
-                   : 64u - static_cast<unsigned>(__builtin_clzll(static_cast<uint64_t>(x)));
-  }
-  void find_min() noexcept {
-    const unsigned k = nonempty_[0] != 0
-                           ? 1u + static_cast<unsigned>(__builtin_ctzll(nonempty_[0]))
-                           : 65u + static_cast<unsigned>(__builtin_ctzll(nonempty_[1]));
-    const std::vector<SlotEvent>& b = buckets_[k];
-    size_t best = 0;
-    for (size_t i = 1; i < b.size(); ++i) best = value(b[i]) < value(b[best]) ? i : best;
-    min_ = b[best];
-    min_bucket_ = k;
-    min_index_ = best;
-  }
-  [[gnu::cold, gnu::noinline]] void rebase() {
-    std::vector<SlotEvent> all;
-    all.reserve(size_);
-    for (std::vector<SlotEvent>& b : buckets_) {
-      all.insert(all.end(), b.begin(), b.end());
-      b.clear();
-    }
-    nonempty_[0] = nonempty_[1] = 0;
-    size_ = 0;
-    last_ = 0;
-    for (const SlotEvent& e : all) push(e);
-  }
-
-  std::vector<SlotEvent> buckets_[129];  // [0] is never used: values differ from last_
-  uint64_t nonempty_[2] = {0, 0};        // bit k - 1: bucket k is not empty
-  U128 last_ = 0;                        // the last value popped
-  size_t size_ = 0;
-  SlotEvent min_{uint64_t{0}, uint64_t{0}};  // the minimum (when not empty), and where it is
-  unsigned min_bucket_ = 0;
-  size_t min_index_ = 0;
-};
-
 std::string format_time(double t) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.3f", t);
@@ -430,7 +337,6 @@ class Simulation {
     const size_t n = trace_.invocation_count();
     const double* times = trace_.times.data();
     const uint32_t* fns = trace_.function_of.data();
-    finishes_.reserve(1024);
     // In blocks, so that a trace that is a view of a mapped file is released behind the replay
     // (Column::release): a cell's memory does not grow with the trace's length.
     constexpr size_t kBlock = size_t{1} << 18;
@@ -948,7 +854,9 @@ class Simulation {
   std::vector<uint32_t> free_slots_;
   std::vector<FunctionState> functions_;
   std::vector<FunctionCold> cold_;
-  FinishQueue finishes_;
+  // Finish events: every one is scheduled after the last one handled, so a radix queue
+  // (radix_queue.hpp) pops them in (time, schedule order) order, exactly as a heap would.
+  RadixQueue<SlotEvent> finishes_;
   EventHeap<SlotEvent, true> expiries_;  // keep-alive deadlines, one per idle container at most
   EventHeap<TimedEvent> timed_;
   uint64_t seq_ = 0;
