@@ -5,21 +5,23 @@
 // - containers live in a slab indexed by slot; a handle is (generation << 32 | slot);
 // - each function keeps its idle containers in an intrusive doubly linked list, most recently
 //   idled at the tail (warm starts reuse the tail; evictions/expiries unlink in O(1));
-// - three binary heaps hold pending events: running containers' finish times, keep-alive
-//   deadlines (indexed by slot, so a reuse or removal takes its deadline out at once), and
-//   timers/prewarms. Finishes and deadlines are 16-byte integer keys compared without branches.
+// - three queues hold pending events: running containers' finish times (a radix queue,
+//   radix_queue.hpp: every finish is scheduled after the last one handled), keep-alive
+//   deadlines (a binary heap indexed by slot, so a reuse or removal takes its deadline out at
+//   once), and timers/prewarms (a binary heap). Finishes and deadlines are 16-byte integer keys.
 //   At equal times finishes go first, then expiries, then timers and prewarms; each kind in the
 //   order it was scheduled;
 // - finishes are cheap when many containers of a function run at once: every warm start of a
 //   function runs for the same time (its warm time), and every cold start for its cold time, and
 //   starts happen in time order, so each function's warm runs (and its cold runs) finish in the
 //   order they started. Each function keeps two FIFO run queues (intrusive, through the
-//   containers), and the finish heap holds only the head of each non-empty queue: a start
-//   behind another of the same kind is an O(1) append, a finish replaces the heap's top by the
-//   next of its queue. The heap pops exactly the (time, schedule order) sequence a heap of all
+//   containers), and the finish queue holds only the head of each non-empty queue: a start
+//   behind another of the same kind is an O(1) append, a finish replaces the queue's top by the
+//   next of its queue. The queue pops exactly the (time, schedule order) sequence a heap of all
 //   running containers would;
 // - the per-function data of the hot path (idle list, run queues, memory, durations, counters)
-//   is one record, so an invocation touches one or two cache lines of its function.
+//   is one record, so an invocation touches one or two cache lines of its function; with many
+//   functions the replay prefetches the records of arrivals a few ahead in the trace.
 #include "keepwarm/engine/engine.hpp"
 
 #include <algorithm>
@@ -158,7 +160,7 @@ struct TimedEvent {
 template <class E, bool kIndexed = false>
 class EventHeap {
   // Binary: measured faster than 4-ary (which this was) and 8-ary in bench_scale, by 5-8% with
-  // 50,000 functions, where the finish heap holds thousands of run queues.
+  // 50,000 functions, when it held the finishes (thousands of run queues).
   static constexpr size_t kArity = 2;
 
  public:
@@ -535,7 +537,7 @@ class Simulation {
     fs.run_tail[kind] = slot;
   }
 
-  // Finishes the container at the top of the finish heap (the earliest head of a run queue).
+  // Finishes the container at the top of the finish queue (the earliest head of a run queue).
   void finish_next() {
     const uint32_t slot = finishes_.top().slot();
     Container& c = containers_[slot];
