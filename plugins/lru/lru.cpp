@@ -16,6 +16,7 @@ class Lru final : public keepwarm::PriorityPolicy<Lru> {
   static constexpr const char* kDescription =
       "least recently used: evict the idle container whose last invocation started earliest";
   static constexpr const char* kAuthor = "keepwarm developers";
+  static constexpr bool kUsesFrequency = false;  // the priority is the time of the last start
 
   using PriorityPolicy::PriorityPolicy;
 

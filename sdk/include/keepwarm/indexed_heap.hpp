@@ -46,11 +46,17 @@ class IndexedHeap {
     const size_t i = pos_[slot];
     pos_[slot] = kAbsent;
     const size_t last = heap_.size() - 1;
-    if (i != last) {
+    if (i == 0 && last != 0) {
+      // The top (a victim, usually): the hole goes down to a leaf along the smaller children,
+      // one comparison per level, and the last entry, usually one of the largest, rises from
+      // there (a few levels at most). The minimum found afterwards is the same as with a sift
+      // down of the last entry from the top: the order is total.
+      remove_top(last);
+    } else if (i != last) {
       heap_[i] = std::move(heap_[last]);
       pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
       heap_.pop_back();
-      sift_down(i == 0 ? 0 : sift_up(i));  // the top (a victim, usually) has no parent
+      sift_down(sift_up(i));
     } else {
       heap_.pop_back();
     }
@@ -92,6 +98,11 @@ class IndexedHeap {
     if (b.key < a.key) return false;
     return a.order < b.order;  // insertion orders differ, so the slots never decide
   }
+  // less() without short-circuit evaluation (the same result for every key, NaN included), so
+  // that the compiler can use selects.
+  static bool less_no_branch(const Entry& a, const Entry& b) noexcept {
+    return static_cast<bool>((a.key < b.key) | (!(b.key < a.key) & (a.order < b.order)));
+  }
   // After 2^32 insertions: the entries get insertion numbers 0..size()-1 in the same order, so
   // the heap's shape and every comparison stay as they were.
   [[gnu::cold, gnu::noinline]] void renumber() {
@@ -104,6 +115,23 @@ class IndexedHeap {
       e.order = (rank << 32) | slot_of(e);
     }
     seq_ = by_order.size();
+  }
+  // Removes the top (the top's position is already cleared); last = size() - 1 > 0.
+  void remove_top(size_t last) noexcept {
+    size_t i = 0;
+    for (;;) {
+      size_t child = 2 * i + 1;
+      if (child + 1 < last)  // the smaller child, by a select (which one is unpredictable)
+        child += static_cast<size_t>(less_no_branch(heap_[child + 1], heap_[child]));
+      else if (child >= last)  // the last entry is not a candidate: it fills the hole
+        break;
+      heap_[i] = std::move(heap_[child]);
+      pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
+      i = child;
+    }
+    heap_[i] = std::move(heap_[last]);  // i < last
+    heap_.pop_back();
+    sift_up(i);
   }
   size_t sift_up(size_t i) noexcept {
     Entry e = std::move(heap_[i]);

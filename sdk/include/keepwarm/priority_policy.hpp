@@ -6,7 +6,9 @@
 // Derive with CRTP and provide
 //   double priority(kw_function_id fn, double clock, double frequency) const;
 // which is called whenever a container of fn starts (cold, warm or prewarm) with the function's
-// frequency after counting that start.
+// frequency after counting that start. A policy whose priority ignores the frequency may say so
+// with `static constexpr bool kUsesFrequency = false;`: then no per-function state is kept (one
+// cache line less per event with many functions), priority() gets 0 and frequency() returns 0.
 //
 // In faascache compat mode (host().faascache_compat()) every hook goes to a
 // faascache::Pool (keepwarm/faascache_pool.hpp), the emulation of the FaasCache reference's
@@ -52,8 +54,7 @@ class PriorityPolicy : public Policy {
             });
       return;
     }
-    const uint32_t n = this->host().function_count();
-    fns_.assign(n, FunctionState{});
+    if constexpr (uses_frequency()) fns_.assign(this->host().function_count(), FunctionState{});
     // Outside compat mode on_arrival and choose_warm do nothing here: unless Derived overrides
     // them (then &Derived::f is a member of Derived, not of this class), the host may skip them.
     uint32_t skip = 0;
@@ -85,12 +86,14 @@ class PriorityPolicy : public Policy {
     grow(slot);
     SlotState& s = slots_[slot];
     s.id = c;
-    if (kind == KW_START_WARM)
-      leave_idle(slot);
-    else
-      ++fns_[fn].live;
-    if (kind != KW_START_PREWARM) fns_[fn].freq += 1.0;
-    s.priority = derived().priority(fn, clock_, fns_[fn].freq);
+    if (kind == KW_START_WARM) leave_idle(slot);
+    if constexpr (uses_frequency()) {
+      if (kind != KW_START_WARM) ++fns_[fn].live;
+      if (kind != KW_START_PREWARM) fns_[fn].freq += 1.0;
+      s.priority = derived().priority(fn, clock_, fns_[fn].freq);
+    } else {
+      s.priority = derived().priority(fn, clock_, 0.0);
+    }
   }
 
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -119,7 +122,8 @@ class PriorityPolicy : public Policy {
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (reason == KW_REMOVED_EVICTED) clock_ = slots_[slot].priority;
     leave_idle(slot);
-    if (--fns_[fn].live == 0) fns_[fn].freq = 0.0;
+    if constexpr (uses_frequency())
+      if (--fns_[fn].live == 0) fns_[fn].freq = 0.0;
   }
 
   kw_container_id choose_victim(kw_function_id for_fn) override {
@@ -133,10 +137,23 @@ class PriorityPolicy : public Policy {
   bool compat() const noexcept { return pool_ != nullptr; }
   faascache::Pool* faascache_pool() noexcept { return pool_.get(); }
   double clock() const noexcept { return clock_; }
-  double frequency(kw_function_id fn) const noexcept { return fns_[fn].freq; }
+  double frequency(kw_function_id fn) const noexcept {
+    if constexpr (uses_frequency())
+      return fns_[fn].freq;
+    else
+      return 0.0;
+  }
 
  private:
   const Derived& derived() const noexcept { return static_cast<const Derived&>(*this); }
+  // False when Derived declares kUsesFrequency = false (read in member functions, where Derived
+  // is complete).
+  static constexpr bool uses_frequency() noexcept {
+    if constexpr (requires { Derived::kUsesFrequency; })
+      return Derived::kUsesFrequency;
+    else
+      return true;
+  }
 
   void grow(uint32_t slot) {
     if (slot >= slots_.size()) slots_.resize(static_cast<size_t>(slot) + 1);
@@ -180,7 +197,7 @@ class PriorityPolicy : public Policy {
     double freq = 0.0;  // invocations while it has a container alive
     uint32_t live = 0;  // containers alive
   };
-  std::vector<FunctionState> fns_;
+  std::vector<FunctionState> fns_;  // empty unless uses_frequency()
   // Per container slot.
   struct SlotState {
     kw_container_id id = KW_NO_CONTAINER;
