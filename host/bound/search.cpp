@@ -291,10 +291,13 @@ class Search {
     bool overflow = false;
     // Depth-first over counts per option. sum - max only grows, so a branch stops as soon as
     // sum - max reaches need - free; the bound only grows, so it stops above the limit.
-    auto rec = [&](auto& self, size_t i, uint64_t sum, uint64_t max, uint64_t bound) -> void {
-      if (overflow || bound > limit || free + sum - max >= need) return;
-      if (i == options.size()) {
-        if (free + sum < need) return;
+    // Grows the multiset `take` with options from `from` on (each function once, with a
+    // count), recording it whenever it frees enough. Recursion is as deep as the multiset has
+    // functions, not as the options are many. sum - max only grows, so a count stops as soon
+    // as sum - max reaches need - free; the bound only grows, so it stops above the limit.
+    uint64_t steps = 0;
+    auto rec = [&](auto& self, size_t from, uint64_t sum, uint64_t max, uint64_t bound) -> void {
+      if (free + sum >= need) {
         if (out.size() >= kMaxChildren) {
           overflow = true;
           return;
@@ -302,16 +305,22 @@ class Search {
         double soonest = std::numeric_limits<double>::infinity();
         for (const Evict& e : take) soonest = std::min(soonest, next_use(s, e.fn));
         out.push_back(Child{bound, sum, soonest, take});
-        return;
       }
-      const Option& o = options[i];
-      const uint32_t g = o.fn;
-      self(self, i + 1, sum, max, bound);  // none of g
-      for (uint32_t n = 1; n < o.predicted.size(); ++n) {
-        take.push_back(Evict{g, n, o.predicted[n]});
-        self(self, i + 1, sum + n * mb_[g], std::max<uint64_t>(max, mb_[g]),
-             bound + o.predicted[n] - o.predicted[0]);
-        take.pop_back();
+      for (size_t i = from; i < options.size() && !overflow; ++i) {
+        if (++steps > kMaxSteps) {
+          overflow = true;
+          return;
+        }
+        const Option& o = options[i];
+        const uint64_t m = mb_[o.fn];
+        for (uint32_t n = 1; n < o.predicted.size(); ++n) {
+          const uint64_t nsum = sum + n * m, nmax = std::max(max, m);
+          const uint64_t nbound = bound + o.predicted[n] - o.predicted[0];
+          if (free + nsum - nmax >= need || nbound > limit) break;
+          take.push_back(Evict{o.fn, n, o.predicted[n]});
+          self(self, i + 1, nsum, nmax, nbound);
+          take.pop_back();
+        }
       }
     };
     rec(rec, 0, 0, 0, base);
@@ -497,8 +506,9 @@ class Search {
   static constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
   // Beyond these the search only dives: deeper recursion could exhaust the stack, and a
   // decision with more victim multisets than this is not enumerated.
-  static constexpr uint64_t kMaxDepth = 20000;
+  static constexpr uint64_t kMaxDepth = 5000;
   static constexpr size_t kMaxChildren = 20000;
+  static constexpr uint64_t kMaxSteps = 2000000;  // options looked at per decision
 
   const Trace& trace_;
   uint64_t memory_;
