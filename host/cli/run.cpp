@@ -40,7 +40,7 @@ namespace {
 // The exact search's budget per memory size in `run --bound`, in arrivals replayed
 // (docs/bounds.md): a budget of work rather than time, so that bound.csv is the same on every
 // machine.
-constexpr uint64_t kRunSearchWork = 300000000;  // about 1 s; 20-c at 1000 MB needs 186M
+constexpr uint64_t kRunSearchWork = 300000000;  // about 1 s; 20-c at 1000 MB needs 200-300M
 
 int g_exit_code = 0;
 
