@@ -27,8 +27,8 @@
 //
 // Levels T = floor, floor + 1, ...: a level explores every branch whose bound is <= T. A level
 // that ends without a schedule of <= T misses proves the optimum is > T; the first level that
-// finds one has found the optimum. A first dive (always the branch with the lowest bound) gives
-// a schedule, hence an upper end for the levels.
+// finds one has found the optimum. A first dive (a heuristic: Belady's rule on a replay of the
+// engine's durations) gives a schedule, hence an upper end for the levels.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -57,8 +57,9 @@ struct State {
   std::vector<uint32_t> idle;
   std::vector<uint32_t> seen;   // arrivals of each function replayed
   std::vector<Finish> running;  // a min-heap on time
-  // The lower bound's parts: per function, the misses its unlimited-memory replay predicted
-  // from the arrival seen_at on, minus those it has had since; dirty when it must be recomputed.
+  // The lower bound's parts: per function, the misses its replay (the top of the file)
+  // predicted when last computed, minus those it has had since; dirty when it must be
+  // recomputed (after an eviction or a drop of the function).
   std::vector<uint64_t> predicted;
   std::vector<uint8_t> dirty;
   uint64_t predicted_sum = 0;
@@ -97,7 +98,6 @@ class Search {
     refresh(root);
     const uint64_t root_bound = root.predicted_sum;
     result.floor = std::max(root_bound, options_.known_floor);
-    // The dive: always the branch with the lowest bound.
     best_ = dive(root);
     if (best_ == kNone) {
       result.ran = false;
@@ -289,8 +289,6 @@ class Search {
     std::vector<Child> out;
     std::vector<Evict> take;
     bool overflow = false;
-    // Depth-first over counts per option. sum - max only grows, so a branch stops as soon as
-    // sum - max reaches need - free; the bound only grows, so it stops above the limit.
     // Grows the multiset `take` with options from `from` on (each function once, with a
     // count), recording it whenever it frees enough. Recursion is as deep as the multiset has
     // functions, not as the options are many. sum - max only grows, so a count stops as soon
