@@ -31,8 +31,9 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <queue>
+#include <span>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -72,7 +73,16 @@ class Oracle final : public keepwarm::Policy {
     running_.assign(n, 0);
     cache_.assign(n, Cached{});
     memory_.resize(n);
-    for (uint32_t f = 0; f < n; ++f) memory_[f] = host().function(f).memory_mb;
+    mem_.resize(n);
+    warm_.resize(n);
+    cold_.resize(n);
+    for (uint32_t f = 0; f < n; ++f) {
+      const kw_function_info& info = host().function(f);
+      memory_[f] = info.memory_mb;
+      mem_[f] = info.memory_mb;
+      warm_[f] = info.warm_ms;
+      cold_[f] = info.cold_ms;
+    }
     for (uint32_t f = 0; f < n; ++f) build(f);
     if (candidates_ > 0) build_rollout();
   }
@@ -85,9 +95,7 @@ class Oracle final : public keepwarm::Policy {
     if (candidates_ > 0) {
       const uint32_t slot = KW_CONTAINER_SLOT(c);
       if (slot >= finish_.size()) finish_.resize(slot + 1, Running{-1, 0});
-      const kw_function_info& info = host().function(fn);
-      finish_[slot] =
-          Running{host().now() + (kind == KW_START_WARM ? info.warm_ms : info.cold_ms), fn};
+      finish_[slot] = Running{host().now() + (kind == KW_START_WARM ? warm_[fn] : cold_[fn]), fn};
     }
   }
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -151,35 +159,90 @@ class Oracle final : public keepwarm::Policy {
     uint32_t fn;
     uint32_t rank;  // position among fn's arrivals
   };
-  // The replay's state: per function idle and running counts and arrivals seen, the memory,
-  // and the running containers' finish times.
-  struct Sim {
-    std::vector<uint32_t> idle, running;
-    std::vector<uint64_t> seen;
-    uint64_t used = 0, idle_mb = 0;
-    std::priority_queue<std::pair<double, uint32_t>, std::vector<std::pair<double, uint32_t>>,
-                        std::greater<>>
-        finishes;
-  };
+  // A running container in the replay: its finish time and function. Equal entries are
+  // indistinguishable, so any min-heap pops them in the same order.
+  using Finish = std::pair<double, uint32_t>;
 
+  // Every arrival by time, then function, then rank: a k-way merge of the per-function arrival
+  // lists (each sorted), the same order as a stable sort by (time, function) of the list of
+  // every function's arrivals in turn.
   void build_rollout() {
     const uint32_t n = host().function_count();
+    size_t total = 0;
+    bool sorted = true;
     for (uint32_t f = 0; f < n; ++f) {
       const std::span<const double> ts = profiles_[f].times;
-      for (uint32_t i = 0; i < ts.size(); ++i) merged_.push_back(Arrival{ts[i], f, i});
+      total += ts.size();
+      for (size_t i = 1; i < ts.size() && sorted; ++i) sorted = !(ts[i] < ts[i - 1]);
     }
-    std::stable_sort(merged_.begin(), merged_.end(), [](const Arrival& a, const Arrival& b) {
-      return a.time < b.time || (a.time == b.time && a.fn < b.fn);
-    });
+    merged_.reserve(total);
+    if (!sorted) {  // the SDK promises sorted lists; stay correct if a host breaks that
+      for (uint32_t f = 0; f < n; ++f) {
+        const std::span<const double> ts = profiles_[f].times;
+        for (uint32_t i = 0; i < ts.size(); ++i) merged_.push_back(Arrival{ts[i], f, i});
+      }
+      std::stable_sort(merged_.begin(), merged_.end(), [](const Arrival& a, const Arrival& b) {
+        return a.time < b.time || (a.time == b.time && a.fn < b.fn);
+      });
+      return;
+    }
+    // Min-heap of each function's next arrival, by (time, function).
+    std::vector<Arrival> heads;
+    for (uint32_t f = 0; f < n; ++f)
+      if (!profiles_[f].times.empty()) heads.push_back(Arrival{profiles_[f].times[0], f, 0});
+    const auto after = [](const Arrival& a, const Arrival& b) {
+      return a.time > b.time || (a.time == b.time && a.fn > b.fn);
+    };
+    std::make_heap(heads.begin(), heads.end(), after);
+    while (!heads.empty()) {
+      Arrival& top = heads.front();
+      merged_.push_back(top);
+      const std::span<const double> ts = profiles_[top.fn].times;
+      if (top.rank + 1 < ts.size()) {
+        ++top.rank;
+        top.time = ts[top.rank];
+        sift_down(heads, after);
+      } else {
+        std::pop_heap(heads.begin(), heads.end(), after);
+        heads.pop_back();
+      }
+    }
+  }
+  // Restores the heap order after the root grew.
+  template <class Less>
+  static void sift_down(std::vector<Arrival>& h, const Less& after) {
+    const size_t n = h.size();
+    size_t i = 0;
+    const Arrival x = h[0];
+    for (;;) {
+      size_t c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && after(h[c], h[c + 1])) ++c;
+      if (!after(x, h[c])) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = x;
   }
 
-  // Evicts one idle container in the replay, chosen by the score.
-  uint32_t sim_victim(const Sim& s, double now) const {
+  // The replay's state (members, reused by every replay): per function idle and running
+  // counts and arrivals seen, the functions with idle containers, the memory, and the running
+  // containers' finish times (a min-heap). base_* hold the state at the victim choice.
+  double sim_next_cold(uint32_t f) {
+    const uint32_t need = s_idle_[f] + s_running_[f];
+    Cached& c = sim_cache_[f];
+    if (c.seen != s_seen_[f] || c.need != need)
+      c = Cached{s_seen_[f], need, next_cold(f, need, s_seen_[f])};
+    return c.time;
+  }
+
+  // Evicts one idle container in the replay, chosen by the score (the same choice as
+  // best_by_score would make in the replay's state).
+  uint32_t sim_victim(double now) {
     uint32_t best = kAbsent;
     double best_score = -1, best_mb = 0;
-    for (uint32_t f = 0; f < s.idle.size(); ++f) {
-      if (s.idle[f] == 0) continue;
-      const double t = next_cold(f, s.idle[f] + s.running[f], s.seen[f]);
+    for (const uint32_t f : s_active_) {
+      const double t = sim_next_cold(f);
       const double score = std::isinf(t) ? INFINITY : (t - now) * memory_[f];
       const double mb = memory_[f];
       if (best == kAbsent || score > best_score ||
@@ -191,66 +254,88 @@ class Oracle final : public keepwarm::Policy {
     }
     return best;
   }
-  void sim_evict(Sim& s, uint32_t f) const {
-    --s.idle[f];
-    s.used -= static_cast<uint64_t>(memory_[f]);
-    s.idle_mb -= static_cast<uint64_t>(memory_[f]);
+  void sim_take_idle(uint32_t f) {
+    if (--s_idle_[f] == 0) {
+      const uint32_t w = s_where_[f];
+      s_active_[w] = s_active_.back();
+      s_where_[s_active_[w]] = w;
+      s_active_.pop_back();
+    }
+  }
+  void sim_evict(uint32_t f) {
+    sim_take_idle(f);
+    s_used_ -= mem_[f];
+    s_idle_mb_ -= mem_[f];
+  }
+  void sim_push(double time, uint32_t f) {
+    s_finish_.emplace_back(time, f);
+    std::push_heap(s_finish_.begin(), s_finish_.end(), std::greater<>());
   }
 
   // Misses in the next horizon_ arrivals if `first` is evicted now to make room for for_fn.
-  uint64_t replay(uint32_t for_fn, uint32_t first, const Sim& start, size_t from) {
-    Sim s = start;
-    const double now = host().now();
-    const uint64_t cap = host().capacity_mb();
-    const uint64_t need = static_cast<uint64_t>(memory_[for_fn]);
-    sim_evict(s, first);
-    while (cap - s.used < need) {
-      const uint32_t v = sim_victim(s, now);
+  uint64_t replay(uint32_t for_fn, uint32_t first, size_t from, double now, uint64_t cap) {
+    s_idle_ = base_idle_;
+    s_running_ = base_running_;
+    s_seen_ = seen_;
+    s_active_ = active_;
+    for (uint32_t w = 0; w < s_active_.size(); ++w) s_where_[s_active_[w]] = w;
+    s_finish_ = base_finish_;
+    s_used_ = base_used_;
+    s_idle_mb_ = base_idle_mb_;
+    const uint64_t need = mem_[for_fn];
+    sim_evict(first);
+    while (cap - s_used_ < need) {
+      const uint32_t v = sim_victim(now);
       if (v == kAbsent) return UINT64_MAX;  // this victim cannot make room: never chosen
-      sim_evict(s, v);
+      sim_evict(v);
     }
-    s.used += need;
-    ++s.running[for_fn];
-    s.finishes.emplace(now + host().function(for_fn).cold_ms, for_fn);
+    s_used_ += need;
+    ++s_running_[for_fn];
+    sim_push(now + cold_[for_fn], for_fn);
     uint64_t misses = 0;
     int64_t done = 0;
-    for (size_t i = from; i < merged_.size() && done < horizon_; ++i) {
+    const size_t end = merged_.size();
+    for (size_t i = from; i < end && done < horizon_; ++i) {
       const Arrival& a = merged_[i];
-      if (a.rank < s.seen[a.fn]) continue;  // already served (the engine's tie order differs)
+      if (a.rank < s_seen_[a.fn]) continue;  // already served (the engine's tie order differs)
       ++done;
-      while (!s.finishes.empty() && s.finishes.top().first <= a.time) {
-        const uint32_t f = s.finishes.top().second;
-        s.finishes.pop();
-        --s.running[f];
-        ++s.idle[f];
-        s.idle_mb += static_cast<uint64_t>(memory_[f]);
+      while (!s_finish_.empty() && s_finish_.front().first <= a.time) {
+        const uint32_t f = s_finish_.front().second;
+        std::pop_heap(s_finish_.begin(), s_finish_.end(), std::greater<>());
+        s_finish_.pop_back();
+        --s_running_[f];
+        if (s_idle_[f]++ == 0) {
+          s_where_[f] = static_cast<uint32_t>(s_active_.size());
+          s_active_.push_back(f);
+        }
+        s_idle_mb_ += mem_[f];
       }
-      ++s.seen[a.fn];
-      const kw_function_info& info = host().function(a.fn);
-      if (s.idle[a.fn] > 0) {
-        --s.idle[a.fn];
-        s.idle_mb -= info.memory_mb;
-        ++s.running[a.fn];
-        s.finishes.emplace(a.time + info.warm_ms, a.fn);
+      const uint32_t fn = a.fn;
+      ++s_seen_[fn];
+      if (s_idle_[fn] > 0) {
+        sim_take_idle(fn);
+        s_idle_mb_ -= mem_[fn];
+        ++s_running_[fn];
+        sim_push(a.time + warm_[fn], fn);
         continue;
       }
       ++misses;
-      const uint64_t m = info.memory_mb;
-      if (cap - s.used < m) {
-        if (cap - s.used + s.idle_mb < m) continue;  // dropped
+      const uint64_t m = mem_[fn];
+      if (cap - s_used_ < m) {
+        if (cap - s_used_ + s_idle_mb_ < m) continue;  // dropped
         bool room = true;
-        while (room && cap - s.used < m) {
-          const uint32_t v = sim_victim(s, a.time);
+        while (room && cap - s_used_ < m) {
+          const uint32_t v = sim_victim(a.time);
           if (v == kAbsent)
             room = false;
           else
-            sim_evict(s, v);
+            sim_evict(v);
         }
         if (!room) continue;  // dropped
       }
-      s.used += m;
-      ++s.running[a.fn];
-      s.finishes.emplace(a.time + info.cold_ms, a.fn);
+      s_used_ += m;
+      ++s_running_[fn];
+      sim_push(a.time + cold_[fn], fn);
     }
     spent_ += done;
     return misses;
@@ -259,43 +344,47 @@ class Oracle final : public keepwarm::Policy {
   uint32_t by_rollout(uint32_t for_fn, uint32_t best) {
     // Candidates: the best-scored functions, best first.
     const double now = host().now();
-    std::vector<std::pair<double, uint32_t>> scored;
-    for (const uint32_t f : active_) scored.emplace_back(score_of(f, now), f);
-    if (scored.size() < 2) return best;
-    std::sort(scored.begin(), scored.end(), [&](const auto& a, const auto& b) {
+    scored_.clear();
+    for (const uint32_t f : active_) scored_.emplace_back(score_of(f, now), f);
+    if (scored_.size() < 2) return best;
+    std::sort(scored_.begin(), scored_.end(), [&](const auto& a, const auto& b) {
       return a.first > b.first ||
              (a.first == b.first &&
               (memory_[a.second] > memory_[b.second] ||
                (memory_[a.second] == memory_[b.second] && a.second < b.second)));
     });
-    if (std::isinf(scored[0].first)) return best;  // never needed again: nothing is lost
-    Sim start;
+    if (std::isinf(scored_[0].first)) return best;  // never needed again: nothing is lost
     const uint32_t n = host().function_count();
-    start.idle.resize(n);
-    start.running.assign(n, 0);
-    start.seen = seen_;
-    start.used = host().used_mb();
+    base_idle_.resize(n);
+    base_running_.assign(n, 0);
+    base_used_ = host().used_mb();
+    base_idle_mb_ = 0;
     for (uint32_t f = 0; f < n; ++f) {
-      start.idle[f] = static_cast<uint32_t>(idle_of_[f].size());
-      start.idle_mb += static_cast<uint64_t>(start.idle[f]) * static_cast<uint64_t>(memory_[f]);
+      base_idle_[f] = static_cast<uint32_t>(idle_of_[f].size());
+      base_idle_mb_ += static_cast<uint64_t>(base_idle_[f]) * mem_[f];
     }
+    base_finish_.clear();
     for (const Running& r : finish_)
       if (r.time >= 0) {
-        start.finishes.emplace(r.time, r.fn);
-        ++start.running[r.fn];
+        base_finish_.emplace_back(r.time, r.fn);
+        ++base_running_[r.fn];
       }
+    std::make_heap(base_finish_.begin(), base_finish_.end(), std::greater<>());
+    s_where_.resize(n);
+    if (sim_cache_.size() != n) sim_cache_.assign(n, Cached{});
     const size_t from = static_cast<size_t>(
         std::lower_bound(merged_.begin(), merged_.end(), now,
                          [](const Arrival& a, double t) { return a.time < t; }) -
         merged_.begin());
+    const uint64_t cap = host().capacity_mb();
     uint32_t chosen = best;
     uint64_t fewest = UINT64_MAX;
-    const size_t k = std::min<size_t>(scored.size(), static_cast<size_t>(candidates_));
+    const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
     for (size_t i = 0; i < k; ++i) {
-      const uint64_t m = replay(for_fn, scored[i].second, start, from);
+      const uint64_t m = replay(for_fn, scored_[i].second, from, now, cap);
       if (m < fewest) {
         fewest = m;
-        chosen = scored[i].second;
+        chosen = scored_[i].second;
       }
     }
     return chosen;
@@ -388,6 +477,18 @@ class Oracle final : public keepwarm::Policy {
   int64_t spent_ = 0;            // arrivals replayed so far
   std::vector<Running> finish_;  // per slot: the running container's expected finish
   std::vector<Arrival> merged_;  // every arrival, by time then function
+  std::vector<uint64_t> mem_;    // memory_mb, warm_ms and cold_ms of each function
+  std::vector<double> warm_, cold_;
+  std::vector<std::pair<double, uint32_t>> scored_;  // by_rollout's candidates
+  // The replay's state at the victim choice, and while replaying (see sim_next_cold).
+  std::vector<uint32_t> base_idle_, base_running_;
+  std::vector<Finish> base_finish_;
+  uint64_t base_used_ = 0, base_idle_mb_ = 0;
+  std::vector<uint32_t> s_idle_, s_running_, s_active_, s_where_;
+  std::vector<uint64_t> s_seen_;
+  std::vector<Finish> s_finish_;
+  uint64_t s_used_ = 0, s_idle_mb_ = 0;
+  std::vector<Cached> sim_cache_;  // next_cold memo for the replay's states
 };
 
 }  // namespace
