@@ -123,6 +123,14 @@ class Oracle final : public keepwarm::Policy {
   }
 
  private:
+  // The answer of next_cold for a function's state (arrivals seen, containers alive), reused
+  // while that state does not change.
+  struct Cached {
+    uint64_t lo = UINT64_MAX, hi = 0;  // valid for arrivals seen in [lo, hi] (none: lo > hi)
+    uint32_t need = 0;
+    double time = 0;
+  };
+
   // The function whose idle container has the highest score (see the top of the file).
   uint32_t best_by_score() {
     const double now = host().now();
@@ -142,10 +150,7 @@ class Oracle final : public keepwarm::Policy {
   }
   double score_of(uint32_t f, double now) {
     const uint32_t need = running_[f] + static_cast<uint32_t>(idle_of_[f].size());
-    Cached& cache = cache_[f];
-    if (cache.seen != seen_[f] || cache.need != need)
-      cache = Cached{seen_[f], need, next_cold(f, need, seen_[f])};
-    const double t = cache.time;
+    const double t = memo_next_cold(cache_[f], f, need, seen_[f]);
     return std::isinf(t) ? INFINITY : (t - now) * memory_[f];
   }
 
@@ -229,41 +234,74 @@ class Oracle final : public keepwarm::Policy {
   // counts and arrivals seen, the functions with idle containers, the memory, and the running
   // containers' finish times (a min-heap). base_* hold the state at the victim choice.
   double sim_next_cold(uint32_t f) {
-    const uint32_t need = s_idle_[f] + s_running_[f];
-    Cached& c = sim_cache_[f];
-    if (c.seen != s_seen_[f] || c.need != need)
-      c = Cached{s_seen_[f], need, next_cold(f, need, s_seen_[f])};
-    return c.time;
+    return memo_next_cold(sim_cache_[f], f, s_idle_[f] + s_running_[f], s_seen_[f]);
+  }
+  // f's state changed: its next_cold is refreshed before the next victim choice.
+  void sim_dirty(uint32_t f) {
+    if (!s_is_dirty_[f]) {
+      s_is_dirty_[f] = 1;
+      s_dirty_.push_back(f);
+    }
   }
 
   // Evicts one idle container in the replay, chosen by the score (the same choice as
-  // best_by_score would make in the replay's state).
+  // best_by_score would make in the replay's state): the highest score, then the larger
+  // memory, then the lower function index. Scores are never NaN (memory > 0, times finite or
+  // +infinity, and (+inf - now) x memory = +inf), so the maximum does not depend on the order
+  // of s_active_.
   uint32_t sim_victim(double now) {
+    for (const uint32_t f : s_dirty_) {
+      s_is_dirty_[f] = 0;
+      if (s_idle_[f] > 0) s_at_[s_where_[f]] = sim_next_cold(f);
+    }
+    s_dirty_.clear();
+    const size_t k = s_active_.size();
+    if (k == 0) return kAbsent;
+    const double* t = s_at_.data();
+    const double* m = s_am_.data();
+    double* score = s_score_.data();
+    double top = -INFINITY;
+    for (size_t w = 0; w < k; ++w) {
+      const double sc = (t[w] - now) * m[w];
+      score[w] = sc;
+      top = sc > top ? sc : top;
+    }
     uint32_t best = kAbsent;
-    double best_score = -1, best_mb = 0;
-    for (const uint32_t f : s_active_) {
-      const double t = sim_next_cold(f);
-      const double score = std::isinf(t) ? INFINITY : (t - now) * memory_[f];
-      const double mb = memory_[f];
-      if (best == kAbsent || score > best_score ||
-          (score == best_score && (mb > best_mb || (mb == best_mb && f < best)))) {
+    double best_mb = 0;
+    for (size_t w = 0; w < k; ++w) {
+      if (score[w] != top) continue;
+      const uint32_t f = s_active_[w];
+      if (best == kAbsent || m[w] > best_mb || (m[w] == best_mb && f < best)) {
         best = f;
-        best_score = score;
-        best_mb = mb;
+        best_mb = m[w];
       }
     }
     return best;
   }
+  void sim_join_idle(uint32_t f) {
+    if (s_idle_[f]++ == 0) {
+      const auto w = static_cast<uint32_t>(s_active_.size());
+      s_where_[f] = w;
+      s_active_.push_back(f);
+      s_at_[w] = 0;  // refreshed before it is read
+      s_am_[w] = memory_[f];
+      sim_dirty(f);
+    }
+  }
   void sim_take_idle(uint32_t f) {
     if (--s_idle_[f] == 0) {
       const uint32_t w = s_where_[f];
-      s_active_[w] = s_active_.back();
+      const size_t last = s_active_.size() - 1;
+      s_active_[w] = s_active_[last];
+      s_at_[w] = s_at_[last];
+      s_am_[w] = s_am_[last];
       s_where_[s_active_[w]] = w;
       s_active_.pop_back();
     }
   }
   void sim_evict(uint32_t f) {
     sim_take_idle(f);
+    sim_dirty(f);
     s_used_ -= mem_[f];
     s_idle_mb_ -= mem_[f];
   }
@@ -277,8 +315,15 @@ class Oracle final : public keepwarm::Policy {
     s_idle_ = base_idle_;
     s_running_ = base_running_;
     s_seen_ = seen_;
+    for (const uint32_t f : s_dirty_) s_is_dirty_[f] = 0;
+    s_dirty_.clear();
     s_active_ = active_;
-    for (uint32_t w = 0; w < s_active_.size(); ++w) s_where_[s_active_[w]] = w;
+    for (uint32_t w = 0; w < s_active_.size(); ++w) {
+      const uint32_t f = s_active_[w];
+      s_where_[f] = w;
+      s_at_[w] = sim_next_cold(f);
+      s_am_[w] = memory_[f];
+    }
     s_finish_ = base_finish_;
     s_used_ = base_used_;
     s_idle_mb_ = base_idle_mb_;
@@ -291,6 +336,7 @@ class Oracle final : public keepwarm::Policy {
     }
     s_used_ += need;
     ++s_running_[for_fn];
+    sim_dirty(for_fn);
     sim_push(now + cold_[for_fn], for_fn);
     uint64_t misses = 0;
     int64_t done = 0;
@@ -304,14 +350,12 @@ class Oracle final : public keepwarm::Policy {
         std::pop_heap(s_finish_.begin(), s_finish_.end(), std::greater<>());
         s_finish_.pop_back();
         --s_running_[f];
-        if (s_idle_[f]++ == 0) {
-          s_where_[f] = static_cast<uint32_t>(s_active_.size());
-          s_active_.push_back(f);
-        }
+        sim_join_idle(f);
         s_idle_mb_ += mem_[f];
       }
       const uint32_t fn = a.fn;
       ++s_seen_[fn];
+      sim_dirty(fn);
       if (s_idle_[fn] > 0) {
         sim_take_idle(fn);
         s_idle_mb_ -= mem_[fn];
@@ -370,8 +414,14 @@ class Oracle final : public keepwarm::Policy {
         ++base_running_[r.fn];
       }
     std::make_heap(base_finish_.begin(), base_finish_.end(), std::greater<>());
-    s_where_.resize(n);
-    if (sim_cache_.size() != n) sim_cache_.assign(n, Cached{});
+    if (sim_cache_.size() != n) {
+      sim_cache_.assign(n, Cached{});
+      s_where_.resize(n);
+      s_is_dirty_.assign(n, 0);
+      s_at_.resize(n);
+      s_am_.resize(n);
+      s_score_.resize(n);
+    }
     const size_t from = static_cast<size_t>(
         std::lower_bound(merged_.begin(), merged_.end(), now,
                          [](const Arrival& a, double t) { return a.time < t; }) -
@@ -413,28 +463,42 @@ class Oracle final : public keepwarm::Policy {
     for (size_t i = p.leaves - 1; i >= 1; --i) p.max[i] = std::max(p.max[2 * i], p.max[2 * i + 1]);
   }
 
-  // Time of the first arrival of f from its from-th on whose concurrency is >= need; INFINITY
-  // if none.
-  double next_cold(uint32_t f, uint32_t need, uint64_t seen) const {
+  // Index of the first arrival of f from its seen-th on whose concurrency is >= need; the
+  // number of f's arrivals if none.
+  size_t next_cold(uint32_t f, uint32_t need, uint64_t seen) const {
     const Profile& p = profiles_[f];
+    const size_t none = p.times.size();
     const size_t from = seen;
-    if (from >= p.times.size() || p.max[1] < need) return INFINITY;
+    if (from >= p.times.size() || p.max[1] < need) return none;
     // Leftmost leaf >= from with value >= need: walk up from the leaf `from` to the first
     // subtree to its right that holds such a value, then down.
     size_t node = p.leaves + from;
-    if (p.max[node] >= need) return p.times[from];
+    if (p.max[node] >= need) return from;
     for (;;) {
       // Move to the next subtree to the right at the lowest level possible.
       while (node & 1) {
         node >>= 1;
-        if (node == 0) return INFINITY;
+        if (node == 0) return none;
       }
       ++node;
       if (p.max[node] >= need) break;
     }
     while (node < p.leaves) node = p.max[2 * node] >= need ? 2 * node : 2 * node + 1;
     const size_t i = node - p.leaves;
-    return i < p.times.size() ? p.times[i] : INFINITY;
+    return i < p.times.size() ? i : none;
+  }
+  // Time of that arrival (INFINITY if none), through a memo: the answer i found from seen
+  // stays the answer for every seen' in [seen, i] (no arrival in between reaches need), and
+  // "none" for every seen' >= seen.
+  double memo_next_cold(Cached& c, uint32_t f, uint32_t need, uint64_t seen) const {
+    if (c.need == need && c.lo <= seen && seen <= c.hi) return c.time;
+    const size_t i = next_cold(f, need, seen);
+    const std::span<const double> ts = profiles_[f].times;
+    if (i >= ts.size())
+      c = Cached{seen, UINT64_MAX, need, INFINITY};
+    else
+      c = Cached{seen, i, need, ts[i]};
+    return c.time;
   }
 
   void take_idle(kw_container_id c, kw_function_id fn) {
@@ -454,14 +518,6 @@ class Oracle final : public keepwarm::Policy {
       where_in_active_[fn] = kAbsent;
     }
   }
-
-  // The answer of next_cold for a function's state (arrivals seen, containers alive), reused
-  // while that state does not change.
-  struct Cached {
-    uint64_t seen = UINT64_MAX;
-    uint32_t need = 0;
-    double time = 0;
-  };
 
   std::vector<Profile> profiles_;
   std::vector<uint32_t> running_;
@@ -489,6 +545,11 @@ class Oracle final : public keepwarm::Policy {
   std::vector<Finish> s_finish_;
   uint64_t s_used_ = 0, s_idle_mb_ = 0;
   std::vector<Cached> sim_cache_;  // next_cold memo for the replay's states
+  // The functions with idle containers in the replay, with their next_cold time and memory
+  // at the same index, and the functions whose next_cold time must be refreshed.
+  std::vector<double> s_at_, s_am_, s_score_;
+  std::vector<uint32_t> s_dirty_;
+  std::vector<uint8_t> s_is_dirty_;
 };
 
 }  // namespace
