@@ -164,23 +164,25 @@ class Oracle final : public keepwarm::Policy {
     uint32_t fn;
     uint32_t rank;  // position among fn's arrivals
   };
-  // A running container in the replay: its finish time and function. Equal entries are
-  // indistinguishable, so any min-heap pops them in the same order.
-  using Finish = std::pair<double, uint32_t>;
+  // A running container in the replay: its finish time and function. Every finish due by an
+  // arrival is applied before it, and the order among those does not matter (each only moves
+  // a container of its function from running to idle), so the heap orders by time alone.
+  struct Finish {
+    double time;
+    uint32_t fn;
+  };
 
   // Every arrival by time, then function, then rank: a k-way merge of the per-function arrival
   // lists (each sorted), the same order as a stable sort by (time, function) of the list of
-  // every function's arrivals in turn.
+  // every function's arrivals in turn. The merge runs lazily (merge_until): the rollouts stop
+  // once the budget is spent, and need only the arrivals up to there.
   void build_rollout() {
     const uint32_t n = host().function_count();
-    size_t total = 0;
     bool sorted = true;
-    for (uint32_t f = 0; f < n; ++f) {
+    for (uint32_t f = 0; f < n && sorted; ++f) {
       const std::span<const double> ts = profiles_[f].times;
-      total += ts.size();
       for (size_t i = 1; i < ts.size() && sorted; ++i) sorted = !(ts[i] < ts[i - 1]);
     }
-    merged_.reserve(total);
     if (!sorted) {  // the SDK promises sorted lists; stay correct if a host breaks that
       for (uint32_t f = 0; f < n; ++f) {
         const std::span<const double> ts = profiles_[f].times;
@@ -192,38 +194,73 @@ class Oracle final : public keepwarm::Policy {
       return;
     }
     // Min-heap of each function's next arrival, by (time, function).
-    std::vector<Arrival> heads;
     for (uint32_t f = 0; f < n; ++f)
-      if (!profiles_[f].times.empty()) heads.push_back(Arrival{profiles_[f].times[0], f, 0});
-    const auto after = [](const Arrival& a, const Arrival& b) {
-      return a.time > b.time || (a.time == b.time && a.fn > b.fn);
-    };
-    std::make_heap(heads.begin(), heads.end(), after);
-    while (!heads.empty()) {
-      Arrival& top = heads.front();
-      merged_.push_back(top);
-      const std::span<const double> ts = profiles_[top.fn].times;
-      if (top.rank + 1 < ts.size()) {
-        ++top.rank;
-        top.time = ts[top.rank];
-        sift_down(heads, after);
-      } else {
-        std::pop_heap(heads.begin(), heads.end(), after);
-        heads.pop_back();
-      }
+      if (!profiles_[f].times.empty()) heads_.push_back(Arrival{profiles_[f].times[0], f, 0});
+    std::make_heap(heads_.begin(), heads_.end(), head_after);
+  }
+  static bool head_after(const Arrival& a, const Arrival& b) {
+    return a.time > b.time || (a.time == b.time && a.fn > b.fn);
+  }
+  // Appends the next arrival of the merge to merged_; false when every arrival is there.
+  bool merge_one() {
+    if (heads_.empty()) return false;
+    Arrival& top = heads_.front();
+    merged_.push_back(top);
+    const std::span<const double> ts = profiles_[top.fn].times;
+    if (top.rank + 1 < ts.size()) {
+      ++top.rank;
+      top.time = ts[top.rank];
+      sift_down(heads_);
+    } else {
+      std::pop_heap(heads_.begin(), heads_.end(), head_after);
+      heads_.pop_back();
+    }
+    return true;
+  }
+  // Extends merged_ until it holds an arrival at or after t (or every arrival).
+  void merge_until(double t) {
+    while ((merged_.empty() || merged_.back().time < t) && merge_one()) {
     }
   }
   // Restores the heap order after the root grew.
-  template <class Less>
-  static void sift_down(std::vector<Arrival>& h, const Less& after) {
+  static void sift_down(std::vector<Arrival>& h) {
     const size_t n = h.size();
     size_t i = 0;
     const Arrival x = h[0];
     for (;;) {
       size_t c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && after(h[c], h[c + 1])) ++c;
-      if (!after(x, h[c])) break;
+      if (c + 1 < n && head_after(h[c], h[c + 1])) ++c;
+      if (!head_after(x, h[c])) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = x;
+  }
+
+  // Binary min-heap of finishes by time.
+  static void finish_push(std::vector<Finish>& h, Finish x) {
+    size_t i = h.size();
+    h.push_back(x);
+    while (i > 0) {
+      const size_t parent = (i - 1) / 2;
+      if (!(x.time < h[parent].time)) break;
+      h[i] = h[parent];
+      i = parent;
+    }
+    h[i] = x;
+  }
+  static void finish_pop(std::vector<Finish>& h) {
+    const Finish x = h.back();
+    h.pop_back();
+    const size_t n = h.size();
+    if (n == 0) return;
+    size_t i = 0;
+    for (;;) {
+      size_t c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && h[c + 1].time < h[c].time) ++c;
+      if (!(h[c].time < x.time)) break;
       h[i] = h[c];
       i = c;
     }
@@ -305,10 +342,7 @@ class Oracle final : public keepwarm::Policy {
     s_used_ -= mem_[f];
     s_idle_mb_ -= mem_[f];
   }
-  void sim_push(double time, uint32_t f) {
-    s_finish_.emplace_back(time, f);
-    std::push_heap(s_finish_.begin(), s_finish_.end(), std::greater<>());
-  }
+  void sim_push(double time, uint32_t f) { finish_push(s_finish_, Finish{time, f}); }
 
   // Misses in the next horizon_ arrivals if `first` is evicted now to make room for for_fn.
   uint64_t replay(uint32_t for_fn, uint32_t first, size_t from, double now, uint64_t cap) {
@@ -340,15 +374,14 @@ class Oracle final : public keepwarm::Policy {
     sim_push(now + cold_[for_fn], for_fn);
     uint64_t misses = 0;
     int64_t done = 0;
-    const size_t end = merged_.size();
-    for (size_t i = from; i < end && done < horizon_; ++i) {
+    for (size_t i = from; done < horizon_; ++i) {
+      if (i == merged_.size() && !merge_one()) break;
       const Arrival& a = merged_[i];
       if (a.rank < s_seen_[a.fn]) continue;  // already served (the engine's tie order differs)
       ++done;
-      while (!s_finish_.empty() && s_finish_.front().first <= a.time) {
-        const uint32_t f = s_finish_.front().second;
-        std::pop_heap(s_finish_.begin(), s_finish_.end(), std::greater<>());
-        s_finish_.pop_back();
+      while (!s_finish_.empty() && s_finish_.front().time <= a.time) {
+        const uint32_t f = s_finish_.front().fn;
+        finish_pop(s_finish_);
         --s_running_[f];
         sim_join_idle(f);
         s_idle_mb_ += mem_[f];
@@ -410,10 +443,9 @@ class Oracle final : public keepwarm::Policy {
     base_finish_.clear();
     for (const Running& r : finish_)
       if (r.time >= 0) {
-        base_finish_.emplace_back(r.time, r.fn);
+        finish_push(base_finish_, Finish{r.time, r.fn});
         ++base_running_[r.fn];
       }
-    std::make_heap(base_finish_.begin(), base_finish_.end(), std::greater<>());
     if (sim_cache_.size() != n) {
       sim_cache_.assign(n, Cached{});
       s_where_.resize(n);
@@ -422,6 +454,7 @@ class Oracle final : public keepwarm::Policy {
       s_am_.resize(n);
       s_score_.resize(n);
     }
+    merge_until(now);
     const size_t from = static_cast<size_t>(
         std::lower_bound(merged_.begin(), merged_.end(), now,
                          [](const Arrival& a, double t) { return a.time < t; }) -
@@ -532,7 +565,8 @@ class Oracle final : public keepwarm::Policy {
   int64_t candidates_, horizon_, budget_;
   int64_t spent_ = 0;            // arrivals replayed so far
   std::vector<Running> finish_;  // per slot: the running container's expected finish
-  std::vector<Arrival> merged_;  // every arrival, by time then function
+  std::vector<Arrival> merged_;  // the arrivals merged so far, by time then function
+  std::vector<Arrival> heads_;   // the merge's heap: each function's next arrival
   std::vector<uint64_t> mem_;    // memory_mb, warm_ms and cold_ms of each function
   std::vector<double> warm_, cold_;
   std::vector<std::pair<double, uint32_t>> scored_;  // by_rollout's candidates
