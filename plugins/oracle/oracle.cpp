@@ -28,8 +28,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
 #include <stdexcept>
@@ -37,6 +39,77 @@
 #include <vector>
 
 namespace {
+
+// The replay's running containers: a monotone priority queue (a radix heap) of (finish time,
+// function) that hands out, in no particular order, every entry due by a time. Times are keyed
+// by their bit patterns mapped to preserve order (key(a) <= key(b) iff a <= b, -0 as +0).
+// Entries are pushed at or after the last time asked for (finish >= now), except that an entry
+// at or before the last key taken out goes to bucket 0 and comes out at the next call, as it
+// would from an ordinary heap.
+class FinishQueue {
+ public:
+  static uint64_t key(double t) {
+    t += 0.0;  // -0 -> +0
+    uint64_t b = 0;
+    std::memcpy(&b, &t, sizeof b);
+    return (b >> 63) != 0 ? ~b : b | (uint64_t{1} << 63);
+  }
+  void reset(uint64_t last) {
+    while (mask_ != 0) {
+      const int i = std::countr_zero(mask_);
+      mask_ &= mask_ - 1;
+      buckets_[static_cast<size_t>(i) + 1].clear();
+    }
+    buckets_[0].clear();
+    last_ = last;
+  }
+  void push(uint64_t k, uint32_t fn) {
+    if (k <= last_) {
+      buckets_[0].push_back(Entry{k, fn});
+      return;
+    }
+    const int b = 64 - std::countl_zero(k ^ last_);  // 1..64
+    const uint64_t bit = uint64_t{1} << (b - 1);
+    std::vector<Entry>& v = buckets_[static_cast<size_t>(b)];
+    v.push_back(Entry{k, fn});
+    if ((mask_ & bit) == 0) {
+      mask_ |= bit;
+      min_[static_cast<size_t>(b)] = k;
+    } else if (k < min_[static_cast<size_t>(b)]) {
+      min_[static_cast<size_t>(b)] = k;
+    }
+  }
+  // Takes out every entry with key <= t, calling done(fn) for each.
+  template <class Done>
+  void pop_until(uint64_t t, const Done& done) {
+    for (;;) {
+      if (!buckets_[0].empty()) {
+        for (const Entry& e : buckets_[0]) done(e.fn);
+        buckets_[0].clear();
+      }
+      if (mask_ == 0) return;
+      const size_t b = static_cast<size_t>(std::countr_zero(mask_)) + 1;
+      if (min_[b] > t) return;
+      // The smallest key is in bucket b: it becomes the last key, and the rest of bucket b
+      // moves to lower buckets.
+      mask_ &= mask_ - 1;
+      last_ = min_[b];
+      std::vector<Entry>& v = buckets_[b];
+      for (const Entry& e : v) push(e.key, e.fn);
+      v.clear();
+    }
+  }
+
+ private:
+  struct Entry {
+    uint64_t key;
+    uint32_t fn;
+  };
+  std::array<std::vector<Entry>, 65> buckets_;  // b > 0: highest bit differing from last_ is b-1
+  std::array<uint64_t, 65> min_{};
+  uint64_t mask_ = 0;  // bit b-1: bucket b is not empty
+  uint64_t last_ = 0;
+};
 
 class Oracle final : public keepwarm::Policy {
  public:
@@ -238,35 +311,6 @@ class Oracle final : public keepwarm::Policy {
     h[i] = x;
   }
 
-  // Binary min-heap of finishes by time.
-  static void finish_push(std::vector<Finish>& h, Finish x) {
-    size_t i = h.size();
-    h.push_back(x);
-    while (i > 0) {
-      const size_t parent = (i - 1) / 2;
-      if (!(x.time < h[parent].time)) break;
-      h[i] = h[parent];
-      i = parent;
-    }
-    h[i] = x;
-  }
-  static void finish_pop(std::vector<Finish>& h) {
-    const Finish x = h.back();
-    h.pop_back();
-    const size_t n = h.size();
-    if (n == 0) return;
-    size_t i = 0;
-    for (;;) {
-      size_t c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && h[c + 1].time < h[c].time) ++c;
-      if (!(h[c].time < x.time)) break;
-      h[i] = h[c];
-      i = c;
-    }
-    h[i] = x;
-  }
-
   // The replay's state (members, reused by every replay): per function idle and running
   // counts and arrivals seen, the functions with idle containers, the memory, and the running
   // containers' finish times (a min-heap). base_* hold the state at the victim choice.
@@ -342,7 +386,7 @@ class Oracle final : public keepwarm::Policy {
     s_used_ -= mem_[f];
     s_idle_mb_ -= mem_[f];
   }
-  void sim_push(double time, uint32_t f) { finish_push(s_finish_, Finish{time, f}); }
+  void sim_push(double time, uint32_t f) { s_finish_.push(FinishQueue::key(time), f); }
 
   // Misses in the next horizon_ arrivals if `first` is evicted now to make room for for_fn.
   uint64_t replay(uint32_t for_fn, uint32_t first, size_t from, double now, uint64_t cap) {
@@ -358,7 +402,8 @@ class Oracle final : public keepwarm::Policy {
       s_at_[w] = sim_next_cold(f);
       s_am_[w] = memory_[f];
     }
-    s_finish_ = base_finish_;
+    s_finish_.reset(base_last_);
+    for (const Finish& r : base_finish_) s_finish_.push(FinishQueue::key(r.time), r.fn);
     s_used_ = base_used_;
     s_idle_mb_ = base_idle_mb_;
     const uint64_t need = mem_[for_fn];
@@ -379,13 +424,11 @@ class Oracle final : public keepwarm::Policy {
       const Arrival& a = merged_[i];
       if (a.rank < s_seen_[a.fn]) continue;  // already served (the engine's tie order differs)
       ++done;
-      while (!s_finish_.empty() && s_finish_.front().time <= a.time) {
-        const uint32_t f = s_finish_.front().fn;
-        finish_pop(s_finish_);
+      s_finish_.pop_until(FinishQueue::key(a.time), [this](uint32_t f) {
         --s_running_[f];
         sim_join_idle(f);
         s_idle_mb_ += mem_[f];
-      }
+      });
       const uint32_t fn = a.fn;
       ++s_seen_[fn];
       sim_dirty(fn);
@@ -443,9 +486,12 @@ class Oracle final : public keepwarm::Policy {
     base_finish_.clear();
     for (const Running& r : finish_)
       if (r.time >= 0) {
-        finish_push(base_finish_, Finish{r.time, r.fn});
+        base_finish_.push_back(Finish{r.time, r.fn});
         ++base_running_[r.fn];
       }
+    base_last_ = FinishQueue::key(now);
+    for (const Finish& r : base_finish_)
+      base_last_ = std::min(base_last_, FinishQueue::key(r.time));
     if (sim_cache_.size() != n) {
       sim_cache_.assign(n, Cached{});
       s_where_.resize(n);
@@ -576,7 +622,8 @@ class Oracle final : public keepwarm::Policy {
   uint64_t base_used_ = 0, base_idle_mb_ = 0;
   std::vector<uint32_t> s_idle_, s_running_, s_active_, s_where_;
   std::vector<uint64_t> s_seen_;
-  std::vector<Finish> s_finish_;
+  uint64_t base_last_ = 0;  // the finish queue's starting key: now, or an earlier finish
+  FinishQueue s_finish_;
   uint64_t s_used_ = 0, s_idle_mb_ = 0;
   std::vector<Cached> sim_cache_;  // next_cold memo for the replay's states
   // The functions with idle containers in the replay, with their next_cold time and memory
