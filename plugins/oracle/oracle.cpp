@@ -336,23 +336,21 @@ class Oracle final : public keepwarm::Policy {
       if (s_idle_[f] > 0) s_at_[s_where_[f]] = sim_next_cold(f);
     }
     s_dirty_.clear();
-    const size_t k = s_active_.size();
-    if (k == 0) return kAbsent;
-    const double* t = s_at_.data();
-    const double* m = s_am_.data();
-    double* score = s_score_.data();
-    double top = -INFINITY;
+    return argmax_score(s_active_.data(), s_at_.data(), s_am_.data(), s_active_.size(), now);
+  }
+  // The function of highest score (t[w] - now) x m[w] among fs[0..k), then of larger memory,
+  // then of lower index; kAbsent if k = 0. A score below the best so far (the common case) is
+  // passed over at once.
+  static uint32_t argmax_score(const uint32_t* fs, const double* t, const double* m, size_t k,
+                               double now) {
+    uint32_t best = kAbsent;
+    double top = -INFINITY, best_mb = 0;
     for (size_t w = 0; w < k; ++w) {
       const double sc = (t[w] - now) * m[w];
-      score[w] = sc;
-      top = sc > top ? sc : top;
-    }
-    uint32_t best = kAbsent;
-    double best_mb = 0;
-    for (size_t w = 0; w < k; ++w) {
-      if (score[w] != top) continue;
-      const uint32_t f = s_active_[w];
-      if (best == kAbsent || m[w] > best_mb || (m[w] == best_mb && f < best)) {
+      if (sc < top) continue;
+      const uint32_t f = fs[w];
+      if (sc > top || m[w] > best_mb || (m[w] == best_mb && f < best)) {
+        top = sc;
         best = f;
         best_mb = m[w];
       }
@@ -498,7 +496,6 @@ class Oracle final : public keepwarm::Policy {
       s_is_dirty_.assign(n, 0);
       s_at_.resize(n);
       s_am_.resize(n);
-      s_score_.resize(n);
     }
     merge_until(now);
     const size_t from = static_cast<size_t>(
@@ -628,7 +625,7 @@ class Oracle final : public keepwarm::Policy {
   std::vector<Cached> sim_cache_;  // next_cold memo for the replay's states
   // The functions with idle containers in the replay, with their next_cold time and memory
   // at the same index, and the functions whose next_cold time must be refreshed.
-  std::vector<double> s_at_, s_am_, s_score_;
+  std::vector<double> s_at_, s_am_;
   std::vector<uint32_t> s_dirty_;
   std::vector<uint8_t> s_is_dirty_;
 };
