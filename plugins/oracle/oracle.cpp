@@ -143,6 +143,7 @@ class Oracle final : public keepwarm::Policy {
     seen_.assign(n, 0);
     idle_of_.resize(n);
     where_in_active_.assign(n, kAbsent);
+    is_dirty_.assign(n, 0);
     running_.assign(n, 0);
     cache_.assign(n, Cached{});
     memory_.resize(n);
@@ -160,11 +161,15 @@ class Oracle final : public keepwarm::Policy {
     if (candidates_ > 0) build_rollout();
   }
 
-  void on_arrival(kw_function_id fn) override { ++seen_[fn]; }
+  void on_arrival(kw_function_id fn) override {
+    ++seen_[fn];
+    mark_dirty(fn);
+  }
 
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     if (kind == KW_START_WARM) take_idle(c, fn);
     ++running_[fn];  // oracle requests no prewarm: every container starts running
+    mark_dirty(fn);
     if (candidates_ > 0) {
       const uint32_t slot = KW_CONTAINER_SLOT(c);
       if (slot >= finish_.size()) finish_.resize(slot + 1, Running{-1, 0});
@@ -182,10 +187,14 @@ class Oracle final : public keepwarm::Policy {
     if (idle_of_[fn].size() == 1) {
       where_in_active_[fn] = static_cast<uint32_t>(active_.size());
       active_.push_back(fn);
+      active_time_.push_back(0);  // refreshed before it is read
+      active_mb_.push_back(memory_[fn]);
+      mark_dirty(fn);
     }
   }
   void on_container_removed(kw_container_id c, kw_function_id fn, kw_removal_reason) override {
     take_idle(c, fn);
+    mark_dirty(fn);
   }
 
   kw_container_id choose_victim(kw_function_id for_fn) override {
@@ -206,20 +215,24 @@ class Oracle final : public keepwarm::Policy {
 
   // The function whose idle container has the highest score (see the top of the file).
   uint32_t best_by_score() {
-    const double now = host().now();
-    uint32_t best = kAbsent;
-    double best_score = -1, best_mb = 0;
-    for (const uint32_t f : active_) {
-      const double score = score_of(f, now);
-      const double mb = memory_[f];
-      if (best == kAbsent || score > best_score ||
-          (score == best_score && (mb > best_mb || (mb == best_mb && f < best)))) {
-        best = f;
-        best_score = score;
-        best_mb = mb;
-      }
+    for (const uint32_t f : dirty_) {
+      is_dirty_[f] = 0;
+      const uint32_t w = where_in_active_[f];
+      if (w != kAbsent)
+        active_time_[w] = memo_next_cold(
+            cache_[f], f, running_[f] + static_cast<uint32_t>(idle_of_[f].size()), seen_[f]);
     }
-    return best;
+    dirty_.clear();
+    return argmax_score(active_.data(), active_time_.data(), active_mb_.data(), active_.size(),
+                        host().now());
+  }
+  // f's state (arrivals seen, containers) changed: its next_cold time in active_time_ is
+  // refreshed before the next victim choice.
+  void mark_dirty(uint32_t f) {
+    if (!is_dirty_[f]) {
+      is_dirty_[f] = 1;
+      dirty_.push_back(f);
+    }
   }
   double score_of(uint32_t f, double now) {
     const uint32_t need = running_[f] + static_cast<uint32_t>(idle_of_[f].size());
@@ -346,7 +359,7 @@ class Oracle final : public keepwarm::Policy {
     uint32_t best = kAbsent;
     double top = -INFINITY, best_mb = 0;
     for (size_t w = 0; w < k; ++w) {
-      const double sc = (t[w] - now) * m[w];
+      const double sc = t[w] == INFINITY ? INFINITY : (t[w] - now) * m[w];
       if (sc < top) continue;
       const uint32_t f = fs[w];
       if (sc > top || m[w] > best_mb || (m[w] == best_mb && f < best)) {
@@ -589,8 +602,12 @@ class Oracle final : public keepwarm::Policy {
     if (list.empty()) {
       const uint32_t w = where_in_active_[fn];
       active_[w] = active_.back();
+      active_time_[w] = active_time_.back();
+      active_mb_[w] = active_mb_.back();
       where_in_active_[active_[w]] = w;
       active_.pop_back();
+      active_time_.pop_back();
+      active_mb_.pop_back();
       where_in_active_[fn] = kAbsent;
     }
   }
@@ -603,6 +620,11 @@ class Oracle final : public keepwarm::Policy {
   std::vector<std::vector<kw_container_id>> idle_of_;
   std::vector<uint32_t> pos_;     // slot -> index in idle_of_[fn]
   std::vector<uint32_t> active_;  // functions with idle containers
+  // At the same index as active_: the function's next_cold time (as of its last refresh) and
+  // memory; the functions whose time must be refreshed.
+  std::vector<double> active_time_, active_mb_;
+  std::vector<uint32_t> dirty_;
+  std::vector<uint8_t> is_dirty_;
   std::vector<uint32_t> where_in_active_;
   // Rollouts.
   int64_t candidates_, horizon_, budget_;
