@@ -535,6 +535,7 @@ class Oracle final : public keepwarm::Policy {
     std::span<const double> times;
     uint32_t leaves = 1;        // power of two >= times.size()
     std::vector<uint32_t> max;  // segment tree over concurrency, 1-based, size 2 x leaves
+    uint32_t top = 0;           // max[1], the highest concurrency
   };
 
   void build(uint32_t f) {
@@ -550,6 +551,7 @@ class Oracle final : public keepwarm::Policy {
       p.max[p.leaves + i] = static_cast<uint32_t>(i - first_running + 1);
     }
     for (size_t i = p.leaves - 1; i >= 1; --i) p.max[i] = std::max(p.max[2 * i], p.max[2 * i + 1]);
+    p.top = p.max[1];
   }
 
   // Index of the first arrival of f from its seen-th on whose concurrency is >= need; the
@@ -558,7 +560,15 @@ class Oracle final : public keepwarm::Policy {
     const Profile& p = profiles_[f];
     const size_t none = p.times.size();
     const size_t from = seen;
-    if (from >= p.times.size() || p.max[1] < need) return none;
+    if (from >= p.times.size()) return none;
+    if (need <= 1) return from;  // every arrival's concurrency is >= 1 (it counts itself)
+    if (p.top < need) return none;
+    // The answer is often among the next few arrivals: look at the leaves there first (one
+    // cache line), before the tree.
+    const uint32_t* leaf = p.max.data() + p.leaves;
+    const size_t near = std::min(p.times.size(), from + 16);
+    for (size_t i = from; i < near; ++i)
+      if (leaf[i] >= need) return i;
     // Leftmost leaf >= from with value >= need: walk up from the leaf `from` to the first
     // subtree to its right that holds such a value, then down.
     size_t node = p.leaves + from;
