@@ -19,11 +19,16 @@
 // chooses by the score alone. rollout_candidates = 0 is the plain heuristic (oracle 1.0.0).
 //
 // Cost: create() precomputes per function the concurrency of every arrival and a max segment
-// tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is a descent
-// in that tree, O(log A_f) (A_f: the arrivals of f), asked only when the function's state
-// (arrivals seen, containers alive) changed since the last time. A victim choice scores each
-// function that has idle containers: O(F_idle) per eviction plus those queries; arrivals, starts
-// and finishes O(1).
+// tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is the next
+// arrival itself for K <= 1, else a look at the next 16 leaves, else a descent in that tree,
+// O(log A_f) (A_f: the arrivals of f); its answer i from arrival s is memoised and reused for
+// every later s' <= i while the function's container count stays K. A victim choice refreshes
+// the cached times of the functions whose state changed since the last one and scans the
+// functions that have idle containers, O(F_idle); arrivals, starts and finishes O(1).
+// Rollouts: the arrivals of every function are merged (k-way, lazily, as far as the replays
+// read); a replay reuses member buffers, keeps the running containers in a radix heap (every
+// finish is at or after now) and the functions with idle containers in a list scanned as above:
+// O(horizon x (1 + F_idle x evictions per arrival)) per candidate, within the per-cell budget.
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
