@@ -19,23 +19,102 @@
 // chooses by the score alone. rollout_candidates = 0 is the plain heuristic (oracle 1.0.0).
 //
 // Cost: create() precomputes per function the concurrency of every arrival and a max segment
-// tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is a descent
-// in that tree, O(log A_f) (A_f: the arrivals of f), asked only when the function's state
-// (arrivals seen, containers alive) changed since the last time. A victim choice scores each
-// function that has idle containers: O(F_idle) per eviction plus those queries; arrivals, starts
-// and finishes O(1).
+// tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is the next
+// arrival itself for K <= 1, else a look at the next 16 leaves, else a descent in that tree,
+// O(log A_f) (A_f: the arrivals of f); its answer i from arrival s is memoised and reused for
+// every later s' <= i while the function's container count stays K. A victim choice refreshes
+// the cached times of the functions whose state changed since the last one and scans the
+// functions that have idle containers, O(F_idle); arrivals, starts and finishes O(1).
+// Rollouts: the arrivals of every function are merged (k-way, lazily, as far as the replays
+// read); a replay reuses member buffers, keeps the running containers in a radix heap (every
+// finish is at or after now) and the functions with idle containers in a list scanned as above:
+// O(horizon x (1 + F_idle x evictions per arrival)) per candidate, within the per-cell budget.
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
-#include <queue>
+#include <span>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace {
+
+// The replay's running containers: a monotone priority queue (a radix heap) of (finish time,
+// function) that hands out, in no particular order, every entry due by a time. Times are keyed
+// by their bit patterns mapped to preserve order (key(a) <= key(b) iff a <= b, -0 as +0).
+// Entries are pushed at or after the last time asked for (finish >= now), except that an entry
+// at or before the last key taken out goes to bucket 0 and comes out at the next call, as it
+// would from an ordinary heap.
+class FinishQueue {
+ public:
+  static uint64_t key(double t) {
+    t += 0.0;  // -0 -> +0
+    uint64_t b = 0;
+    std::memcpy(&b, &t, sizeof b);
+    return (b >> 63) != 0 ? ~b : b | (uint64_t{1} << 63);
+  }
+  void reset(uint64_t last) {
+    while (mask_ != 0) {
+      const int i = std::countr_zero(mask_);
+      mask_ &= mask_ - 1;
+      buckets_[static_cast<size_t>(i) + 1].clear();
+    }
+    buckets_[0].clear();
+    last_ = last;
+  }
+  void push(uint64_t k, uint32_t fn) {
+    if (k <= last_) {
+      buckets_[0].push_back(Entry{k, fn});
+      return;
+    }
+    const int b = 64 - std::countl_zero(k ^ last_);  // 1..64
+    const uint64_t bit = uint64_t{1} << (b - 1);
+    std::vector<Entry>& v = buckets_[static_cast<size_t>(b)];
+    v.push_back(Entry{k, fn});
+    if ((mask_ & bit) == 0) {
+      mask_ |= bit;
+      min_[static_cast<size_t>(b)] = k;
+    } else if (k < min_[static_cast<size_t>(b)]) {
+      min_[static_cast<size_t>(b)] = k;
+    }
+  }
+  // Takes out every entry with key <= t, calling done(fn) for each.
+  template <class Done>
+  void pop_until(uint64_t t, const Done& done) {
+    for (;;) {
+      if (!buckets_[0].empty()) {
+        for (const Entry& e : buckets_[0]) done(e.fn);
+        buckets_[0].clear();
+      }
+      if (mask_ == 0) return;
+      const size_t b = static_cast<size_t>(std::countr_zero(mask_)) + 1;
+      if (min_[b] > t) return;
+      // The smallest key is in bucket b: it becomes the last key, and the rest of bucket b
+      // moves to lower buckets.
+      mask_ &= mask_ - 1;
+      last_ = min_[b];
+      std::vector<Entry>& v = buckets_[b];
+      for (const Entry& e : v) push(e.key, e.fn);
+      v.clear();
+    }
+  }
+
+ private:
+  struct Entry {
+    uint64_t key;
+    uint32_t fn;
+  };
+  std::array<std::vector<Entry>, 65> buckets_;  // b > 0: highest bit differing from last_ is b-1
+  std::array<uint64_t, 65> min_{};
+  uint64_t mask_ = 0;  // bit b-1: bucket b is not empty
+  uint64_t last_ = 0;
+};
 
 class Oracle final : public keepwarm::Policy {
  public:
@@ -69,25 +148,37 @@ class Oracle final : public keepwarm::Policy {
     seen_.assign(n, 0);
     idle_of_.resize(n);
     where_in_active_.assign(n, kAbsent);
+    is_dirty_.assign(n, 0);
     running_.assign(n, 0);
     cache_.assign(n, Cached{});
     memory_.resize(n);
-    for (uint32_t f = 0; f < n; ++f) memory_[f] = host().function(f).memory_mb;
+    mem_.resize(n);
+    warm_.resize(n);
+    cold_.resize(n);
+    for (uint32_t f = 0; f < n; ++f) {
+      const kw_function_info& info = host().function(f);
+      memory_[f] = info.memory_mb;
+      mem_[f] = info.memory_mb;
+      warm_[f] = info.warm_ms;
+      cold_[f] = info.cold_ms;
+    }
     for (uint32_t f = 0; f < n; ++f) build(f);
     if (candidates_ > 0) build_rollout();
   }
 
-  void on_arrival(kw_function_id fn) override { ++seen_[fn]; }
+  void on_arrival(kw_function_id fn) override {
+    ++seen_[fn];
+    mark_dirty(fn);
+  }
 
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
     if (kind == KW_START_WARM) take_idle(c, fn);
     ++running_[fn];  // oracle requests no prewarm: every container starts running
+    mark_dirty(fn);
     if (candidates_ > 0) {
       const uint32_t slot = KW_CONTAINER_SLOT(c);
       if (slot >= finish_.size()) finish_.resize(slot + 1, Running{-1, 0});
-      const kw_function_info& info = host().function(fn);
-      finish_[slot] =
-          Running{host().now() + (kind == KW_START_WARM ? info.warm_ms : info.cold_ms), fn};
+      finish_[slot] = Running{host().now() + (kind == KW_START_WARM ? warm_[fn] : cold_[fn]), fn};
     }
   }
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -101,10 +192,14 @@ class Oracle final : public keepwarm::Policy {
     if (idle_of_[fn].size() == 1) {
       where_in_active_[fn] = static_cast<uint32_t>(active_.size());
       active_.push_back(fn);
+      active_time_.push_back(0);  // refreshed before it is read
+      active_mb_.push_back(memory_[fn]);
+      mark_dirty(fn);
     }
   }
   void on_container_removed(kw_container_id c, kw_function_id fn, kw_removal_reason) override {
     take_idle(c, fn);
+    mark_dirty(fn);
   }
 
   kw_container_id choose_victim(kw_function_id for_fn) override {
@@ -115,29 +210,38 @@ class Oracle final : public keepwarm::Policy {
   }
 
  private:
+  // The answer of next_cold for a function's state (arrivals seen, containers alive), reused
+  // while that state does not change.
+  struct Cached {
+    uint64_t lo = UINT64_MAX, hi = 0;  // valid for arrivals seen in [lo, hi] (none: lo > hi)
+    uint32_t need = 0;
+    double time = 0;
+  };
+
   // The function whose idle container has the highest score (see the top of the file).
   uint32_t best_by_score() {
-    const double now = host().now();
-    uint32_t best = kAbsent;
-    double best_score = -1, best_mb = 0;
-    for (const uint32_t f : active_) {
-      const double score = score_of(f, now);
-      const double mb = memory_[f];
-      if (best == kAbsent || score > best_score ||
-          (score == best_score && (mb > best_mb || (mb == best_mb && f < best)))) {
-        best = f;
-        best_score = score;
-        best_mb = mb;
-      }
+    for (const uint32_t f : dirty_) {
+      is_dirty_[f] = 0;
+      const uint32_t w = where_in_active_[f];
+      if (w != kAbsent)
+        active_time_[w] = memo_next_cold(
+            cache_[f], f, running_[f] + static_cast<uint32_t>(idle_of_[f].size()), seen_[f]);
     }
-    return best;
+    dirty_.clear();
+    return argmax_score(active_.data(), active_time_.data(), active_mb_.data(), active_.size(),
+                        host().now());
+  }
+  // f's state (arrivals seen, containers) changed: its next_cold time in active_time_ is
+  // refreshed before the next victim choice.
+  void mark_dirty(uint32_t f) {
+    if (!is_dirty_[f]) {
+      is_dirty_[f] = 1;
+      dirty_.push_back(f);
+    }
   }
   double score_of(uint32_t f, double now) {
     const uint32_t need = running_[f] + static_cast<uint32_t>(idle_of_[f].size());
-    Cached& cache = cache_[f];
-    if (cache.seen != seen_[f] || cache.need != need)
-      cache = Cached{seen_[f], need, next_cold(f, need, seen_[f])};
-    const double t = cache.time;
+    const double t = memo_next_cold(cache_[f], f, need, seen_[f]);
     return std::isinf(t) ? INFINITY : (t - now) * memory_[f];
   }
 
@@ -151,106 +255,223 @@ class Oracle final : public keepwarm::Policy {
     uint32_t fn;
     uint32_t rank;  // position among fn's arrivals
   };
-  // The replay's state: per function idle and running counts and arrivals seen, the memory,
-  // and the running containers' finish times.
-  struct Sim {
-    std::vector<uint32_t> idle, running;
-    std::vector<uint64_t> seen;
-    uint64_t used = 0, idle_mb = 0;
-    std::priority_queue<std::pair<double, uint32_t>, std::vector<std::pair<double, uint32_t>>,
-                        std::greater<>>
-        finishes;
+  // A running container in the replay: its finish time and function. Every finish due by an
+  // arrival is applied before it, and the order among those does not matter (each only moves
+  // a container of its function from running to idle), so the heap orders by time alone.
+  struct Finish {
+    double time;
+    uint32_t fn;
   };
 
+  // Every arrival by time, then function, then rank: a k-way merge of the per-function arrival
+  // lists (each sorted), the same order as a stable sort by (time, function) of the list of
+  // every function's arrivals in turn. The merge runs lazily (merge_until): the rollouts stop
+  // once the budget is spent, and need only the arrivals up to there.
   void build_rollout() {
     const uint32_t n = host().function_count();
-    for (uint32_t f = 0; f < n; ++f) {
+    bool sorted = true;
+    for (uint32_t f = 0; f < n && sorted; ++f) {
       const std::span<const double> ts = profiles_[f].times;
-      for (uint32_t i = 0; i < ts.size(); ++i) merged_.push_back(Arrival{ts[i], f, i});
+      for (size_t i = 1; i < ts.size() && sorted; ++i) sorted = !(ts[i] < ts[i - 1]);
     }
-    std::stable_sort(merged_.begin(), merged_.end(), [](const Arrival& a, const Arrival& b) {
-      return a.time < b.time || (a.time == b.time && a.fn < b.fn);
-    });
+    if (!sorted) {  // the SDK promises sorted lists; stay correct if a host breaks that
+      for (uint32_t f = 0; f < n; ++f) {
+        const std::span<const double> ts = profiles_[f].times;
+        for (uint32_t i = 0; i < ts.size(); ++i) merged_.push_back(Arrival{ts[i], f, i});
+      }
+      std::stable_sort(merged_.begin(), merged_.end(), [](const Arrival& a, const Arrival& b) {
+        return a.time < b.time || (a.time == b.time && a.fn < b.fn);
+      });
+      return;
+    }
+    // Min-heap of each function's next arrival, by (time, function).
+    for (uint32_t f = 0; f < n; ++f)
+      if (!profiles_[f].times.empty()) heads_.push_back(Arrival{profiles_[f].times[0], f, 0});
+    std::make_heap(heads_.begin(), heads_.end(), head_after);
+  }
+  static bool head_after(const Arrival& a, const Arrival& b) {
+    return a.time > b.time || (a.time == b.time && a.fn > b.fn);
+  }
+  // Appends the next arrival of the merge to merged_; false when every arrival is there.
+  bool merge_one() {
+    if (heads_.empty()) return false;
+    Arrival& top = heads_.front();
+    merged_.push_back(top);
+    const std::span<const double> ts = profiles_[top.fn].times;
+    if (top.rank + 1 < ts.size()) {
+      ++top.rank;
+      top.time = ts[top.rank];
+      sift_down(heads_);
+    } else {
+      std::pop_heap(heads_.begin(), heads_.end(), head_after);
+      heads_.pop_back();
+    }
+    return true;
+  }
+  // Extends merged_ until it holds an arrival at or after t (or every arrival).
+  void merge_until(double t) {
+    while ((merged_.empty() || merged_.back().time < t) && merge_one()) {
+    }
+  }
+  // Restores the heap order after the root grew.
+  static void sift_down(std::vector<Arrival>& h) {
+    const size_t n = h.size();
+    size_t i = 0;
+    const Arrival x = h[0];
+    for (;;) {
+      size_t c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && head_after(h[c], h[c + 1])) ++c;
+      if (!head_after(x, h[c])) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = x;
   }
 
-  // Evicts one idle container in the replay, chosen by the score.
-  uint32_t sim_victim(const Sim& s, double now) const {
+  // The replay's state (members, reused by every replay): per function idle and running
+  // counts and arrivals seen, the functions with idle containers, the memory, and the running
+  // containers' finish times (a min-heap). base_* hold the state at the victim choice.
+  double sim_next_cold(uint32_t f) {
+    return memo_next_cold(sim_cache_[f], f, s_idle_[f] + s_running_[f], s_seen_[f]);
+  }
+  // f's state changed: its next_cold is refreshed before the next victim choice.
+  void sim_dirty(uint32_t f) {
+    if (!s_is_dirty_[f]) {
+      s_is_dirty_[f] = 1;
+      s_dirty_.push_back(f);
+    }
+  }
+
+  // Evicts one idle container in the replay, chosen by the score (the same choice as
+  // best_by_score would make in the replay's state): the highest score, then the larger
+  // memory, then the lower function index. Scores are never NaN (memory > 0, times finite or
+  // +infinity, and (+inf - now) x memory = +inf), so the maximum does not depend on the order
+  // of s_active_.
+  uint32_t sim_victim(double now) {
+    for (const uint32_t f : s_dirty_) {
+      s_is_dirty_[f] = 0;
+      if (s_idle_[f] > 0) s_at_[s_where_[f]] = sim_next_cold(f);
+    }
+    s_dirty_.clear();
+    return argmax_score(s_active_.data(), s_at_.data(), s_am_.data(), s_active_.size(), now);
+  }
+  // The function of highest score (t[w] - now) x m[w] among fs[0..k), then of larger memory,
+  // then of lower index; kAbsent if k = 0. A score below the best so far (the common case) is
+  // passed over at once.
+  static uint32_t argmax_score(const uint32_t* fs, const double* t, const double* m, size_t k,
+                               double now) {
     uint32_t best = kAbsent;
-    double best_score = -1, best_mb = 0;
-    for (uint32_t f = 0; f < s.idle.size(); ++f) {
-      if (s.idle[f] == 0) continue;
-      const double t = next_cold(f, s.idle[f] + s.running[f], s.seen[f]);
-      const double score = std::isinf(t) ? INFINITY : (t - now) * memory_[f];
-      const double mb = memory_[f];
-      if (best == kAbsent || score > best_score ||
-          (score == best_score && (mb > best_mb || (mb == best_mb && f < best)))) {
+    double top = -INFINITY, best_mb = 0;
+    for (size_t w = 0; w < k; ++w) {
+      const double sc = t[w] == INFINITY ? INFINITY : (t[w] - now) * m[w];
+      if (sc < top) continue;
+      const uint32_t f = fs[w];
+      if (sc > top || m[w] > best_mb || (m[w] == best_mb && f < best)) {
+        top = sc;
         best = f;
-        best_score = score;
-        best_mb = mb;
+        best_mb = m[w];
       }
     }
     return best;
   }
-  void sim_evict(Sim& s, uint32_t f) const {
-    --s.idle[f];
-    s.used -= static_cast<uint64_t>(memory_[f]);
-    s.idle_mb -= static_cast<uint64_t>(memory_[f]);
+  void sim_join_idle(uint32_t f) {
+    if (s_idle_[f]++ == 0) {
+      const auto w = static_cast<uint32_t>(s_active_.size());
+      s_where_[f] = w;
+      s_active_.push_back(f);
+      s_at_[w] = 0;  // refreshed before it is read
+      s_am_[w] = memory_[f];
+      sim_dirty(f);
+    }
   }
+  void sim_take_idle(uint32_t f) {
+    if (--s_idle_[f] == 0) {
+      const uint32_t w = s_where_[f];
+      const size_t last = s_active_.size() - 1;
+      s_active_[w] = s_active_[last];
+      s_at_[w] = s_at_[last];
+      s_am_[w] = s_am_[last];
+      s_where_[s_active_[w]] = w;
+      s_active_.pop_back();
+    }
+  }
+  void sim_evict(uint32_t f) {
+    sim_take_idle(f);
+    sim_dirty(f);
+    s_used_ -= mem_[f];
+    s_idle_mb_ -= mem_[f];
+  }
+  void sim_push(double time, uint32_t f) { s_finish_.push(FinishQueue::key(time), f); }
 
   // Misses in the next horizon_ arrivals if `first` is evicted now to make room for for_fn.
-  uint64_t replay(uint32_t for_fn, uint32_t first, const Sim& start, size_t from) {
-    Sim s = start;
-    const double now = host().now();
-    const uint64_t cap = host().capacity_mb();
-    const uint64_t need = static_cast<uint64_t>(memory_[for_fn]);
-    sim_evict(s, first);
-    while (cap - s.used < need) {
-      const uint32_t v = sim_victim(s, now);
-      if (v == kAbsent) return UINT64_MAX;  // this victim cannot make room: never chosen
-      sim_evict(s, v);
+  uint64_t replay(uint32_t for_fn, uint32_t first, size_t from, double now, uint64_t cap) {
+    s_idle_ = base_idle_;
+    s_running_ = base_running_;
+    s_seen_ = seen_;
+    for (const uint32_t f : s_dirty_) s_is_dirty_[f] = 0;
+    s_dirty_.clear();
+    s_active_ = active_;
+    for (uint32_t w = 0; w < s_active_.size(); ++w) {
+      const uint32_t f = s_active_[w];
+      s_where_[f] = w;
+      s_at_[w] = sim_next_cold(f);
+      s_am_[w] = memory_[f];
     }
-    s.used += need;
-    ++s.running[for_fn];
-    s.finishes.emplace(now + host().function(for_fn).cold_ms, for_fn);
+    s_finish_.reset(base_last_);
+    for (const Finish& r : base_finish_) s_finish_.push(FinishQueue::key(r.time), r.fn);
+    s_used_ = base_used_;
+    s_idle_mb_ = base_idle_mb_;
+    const uint64_t need = mem_[for_fn];
+    sim_evict(first);
+    while (cap - s_used_ < need) {
+      const uint32_t v = sim_victim(now);
+      if (v == kAbsent) return UINT64_MAX;  // this victim cannot make room: never chosen
+      sim_evict(v);
+    }
+    s_used_ += need;
+    ++s_running_[for_fn];
+    sim_dirty(for_fn);
+    sim_push(now + cold_[for_fn], for_fn);
     uint64_t misses = 0;
     int64_t done = 0;
-    for (size_t i = from; i < merged_.size() && done < horizon_; ++i) {
+    for (size_t i = from; done < horizon_; ++i) {
+      if (i == merged_.size() && !merge_one()) break;
       const Arrival& a = merged_[i];
-      if (a.rank < s.seen[a.fn]) continue;  // already served (the engine's tie order differs)
+      if (a.rank < s_seen_[a.fn]) continue;  // already served (the engine's tie order differs)
       ++done;
-      while (!s.finishes.empty() && s.finishes.top().first <= a.time) {
-        const uint32_t f = s.finishes.top().second;
-        s.finishes.pop();
-        --s.running[f];
-        ++s.idle[f];
-        s.idle_mb += static_cast<uint64_t>(memory_[f]);
-      }
-      ++s.seen[a.fn];
-      const kw_function_info& info = host().function(a.fn);
-      if (s.idle[a.fn] > 0) {
-        --s.idle[a.fn];
-        s.idle_mb -= info.memory_mb;
-        ++s.running[a.fn];
-        s.finishes.emplace(a.time + info.warm_ms, a.fn);
+      s_finish_.pop_until(FinishQueue::key(a.time), [this](uint32_t f) {
+        --s_running_[f];
+        sim_join_idle(f);
+        s_idle_mb_ += mem_[f];
+      });
+      const uint32_t fn = a.fn;
+      ++s_seen_[fn];
+      sim_dirty(fn);
+      if (s_idle_[fn] > 0) {
+        sim_take_idle(fn);
+        s_idle_mb_ -= mem_[fn];
+        ++s_running_[fn];
+        sim_push(a.time + warm_[fn], fn);
         continue;
       }
       ++misses;
-      const uint64_t m = info.memory_mb;
-      if (cap - s.used < m) {
-        if (cap - s.used + s.idle_mb < m) continue;  // dropped
+      const uint64_t m = mem_[fn];
+      if (cap - s_used_ < m) {
+        if (cap - s_used_ + s_idle_mb_ < m) continue;  // dropped
         bool room = true;
-        while (room && cap - s.used < m) {
-          const uint32_t v = sim_victim(s, a.time);
+        while (room && cap - s_used_ < m) {
+          const uint32_t v = sim_victim(a.time);
           if (v == kAbsent)
             room = false;
           else
-            sim_evict(s, v);
+            sim_evict(v);
         }
         if (!room) continue;  // dropped
       }
-      s.used += m;
-      ++s.running[a.fn];
-      s.finishes.emplace(a.time + info.cold_ms, a.fn);
+      s_used_ += m;
+      ++s_running_[fn];
+      sim_push(a.time + cold_[fn], fn);
     }
     spent_ += done;
     return misses;
@@ -259,43 +480,55 @@ class Oracle final : public keepwarm::Policy {
   uint32_t by_rollout(uint32_t for_fn, uint32_t best) {
     // Candidates: the best-scored functions, best first.
     const double now = host().now();
-    std::vector<std::pair<double, uint32_t>> scored;
-    for (const uint32_t f : active_) scored.emplace_back(score_of(f, now), f);
-    if (scored.size() < 2) return best;
-    std::sort(scored.begin(), scored.end(), [&](const auto& a, const auto& b) {
+    scored_.clear();
+    for (const uint32_t f : active_) scored_.emplace_back(score_of(f, now), f);
+    if (scored_.size() < 2) return best;
+    std::sort(scored_.begin(), scored_.end(), [&](const auto& a, const auto& b) {
       return a.first > b.first ||
              (a.first == b.first &&
               (memory_[a.second] > memory_[b.second] ||
                (memory_[a.second] == memory_[b.second] && a.second < b.second)));
     });
-    if (std::isinf(scored[0].first)) return best;  // never needed again: nothing is lost
-    Sim start;
+    if (std::isinf(scored_[0].first)) return best;  // never needed again: nothing is lost
     const uint32_t n = host().function_count();
-    start.idle.resize(n);
-    start.running.assign(n, 0);
-    start.seen = seen_;
-    start.used = host().used_mb();
+    base_idle_.resize(n);
+    base_running_.assign(n, 0);
+    base_used_ = host().used_mb();
+    base_idle_mb_ = 0;
     for (uint32_t f = 0; f < n; ++f) {
-      start.idle[f] = static_cast<uint32_t>(idle_of_[f].size());
-      start.idle_mb += static_cast<uint64_t>(start.idle[f]) * static_cast<uint64_t>(memory_[f]);
+      base_idle_[f] = static_cast<uint32_t>(idle_of_[f].size());
+      base_idle_mb_ += static_cast<uint64_t>(base_idle_[f]) * mem_[f];
     }
+    base_finish_.clear();
     for (const Running& r : finish_)
       if (r.time >= 0) {
-        start.finishes.emplace(r.time, r.fn);
-        ++start.running[r.fn];
+        base_finish_.push_back(Finish{r.time, r.fn});
+        ++base_running_[r.fn];
       }
+    base_last_ = FinishQueue::key(now);
+    for (const Finish& r : base_finish_)
+      base_last_ = std::min(base_last_, FinishQueue::key(r.time));
+    if (sim_cache_.size() != n) {
+      sim_cache_.assign(n, Cached{});
+      s_where_.resize(n);
+      s_is_dirty_.assign(n, 0);
+      s_at_.resize(n);
+      s_am_.resize(n);
+    }
+    merge_until(now);
     const size_t from = static_cast<size_t>(
         std::lower_bound(merged_.begin(), merged_.end(), now,
                          [](const Arrival& a, double t) { return a.time < t; }) -
         merged_.begin());
+    const uint64_t cap = host().capacity_mb();
     uint32_t chosen = best;
     uint64_t fewest = UINT64_MAX;
-    const size_t k = std::min<size_t>(scored.size(), static_cast<size_t>(candidates_));
+    const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
     for (size_t i = 0; i < k; ++i) {
-      const uint64_t m = replay(for_fn, scored[i].second, start, from);
+      const uint64_t m = replay(for_fn, scored_[i].second, from, now, cap);
       if (m < fewest) {
         fewest = m;
-        chosen = scored[i].second;
+        chosen = scored_[i].second;
       }
     }
     return chosen;
@@ -307,6 +540,7 @@ class Oracle final : public keepwarm::Policy {
     std::span<const double> times;
     uint32_t leaves = 1;        // power of two >= times.size()
     std::vector<uint32_t> max;  // segment tree over concurrency, 1-based, size 2 x leaves
+    uint32_t top = 0;           // max[1], the highest concurrency
   };
 
   void build(uint32_t f) {
@@ -322,30 +556,53 @@ class Oracle final : public keepwarm::Policy {
       p.max[p.leaves + i] = static_cast<uint32_t>(i - first_running + 1);
     }
     for (size_t i = p.leaves - 1; i >= 1; --i) p.max[i] = std::max(p.max[2 * i], p.max[2 * i + 1]);
+    p.top = p.max[1];
   }
 
-  // Time of the first arrival of f from its from-th on whose concurrency is >= need; INFINITY
-  // if none.
-  double next_cold(uint32_t f, uint32_t need, uint64_t seen) const {
+  // Index of the first arrival of f from its seen-th on whose concurrency is >= need; the
+  // number of f's arrivals if none.
+  size_t next_cold(uint32_t f, uint32_t need, uint64_t seen) const {
     const Profile& p = profiles_[f];
+    const size_t none = p.times.size();
     const size_t from = seen;
-    if (from >= p.times.size() || p.max[1] < need) return INFINITY;
+    if (from >= p.times.size()) return none;
+    if (need <= 1) return from;  // every arrival's concurrency is >= 1 (it counts itself)
+    if (p.top < need) return none;
+    // The answer is often among the next few arrivals: look at the leaves there first (one
+    // cache line), before the tree.
+    const uint32_t* leaf = p.max.data() + p.leaves;
+    const size_t near = std::min(p.times.size(), from + 16);
+    for (size_t i = from; i < near; ++i)
+      if (leaf[i] >= need) return i;
     // Leftmost leaf >= from with value >= need: walk up from the leaf `from` to the first
     // subtree to its right that holds such a value, then down.
     size_t node = p.leaves + from;
-    if (p.max[node] >= need) return p.times[from];
+    if (p.max[node] >= need) return from;
     for (;;) {
       // Move to the next subtree to the right at the lowest level possible.
       while (node & 1) {
         node >>= 1;
-        if (node == 0) return INFINITY;
+        if (node == 0) return none;
       }
       ++node;
       if (p.max[node] >= need) break;
     }
     while (node < p.leaves) node = p.max[2 * node] >= need ? 2 * node : 2 * node + 1;
     const size_t i = node - p.leaves;
-    return i < p.times.size() ? p.times[i] : INFINITY;
+    return i < p.times.size() ? i : none;
+  }
+  // Time of that arrival (INFINITY if none), through a memo: the answer i found from seen
+  // stays the answer for every seen' in [seen, i] (no arrival in between reaches need), and
+  // "none" for every seen' >= seen.
+  double memo_next_cold(Cached& c, uint32_t f, uint32_t need, uint64_t seen) const {
+    if (c.need == need && c.lo <= seen && seen <= c.hi) return c.time;
+    const size_t i = next_cold(f, need, seen);
+    const std::span<const double> ts = profiles_[f].times;
+    if (i >= ts.size())
+      c = Cached{seen, UINT64_MAX, need, INFINITY};
+    else
+      c = Cached{seen, i, need, ts[i]};
+    return c.time;
   }
 
   void take_idle(kw_container_id c, kw_function_id fn) {
@@ -360,19 +617,15 @@ class Oracle final : public keepwarm::Policy {
     if (list.empty()) {
       const uint32_t w = where_in_active_[fn];
       active_[w] = active_.back();
+      active_time_[w] = active_time_.back();
+      active_mb_[w] = active_mb_.back();
       where_in_active_[active_[w]] = w;
       active_.pop_back();
+      active_time_.pop_back();
+      active_mb_.pop_back();
       where_in_active_[fn] = kAbsent;
     }
   }
-
-  // The answer of next_cold for a function's state (arrivals seen, containers alive), reused
-  // while that state does not change.
-  struct Cached {
-    uint64_t seen = UINT64_MAX;
-    uint32_t need = 0;
-    double time = 0;
-  };
 
   std::vector<Profile> profiles_;
   std::vector<uint32_t> running_;
@@ -382,12 +635,36 @@ class Oracle final : public keepwarm::Policy {
   std::vector<std::vector<kw_container_id>> idle_of_;
   std::vector<uint32_t> pos_;     // slot -> index in idle_of_[fn]
   std::vector<uint32_t> active_;  // functions with idle containers
+  // At the same index as active_: the function's next_cold time (as of its last refresh) and
+  // memory; the functions whose time must be refreshed.
+  std::vector<double> active_time_, active_mb_;
+  std::vector<uint32_t> dirty_;
+  std::vector<uint8_t> is_dirty_;
   std::vector<uint32_t> where_in_active_;
   // Rollouts.
   int64_t candidates_, horizon_, budget_;
   int64_t spent_ = 0;            // arrivals replayed so far
   std::vector<Running> finish_;  // per slot: the running container's expected finish
-  std::vector<Arrival> merged_;  // every arrival, by time then function
+  std::vector<Arrival> merged_;  // the arrivals merged so far, by time then function
+  std::vector<Arrival> heads_;   // the merge's heap: each function's next arrival
+  std::vector<uint64_t> mem_;    // memory_mb, warm_ms and cold_ms of each function
+  std::vector<double> warm_, cold_;
+  std::vector<std::pair<double, uint32_t>> scored_;  // by_rollout's candidates
+  // The replay's state at the victim choice, and while replaying (see sim_next_cold).
+  std::vector<uint32_t> base_idle_, base_running_;
+  std::vector<Finish> base_finish_;
+  uint64_t base_used_ = 0, base_idle_mb_ = 0;
+  std::vector<uint32_t> s_idle_, s_running_, s_active_, s_where_;
+  std::vector<uint64_t> s_seen_;
+  uint64_t base_last_ = 0;  // the finish queue's starting key: now, or an earlier finish
+  FinishQueue s_finish_;
+  uint64_t s_used_ = 0, s_idle_mb_ = 0;
+  std::vector<Cached> sim_cache_;  // next_cold memo for the replay's states
+  // The functions with idle containers in the replay, with their next_cold time and memory
+  // at the same index, and the functions whose next_cold time must be refreshed.
+  std::vector<double> s_at_, s_am_;
+  std::vector<uint32_t> s_dirty_;
+  std::vector<uint8_t> s_is_dirty_;
 };
 
 }  // namespace
