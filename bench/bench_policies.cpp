@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -77,14 +78,15 @@ PluginRegistry& registry() {
   return r;
 }
 
-void BM_Policy(benchmark::State& state, const std::string& policy, uint64_t memory_mb) {
+void BM_Policy(benchmark::State& state, const std::string& policy, uint64_t memory_mb,
+               const std::map<std::string, std::string>& params = {}) {
   const Trace& trace = bench_trace();
   const PluginPtr plugin = registry().find(policy);
   Lookahead lookahead;
   if (plugin->needs_lookahead()) lookahead.arrivals = trace.arrivals_by_function();
   SimConfig config;
   config.memory_mb = memory_mb;
-  config.params = plugin->resolve_params({});
+  config.params = plugin->resolve_params(params);
   CellMetrics last;
   for (auto _ : state) {
     last =
@@ -114,6 +116,11 @@ KW_BENCH_POLICY(landlord);
 KW_BENCH_POLICY(ttl);
 KW_BENCH_POLICY(oracle);
 BENCHMARK_CAPTURE(BM_Policy, hybrid_histogram, std::string("hybrid-histogram"), kMemoryMb)
+    ->Unit(benchmark::kMillisecond);
+// The oracle's score alone (rollout_candidates = 0, oracle 1.0.0's rule): what the rollouts
+// cost.
+BENCHMARK_CAPTURE(BM_Policy, oracle_score_only, std::string("oracle"), kMemoryMb,
+                  std::map<std::string, std::string>{{"rollout_candidates", "0"}})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace
