@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "keepwarm/bound/bound.hpp"
+#include "keepwarm/util/hash.hpp"
 
 namespace keepwarm::bound {
 
@@ -436,13 +437,7 @@ class Search {
     bool operator==(const Key&) const = default;
   };
   static uint64_t mix(uint64_t x, uint64_t seed) {
-    x ^= seed;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
+    return mix64(x + seed * 0x9E3779B97F4A7C15ull);  // a different function per seed
   }
   Key key_of(const State& s) const {
     Key k{mix(s.next, 1), mix(s.next, 2)};
@@ -530,6 +525,12 @@ class Search {
 SearchResult search_optimum(const Trace& trace, uint64_t memory_mb, const SearchOptions& options) {
   if (options.max_nodes == 0) return SearchResult{};
   return Search(trace, memory_mb, options).run();
+}
+
+void add_search(BoundResult& b, const Trace& trace, SearchOptions options) {
+  options.known_floor = std::max(options.known_floor, b.lower_bound);
+  b.search = search_optimum(trace, b.memory_mb, options);
+  b.wall_s += b.search.wall_s;
 }
 
 }  // namespace keepwarm::bound

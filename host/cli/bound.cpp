@@ -95,9 +95,7 @@ void add_bound_command(CLI::App& app) {
             so.time_limit_s = o->search_time_s;
             so.overhead_ms = o->overhead_ms;
             so.overhead_frac = o->overhead_pct;
-            so.known_floor = b.lower_bound;
-            b.search = bound::search_optimum(trace, m, so);
-            b.wall_s += b.search.wall_s;
+            bound::add_search(b, trace, so);
           }
           csv += bound::csv_row(trace.name, b);
           const std::string opt =

@@ -622,9 +622,7 @@ int run(const RunOptions& o) {
         so.time_limit_s = std::numeric_limits<double>::infinity();
         so.overhead_ms = ex.overhead_ms;
         so.overhead_frac = ex.overhead_frac;
-        so.known_floor = b.lower_bound;
-        b.search = bound::search_optimum(*trace, m, so);
-        b.wall_s += b.search.wall_s;
+        bound::add_search(b, *trace, so);
         csv += bound::csv_row(trace->name, b, o.reproducible);
         bounds.push_back({trace->name, m, b.lower_bound, b.compulsory, b.search.optimal(),
                           b.search.optimal() ? b.search.best : 0});

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "keepwarm/util/hash.hpp"
 #include "keepwarm/util/io.hpp"
 #include "keepwarm/util/json_read.hpp"
 #include "keepwarm/util/sha256.hpp"
@@ -193,10 +194,10 @@ class ContentHash {
       pending_ = 0;
       add_word(w);
     }
-    const uint64_t h1 = final_mix(lane_[0] ^ rotl(lane_[1], 17) ^ rotl(lane_[2], 31) ^
-                                  rotl(lane_[3], 47) ^ length_);
-    const uint64_t h2 = final_mix(lane_[3] ^ rotl(lane_[2], 13) ^ rotl(lane_[1], 29) ^
-                                  rotl(lane_[0], 43) ^ (length_ * 0x9E3779B97F4A7C15ull));
+    const uint64_t h1 =
+        mix64(lane_[0] ^ rotl(lane_[1], 17) ^ rotl(lane_[2], 31) ^ rotl(lane_[3], 47) ^ length_);
+    const uint64_t h2 = mix64(lane_[3] ^ rotl(lane_[2], 13) ^ rotl(lane_[1], 29) ^
+                              rotl(lane_[0], 43) ^ (length_ * 0x9E3779B97F4A7C15ull));
     char buf[33];
     std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
                   static_cast<unsigned long long>(h2));
@@ -205,14 +206,6 @@ class ContentHash {
 
  private:
   static uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-  static uint64_t final_mix(uint64_t x) {  // a 64-bit avalanche (every bit moves every bit)
-    x ^= x >> 31;
-    x *= 0xD6E8FEB86659FD93ull;
-    x ^= x >> 29;
-    x *= 0xCA5A826395121157ull;
-    x ^= x >> 32;
-    return x;
-  }
   void add_word(uint64_t w) {
     uint64_t& lane = lane_[next_];
     next_ = (next_ + 1) & 3;

@@ -120,6 +120,10 @@ double lagrangian_bound(const Relaxation& relaxation, uint64_t memory_mb,
 SearchResult search_optimum(const Trace& trace, uint64_t memory_mb,
                             const SearchOptions& options = {});
 
+// The search at b's memory size, its levels starting from b's lower bound: into b.search, its
+// time added to b.wall_s.
+void add_search(BoundResult& b, const Trace& trace, SearchOptions options);
+
 // bound.csv (docs/bounds.md): the header and one row (each with its newline). wall_s is written
 // as 0 when reproducible.
 std::string csv_header();
