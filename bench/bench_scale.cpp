@@ -307,10 +307,46 @@ void BM_Scale_minimal_functions(benchmark::State& state) {
   run_minimal(state, many_functions_trace());
 }
 
+// Every built-in policy on the 1000-function day at state.range(0) percent of its peak, with its
+// default parameters (the oracle's lookahead built outside the timed loop, as the host builds it
+// once per trace): its speed beside lru's (BM_Scale_policy/lru is BM_Scale_keepwarm again).
+void BM_Scale_policy(benchmark::State& state, const char* policy) {
+  const Trace& trace = day_trace();
+  const uint64_t mb = unlimited_peak_mb(trace) * static_cast<uint64_t>(state.range(0)) / 100;
+  const PluginPtr p = plugin(policy);
+  Lookahead lookahead;
+  if (p->needs_lookahead()) lookahead.arrivals = trace.arrivals_by_function();
+  SimConfig config;
+  config.memory_mb = mb;
+  config.params = p->resolve_params({});
+  CellMetrics m;
+  for (auto _ : state) {
+    m = simulate(trace, p, config, p->needs_lookahead() ? &lookahead : nullptr).metrics;
+    benchmark::DoNotOptimize(m);
+  }
+  report(state, trace, Counts{m.warm, m.cold, m.dropped, m.evictions});
+  state.counters["expirations"] = static_cast<double>(m.expirations);
+}
+
 BENCHMARK(BM_Scale_keepwarm)->Arg(10)->Arg(50)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scale_minimal)->Arg(10)->Arg(50)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scale_functions)->Arg(10)->Arg(50)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scale_minimal_functions)->Arg(10)->Arg(50)->Arg(100)->Unit(benchmark::kMillisecond);
+#define KW_SCALE_POLICY(id, name)              \
+  BENCHMARK_CAPTURE(BM_Scale_policy, id, name) \
+      ->Arg(10)                                \
+      ->Arg(50)                                \
+      ->Arg(100)                               \
+      ->Unit(benchmark::kMillisecond)
+KW_SCALE_POLICY(lru, "lru");
+KW_SCALE_POLICY(rand, "rand");
+KW_SCALE_POLICY(gd, "gd");
+KW_SCALE_POLICY(freq, "freq");
+KW_SCALE_POLICY(size, "size");
+KW_SCALE_POLICY(landlord, "landlord");
+KW_SCALE_POLICY(ttl, "ttl");
+KW_SCALE_POLICY(hybrid_histogram, "hybrid-histogram");
+KW_SCALE_POLICY(oracle, "oracle");
 
 }  // namespace
 

@@ -48,6 +48,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   static constexpr const char* kName = "hybrid-histogram";
   static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::hist;
   static constexpr const char* kVersion = "1.1.0";
+  static constexpr bool kUsesFrequency = false;  // the priority is the time of the last start
   static constexpr const char* kDescription =
       "hybrid histogram keep-alive and prewarming (Serverless in the Wild, ATC 2020)";
   static constexpr const char* kAuthor = "keepwarm developers";
@@ -174,9 +175,10 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     double prewarm_ms;        // from the end of the execution
     double keepalive_end_ms;  // from the end of the execution
   };
-  struct State {
-    bool seen = false;
-    bool stale = true;  // window needs recomputing: record() changed the histogram or forecast
+  // One 128-byte block per function (two cache lines, fetched as a pair), with the count of
+  // its first bin, where a busy function's idle times fall (0 while it runs); the other bins
+  // are in counts_.
+  struct alignas(128) State {
     Window window{};
     double last_end = 0;
     uint64_t in_range = 0, oob = 0;
@@ -184,6 +186,16 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     double forecast = -1;
     double prewarm_deadline = 0;
     Cursor head, tail;  // the head_ and tail_ percentiles
+    uint32_t first_bin = 0;
+    bool seen = false;
+    bool stale = true;  // window needs recomputing: record() changed the histogram or forecast
+  };
+  static_assert(sizeof(State) == 128);
+  // A function's bin counts: bin 0 in its State, the others in counts_.
+  struct Bins {
+    uint32_t* first;
+    uint32_t* all;  // counts_ of the function; entry 0 unused
+    uint32_t& operator[](uint32_t bin) const noexcept { return bin == 0 ? *first : all[bin]; }
   };
 
   void record(kw_function_id fn, double it) {
@@ -196,7 +208,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       return;
     }
     const uint32_t bin = static_cast<uint32_t>(b);
-    uint32_t* counts = &counts_[static_cast<size_t>(fn) * bins_];
+    const Bins counts{&s.first_bin, &counts_[static_cast<size_t>(fn) * bins_]};
     uint64_t* occupied = &occupied_[static_cast<size_t>(fn) * occupied_words_];
     uint32_t& cnt = counts[bin];
     if (cnt == 0) occupy(occupied, bin);
@@ -214,7 +226,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   // more than one. The loops step over occupied bins only; since one sample raises the target
   // and each cumulative count by at most one, the cursor stays or moves to the next occupied bin
   // on one side.
-  void follow(Cursor& c, double q, double n, uint32_t bin, const uint32_t* counts,
+  void follow(Cursor& c, double q, double n, uint32_t bin, const Bins& counts,
               const uint64_t* occupied) const noexcept {
     c.target += q * n > static_cast<double>(static_cast<int64_t>(c.target));
     const uint64_t target = c.target;

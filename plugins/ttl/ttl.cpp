@@ -29,6 +29,7 @@ class Ttl final : public keepwarm::PriorityPolicy<Ttl> {
   static constexpr const char* kName = "ttl";
   static constexpr keepwarm::faascache::Rule kFaasCacheRule = keepwarm::faascache::Rule::ttl;
   static constexpr const char* kVersion = "1.1.0";
+  static constexpr bool kUsesFrequency = false;  // the priority is the time of the last start
   static constexpr const char* kDescription =
       "fixed keep-alive: remove idle containers after keepalive_min minutes; evict LRU under "
       "memory pressure";
