@@ -3,12 +3,12 @@
 // sets its credit to its cost (cold - warm time). To make room, rent is charged to all
 // containers in proportion to their size until one has no credit left; that one is evicted.
 //
-// O(log n) per event: instead of charging every container, a global rent offset R (total rent
-// per MB charged so far) is kept, and each container stores credit/size + R at the time its
-// credit was set. A container's credit is (stored - R) x size; the one whose credit runs out
-// first is the idle container with the smallest stored value, and evicting it raises R to that
-// value. Running containers pay rent too but cannot be evicted; a container whose credit ran
-// out while it was running goes idle with credit 0.
+// O(log n) per event (on_arrival and choose_warm are not called): instead of charging every
+// container, a global rent offset R (total rent per MB charged so far) is kept, and each container
+// stores credit/size + R at the time its credit was set. A container's credit is (stored - R) x
+// size; the one whose credit runs out first is the idle container with the smallest stored value,
+// and evicting it raises R to that value. Running containers pay rent too but cannot be evicted; a
+// container whose credit ran out while it was running goes idle with credit 0.
 //
 // In faascache compat mode the reference's LND runs instead (keepwarm/faascache_pool.hpp):
 // credit = warm time, rent charged to every container of the pool before each eviction.
@@ -32,8 +32,18 @@ class Landlord final : public keepwarm::Policy {
   static constexpr const char* kUrl = "Young, On-line file caching, Algorithmica 33(3), 2002";
 
   explicit Landlord(const kw_host* h) : Policy(h) {
-    if (host().faascache_compat())
+    if (host().faascache_compat()) {
       pool_ = std::make_unique<keepwarm::faascache::Pool>(h, keepwarm::faascache::Rule::landlord);
+      return;
+    }
+    // Outside compat mode on_arrival and choose_warm do nothing: the host need not call them.
+    skip_hooks(KW_SKIP_ON_ARRIVAL | KW_SKIP_CHOOSE_WARM);
+    const uint32_t n = host().function_count();
+    credit_per_mb_.resize(n);
+    for (uint32_t fn = 0; fn < n; ++fn) {
+      const kw_function_info& f = host().function(fn);
+      credit_per_mb_[fn] = std::max(0.0, f.cold_ms - f.warm_ms) / f.memory_mb;
+    }
   }
 
   void on_arrival(kw_function_id fn) override {
@@ -55,8 +65,7 @@ class Landlord final : public keepwarm::Policy {
     }
     ids_[slot] = c;
     if (kind == KW_START_WARM) idle_.erase(slot);
-    const kw_function_info& f = host().function(fn);
-    credit_[slot] = std::max(0.0, f.cold_ms - f.warm_ms) / f.memory_mb + rent_;
+    credit_[slot] = credit_per_mb_[fn] + rent_;
   }
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
     if (pool_) return pool_->on_container_idle(c, fn);
@@ -82,7 +91,8 @@ class Landlord final : public keepwarm::Policy {
   keepwarm::IndexedHeap<double> idle_;               // idle containers by credit/size + rent offset
   std::vector<kw_container_id> ids_;
   std::vector<double> credit_;
-  double rent_ = 0.0;  // rent per MB charged so far
+  std::vector<double> credit_per_mb_;  // per function: max(0, cold - warm) / memory
+  double rent_ = 0.0;                  // rent per MB charged so far
 };
 
 }  // namespace
