@@ -1,14 +1,18 @@
-// test_queues.cpp: the engine's finish queue (keepwarm/engine/radix_queue.hpp) and the SDK's
-// IndexedHeap (keepwarm/indexed_heap.hpp) against an ordered set, on random operation sequences.
+// test_queues.cpp: the engine's finish queue (keepwarm/engine/radix_queue.hpp), its keep-alive
+// deadlines (keepwarm/engine/deadline_queue.hpp) and the SDK's IndexedHeap
+// (keepwarm/indexed_heap.hpp) against an ordered set, on random operation sequences.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <keepwarm/indexed_heap.hpp>
 #include <random>
 #include <set>
 #include <utility>
+#include <vector>
 
+#include "keepwarm/engine/deadline_queue.hpp"
 #include "keepwarm/engine/radix_queue.hpp"
 
 using namespace keepwarm;
@@ -65,6 +69,93 @@ void check_radix(uint64_t seed, double backwards) {
   }
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(q.top_time(), INFINITY);
+}
+
+// A deadline: a time, a distinct order, a container slot in the order's low 24 bits.
+struct Deadline {
+  uint64_t key = 0;
+  uint64_t order = 0;
+  double time() const noexcept { return static_cast<double>(key); }
+  uint32_t slot() const noexcept { return static_cast<uint32_t>(order & 0xffffff); }
+  static bool before(const Deadline& a, const Deadline& b) noexcept {
+    return a.key < b.key || (a.key == b.key && a.order < b.order);
+  }
+};
+
+// Sets (a new deadline of a slot replaces its old one), cancels and pops deadlines at random,
+// the clock moving to each pop, as the engine does; `slots` containers, windows from 0 to
+// `window` (a mix of short and long ones when `mixed`); `fire` in 100,000 steps a deadline fires.
+// lower_bound() must never be after the earliest deadline, top_time() must be it, and pops must
+// come in (time, order) order.
+void check_deadlines(uint64_t seed, uint32_t slots, uint64_t window, bool mixed,
+                     unsigned fire = 8000) {
+  std::mt19937_64 rng(seed);
+  DeadlineQueue<Deadline> q;
+  std::set<Value> ref;
+  constexpr Value kNone{0, UINT64_MAX};
+  std::vector<Value> live(slots, kNone);  // per slot: its deadline in ref
+  uint64_t now = 0, seq = 0;
+  for (int step = 0; step < 60000; ++step) {
+    const uint32_t slot = static_cast<uint32_t>(rng() % slots);
+    const unsigned op = static_cast<unsigned>(rng() % 100000);
+    if (op < 50000) {  // a container goes idle: a deadline, replacing the slot's
+      const uint64_t w = mixed && rng() % 3 == 0 ? window * 100 : window;
+      const Deadline d{now + (w == 0 ? 0 : rng() % (w + 1)), (++seq << 24) | slot};
+      if (live[slot] != kNone) ref.erase(live[slot]);
+      q.push(d);
+      live[slot] = {d.key, d.order};
+      ref.insert(live[slot]);
+    } else if (op < 90000) {  // a reuse or an eviction cancels it
+      q.erase(slot);
+      if (live[slot] != kNone) ref.erase(live[slot]);
+      live[slot] = kNone;
+    } else if (op < 90000 + fire) {  // the clock reaches the earliest deadline: it fires
+      if (ref.empty()) {
+        ASSERT_TRUE(q.empty());
+        continue;
+      }
+      const Value top = *ref.begin();
+      ASSERT_LE(q.lower_bound(), static_cast<double>(top.first)) << "step " << step;
+      ASSERT_EQ(q.top_time(), static_cast<double>(top.first)) << "step " << step;
+      const Deadline d = q.pop();
+      ASSERT_EQ(d.order, top.second) << "step " << step;
+      ref.erase(ref.begin());
+      live[d.slot()] = kNone;
+      now = std::max(now, top.first);
+    } else if (!ref.empty()) {  // time passes without a deadline firing
+      now = std::max(now, std::min(now + 50, ref.begin()->first));
+    }
+    ASSERT_EQ(q.size(), ref.size());
+    ASSERT_EQ(q.empty(), ref.empty());
+    for (const uint32_t s : {slot, static_cast<uint32_t>(rng() % slots)})
+      ASSERT_EQ(q.contains(s), live[s] != kNone);
+    if (!ref.empty()) {
+      ASSERT_LE(q.lower_bound(), static_cast<double>(ref.begin()->first));
+    }
+  }
+  while (!ref.empty()) {
+    ASSERT_EQ(q.top_time(), static_cast<double>(ref.begin()->first));
+    ASSERT_EQ(q.pop().order, ref.begin()->second);
+    ref.erase(ref.begin());
+  }
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.top_time(), INFINITY);
+  EXPECT_EQ(q.lower_bound(), INFINITY);
+}
+
+TEST(DeadlineQueue, MatchesAnOrderedSet) {
+  for (uint64_t seed = 1; seed <= 4; ++seed) check_deadlines(seed, 64, 1000, false);
+}
+TEST(DeadlineQueue, ManySlotsMixedWindows) {
+  // Enough cancellations between pops that both the pending list and the heap are filtered.
+  for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 3000, 2000, true);
+}
+TEST(DeadlineQueue, RareFiringsFilterThePendingList) {
+  // Thousands of deadlines set and cancelled between two that fire.
+  for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 3000, 2000, true, 5);
+}
+TEST(DeadlineQueue, EqualTimesPopInOrder) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 16, 0, false);
 }
 
 TEST(RadixQueue, PopsInOrderOfTimeThenOrder) {

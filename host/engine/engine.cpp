@@ -7,8 +7,9 @@
 //   idled at the tail (warm starts reuse the tail; evictions/expiries unlink in O(1));
 // - three queues hold pending events: running containers' finish times (a radix queue,
 //   radix_queue.hpp: every finish is scheduled after the last one handled), keep-alive
-//   deadlines (a binary heap indexed by slot, so a reuse or removal takes its deadline out at
-//   once), and timers/prewarms (a binary heap). Finishes and deadlines are 16-byte integer keys.
+//   deadlines (deadline_queue.hpp: a reuse or removal only forgets a deadline, and a new one
+//   waits in a list until the clock nears it, as most are cancelled long before), and
+//   timers/prewarms (a binary heap). Finishes and deadlines are 16-byte integer keys.
 //   At equal times finishes go first, then expiries, then timers and prewarms; each kind in the
 //   order it was scheduled;
 // - finishes are cheap when many containers of a function run at once: every warm start of a
@@ -31,6 +32,7 @@
 #include <cstring>
 #include <string>
 
+#include "keepwarm/engine/deadline_queue.hpp"
 #include "keepwarm/engine/radix_queue.hpp"
 #include "keepwarm/traces/formats.hpp"
 
@@ -153,11 +155,8 @@ struct TimedEvent {
 
 // A kArity-ary min-heap ordered by E::before (time, then push order); sifts move a hole instead
 // of swapping and choose among the children by selects, without data-dependent branches. Equal
-// times pop in push order, which makes runs deterministic. With kIndexed, entries carry a container
-// slot (E::slot()) and the heap keeps each slot's position, so that erase(slot) is O(log n):
-// keep-alive deadlines, at most one per container, leave the heap as soon as they are cancelled
-// (reuse, removal, a new deadline), so it only ever holds live ones, whatever the policy does.
-template <class E, bool kIndexed = false>
+// times pop in push order, which makes runs deterministic.
+template <class E>
 class EventHeap {
   // Binary: measured faster than 4-ary (which this was) and 8-ary in bench_scale, by 5-8% with
   // 50,000 functions, when it held the finishes (thousands of run queues).
@@ -169,13 +168,10 @@ class EventHeap {
   const E& top() const noexcept { return v_.front(); }
   // Replaces the top (the heap must not be empty) by e: one sift instead of a pop and a push.
   void replace_top(const E& e) noexcept {
-    if constexpr (kIndexed) pos_[v_.front().slot()] = kNil;
     v_.front() = e;
     sift_down(0);
   }
   void push(const E& e) {
-    if constexpr (kIndexed)
-      if (e.slot() >= pos_.size()) pos_.resize(static_cast<size_t>(e.slot()) + 1, kNil);
     v_.push_back(e);
     sift_up(v_.size() - 1);
   }
@@ -185,12 +181,6 @@ class EventHeap {
     return top;
   }
   void reserve(size_t n) { v_.reserve(n); }
-
-  // Indexed heaps only.
-  bool contains(uint32_t slot) const noexcept { return slot < pos_.size() && pos_[slot] != kNil; }
-  void erase(uint32_t slot) noexcept {
-    if (contains(slot)) remove_at(pos_[slot]);
-  }
 
  private:
   static bool before(const E& a, const E& b) noexcept { return E::before(a, b); }
@@ -205,12 +195,8 @@ class EventHeap {
       return before(v_[b], v_[a]) ? b : a;
     }
   }
-  void place(size_t i, const E& e) noexcept {
-    v_[i] = e;
-    if constexpr (kIndexed) pos_[e.slot()] = static_cast<uint32_t>(i);
-  }
+  void place(size_t i, const E& e) noexcept { v_[i] = e; }
   void remove_at(size_t i) noexcept {
-    if constexpr (kIndexed) pos_[v_[i].slot()] = kNil;
     const E last = v_.back();
     v_.pop_back();
     if (i == v_.size()) return;
@@ -249,7 +235,6 @@ class EventHeap {
   }
 
   std::vector<E> v_;
-  std::vector<uint32_t> pos_;  // indexed heaps: slot -> position, kNil when absent
 };
 
 std::string format_time(double t) {
@@ -409,8 +394,10 @@ class Simulation {
         continue;
       }
       const double tf = finishes_.top_time();
-      const double te = expiries_.top_time();
       const double tt = timed_.top_time();
+      // A bound at or before the earliest deadline, exact when it could be the next event.
+      double te = expiries_.lower_bound();
+      if (te <= t && te <= tf && te <= tt) te = expiries_.top_time();
       const double m = std::min(tf, std::min(te, tt));
       if (!(m <= t)) break;
       set_clock(m);
@@ -756,8 +743,10 @@ class Simulation {
         s.soft_fail("set_keepalive with a NaN deadline");
         return;
       }
-      s.expiries_.erase(slot);  // a new deadline replaces the old one; INFINITY only clears it
-      if (deadline != INFINITY)
+      // A new deadline replaces the old one (push cancels it); INFINITY only clears it.
+      if (deadline == INFINITY)
+        s.expiries_.erase(slot);
+      else
         s.expiries_.push(SlotEvent{std::max(deadline, s.now_), s.seq_++, slot});
     };
     host_.request_prewarm = [](const kw_host* h, kw_function_id fn, double at) {
@@ -868,7 +857,7 @@ class Simulation {
   // Finish events: every one is scheduled after the last one handled, so a radix queue
   // (radix_queue.hpp) pops them in (time, schedule order) order, exactly as a heap would.
   RadixQueue<SlotEvent> finishes_;
-  EventHeap<SlotEvent, true> expiries_;  // keep-alive deadlines, one per idle container at most
+  DeadlineQueue<SlotEvent> expiries_;  // keep-alive deadlines, one per idle container at most
   EventHeap<TimedEvent> timed_;
   uint64_t seq_ = 0;
   // Prefetching pays only when the per-function records outgrow the caches: with 300 or 1000

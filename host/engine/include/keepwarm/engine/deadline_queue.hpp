@@ -1,0 +1,175 @@
+// keepwarm/engine/deadline_queue.hpp: the keep-alive deadlines, at most one per container slot.
+//
+// Most deadlines never fire: every reuse of an idle container cancels its deadline, usually
+// seconds after it was set, while keep-alive windows last minutes or hours. And where windows
+// differ between functions (a histogram policy: a minute for a busy function, hours for a rare
+// one) a heap of them is expensive: the short deadlines rise to near its top and are erased from
+// there, two sifts along most of its height per invocation, each level a branch the predictor
+// cannot guess. So:
+// - a new deadline goes to an unsorted pending list, O(1), and the list keeps the earliest time
+//   it holds;
+// - a cancellation forgets the slot's live order, O(1): an entry is live iff its order is the
+//   live order of its slot. The dead entries stay where they are;
+// - lower_bound() is at or before the earliest live deadline: the earlier of the heap's top and
+//   the pending list's earliest. Only when the caller is about to act at that time does it ask
+//   top_time(), which, if the pending list might hold the earliest, moves the pending list's live
+//   entries into the heap (the dead ones are dropped) and answers exactly;
+// - the heap drops dead entries when they reach its top (so its top is always live), and all at
+//   once when they outnumber the live ones; the pending list likewise (filters without branches).
+// Each entry is moved at most once from the list to the heap and each filter is paid for by the
+// cancellations since the last one, so the cost per deadline is O(1) amortised plus a sift for the
+// few that outlive their time in the list. E has `uint64_t key, order` (compared as key, then
+// order, by E::before), `double time()` and `uint32_t slot()`; every event pushed has a distinct
+// order. Live deadlines pop in exactly (time, order) order, as from one heap of them all.
+#ifndef KEEPWARM_ENGINE_DEADLINE_QUEUE_HPP
+#define KEEPWARM_ENGINE_DEADLINE_QUEUE_HPP
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace keepwarm {
+
+template <class E>
+class DeadlineQueue {
+ public:
+  bool empty() const noexcept { return live_ == 0; }
+  size_t size() const noexcept { return live_; }
+  bool contains(uint32_t slot) const noexcept {
+    return slot < order_.size() && order_[slot] != kNone;
+  }
+  // At or before the earliest live deadline (INFINITY if none).
+  double lower_bound() const noexcept {
+    if (live_ == 0) return INFINITY;
+    return std::min(heap_.empty() ? INFINITY : heap_.front().time(), pending_min_);
+  }
+  // The earliest live deadline (INFINITY if none).
+  double top_time() {
+    if (live_ == 0) return INFINITY;
+    if (!heap_settled()) settle();
+    return heap_.front().time();
+  }
+
+  // Adds e; a live deadline of the same slot is cancelled first.
+  void push(const E& e) {
+    const uint32_t slot = e.slot();
+    if (slot >= order_.size()) order_.resize(static_cast<size_t>(slot) + 1, kNone);
+    erase(slot);
+    order_[slot] = e.order;
+    ++live_;
+    pending_.push_back(e);
+    pending_min_ = std::min(pending_min_, e.time());
+  }
+  // Removes and returns the earliest live deadline (the queue must not be empty).
+  E pop() {
+    if (!heap_settled()) settle();
+    const E top = heap_.front();
+    order_[top.slot()] = kNone;
+    --live_;
+    drop_top();
+    return top;
+  }
+  // Cancels slot's deadline, if it has one.
+  void erase(uint32_t slot) {
+    if (!contains(slot)) return;
+    const uint64_t order = order_[slot];
+    order_[slot] = kNone;
+    --live_;
+    if (!heap_.empty() && heap_.front().order == order) [[unlikely]]
+      drop_top();
+    else if (heap_.size() > 2 * live_ + 64) [[unlikely]]
+      compact_heap();
+    if (pending_.size() > 2 * live_ + 1024) [[unlikely]]
+      compact_pending();
+  }
+
+ private:
+  static constexpr uint64_t kNone = UINT64_MAX;
+
+  bool live(const E& e) const noexcept { return order_[e.slot()] == e.order; }
+  // The heap's top is the earliest live deadline: no pending one can come before it.
+  bool heap_settled() const noexcept {
+    return !heap_.empty() && heap_.front().time() < pending_min_;
+  }
+  // Removes the heap's top and then every dead entry that comes to the top.
+  [[gnu::noinline]] void drop_top() {
+    do {
+      remove_top();
+    } while (!heap_.empty() && !live(heap_.front()));
+  }
+  // Moves the pending list's live entries into the heap.
+  [[gnu::noinline]] void settle() {
+    compact_pending();
+    for (const E& e : pending_) {
+      heap_.push_back(e);
+      sift_up(heap_.size() - 1);
+    }
+    pending_.clear();
+    pending_min_ = INFINITY;
+    if (!heap_.empty() && !live(heap_.front())) drop_top();
+  }
+  [[gnu::noinline]] void compact_pending() {
+    size_t n = 0;
+    double earliest = INFINITY;
+    for (const E& e : pending_) {
+      const bool keep = live(e);
+      pending_[n] = e;
+      n += keep;
+      earliest = keep ? std::min(earliest, e.time()) : earliest;
+    }
+    pending_.resize(n);
+    pending_min_ = earliest;
+  }
+  // Keeps the live entries only and restores the heap order bottom-up.
+  [[gnu::noinline]] void compact_heap() {
+    size_t n = 0;
+    for (const E& e : heap_) {
+      heap_[n] = e;
+      n += live(e);
+    }
+    heap_.resize(n);
+    for (size_t i = n / 2; i-- > 0;) sift_down(i);
+  }
+  void remove_top() noexcept {
+    const E last = heap_.back();
+    heap_.pop_back();
+    if (heap_.empty()) return;
+    heap_.front() = last;
+    sift_down(0);
+  }
+  void sift_up(size_t i) noexcept {
+    const E e = heap_[i];
+    while (i > 0) {
+      const size_t parent = (i - 1) / 2;
+      if (!E::before(e, heap_[parent])) break;
+      heap_[i] = heap_[parent];
+      i = parent;
+    }
+    heap_[i] = e;
+  }
+  void sift_down(size_t i) noexcept {
+    const E e = heap_[i];
+    const size_t n = heap_.size();
+    for (;;) {
+      size_t c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n) c = E::before(heap_[c + 1], heap_[c]) ? c + 1 : c;  // a select
+      if (!E::before(heap_[c], e)) break;
+      heap_[i] = heap_[c];
+      i = c;
+    }
+    heap_[i] = e;
+  }
+
+  std::vector<E> heap_;            // a binary heap: live entries and dead ones, its top live
+  std::vector<E> pending_;         // not yet in the heap, unsorted: live entries and dead ones
+  double pending_min_ = INFINITY;  // at or before every pending entry's time
+  std::vector<uint64_t> order_;    // per slot: the order of its live deadline, kNone if none
+  size_t live_ = 0;
+};
+
+}  // namespace keepwarm
+
+#endif  // KEEPWARM_ENGINE_DEADLINE_QUEUE_HPP
