@@ -84,12 +84,12 @@ class FinishQueue {
       min_[static_cast<size_t>(b)] = k;
     }
   }
-  // Takes out every entry with key <= t, calling done(fn) for each.
+  // Takes out every entry with key <= t, calling done(key, fn) for each.
   template <class Done>
   void pop_until(uint64_t t, const Done& done) {
     for (;;) {
       if (!buckets_[0].empty()) {
-        for (const Entry& e : buckets_[0]) done(e.fn);
+        for (const Entry& e : buckets_[0]) done(e.key, e.fn);
         buckets_[0].clear();
       }
       if (mask_ == 0) return;
@@ -103,6 +103,11 @@ class FinishQueue {
       for (const Entry& e : v) push(e.key, e.fn);
       v.clear();
     }
+  }
+  // Appends every entry, as (key, function), in no particular order.
+  void append_to(std::vector<std::pair<uint64_t, uint32_t>>& out) const {
+    for (const std::vector<Entry>& v : buckets_)
+      for (const Entry& e : v) out.emplace_back(e.key, e.fn);
   }
 
  private:
@@ -329,17 +334,45 @@ class Oracle final : public keepwarm::Policy {
     h[i] = x;
   }
 
-  // The replay's state (members, reused by every replay): per function idle and running
-  // counts and arrivals seen, the functions with idle containers, the memory, and the running
-  // containers' finish times (a min-heap). base_* hold the state at the victim choice.
-  double sim_next_cold(uint32_t f) {
-    return memo_next_cold(sim_cache_[f], f, s_idle_[f] + s_running_[f], s_seen_[f]);
+  // One replay's state (reused across victim choices): per function idle and running counts,
+  // the functions with idle containers (with their next_cold time and memory at the same
+  // index, and the functions whose time must be refreshed before the next victim choice), the
+  // running containers' finishes, the memory, a hash of the state and the misses so far. The
+  // arrivals seen (s_seen_) are shared: every replay serves the same arrivals.
+  struct Sim {
+    std::vector<uint32_t> idle, running, active, where, dirty;
+    std::vector<double> at, am;
+    std::vector<uint8_t> is_dirty;
+    std::vector<Cached> cache;  // next_cold memo for this replay's states
+    FinishQueue finish;
+    uint64_t used = 0, idle_mb = 0;
+    // Sum over idle containers and running ones of a hash of each: the state (counts, finish
+    // multiset; the memory follows from them) updated in O(1) per change, to find replays
+    // whose states coincide before comparing them in full.
+    uint64_t hash = 0;
+    uint64_t misses = 0;
+  };
+
+  static uint64_t mix(uint64_t z) {
+    z ^= z >> 30;
+    z *= 0xbf58476d1ce4e5b9ULL;
+    z ^= z >> 27;
+    z *= 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  static uint64_t idle_hash(uint32_t f) { return mix(f + 0x9e3779b97f4a7c15ULL); }
+  static uint64_t finish_hash(uint64_t key, uint32_t f) {
+    return mix(key ^ mix(f + 0x632be59bd9b4e019ULL));
+  }
+
+  double sim_next_cold(Sim& s, uint32_t f) const {
+    return memo_next_cold(s.cache[f], f, s.idle[f] + s.running[f], s_seen_[f]);
   }
   // f's state changed: its next_cold is refreshed before the next victim choice.
-  void sim_dirty(uint32_t f) {
-    if (!s_is_dirty_[f]) {
-      s_is_dirty_[f] = 1;
-      s_dirty_.push_back(f);
+  static void sim_dirty(Sim& s, uint32_t f) {
+    if (!s.is_dirty[f]) {
+      s.is_dirty[f] = 1;
+      s.dirty.push_back(f);
     }
   }
 
@@ -347,14 +380,14 @@ class Oracle final : public keepwarm::Policy {
   // best_by_score would make in the replay's state): the highest score, then the larger
   // memory, then the lower function index. Scores are never NaN (memory > 0, times finite or
   // +infinity, and (+inf - now) x memory = +inf), so the maximum does not depend on the order
-  // of s_active_.
-  uint32_t sim_victim(double now) {
-    for (const uint32_t f : s_dirty_) {
-      s_is_dirty_[f] = 0;
-      if (s_idle_[f] > 0) s_at_[s_where_[f]] = sim_next_cold(f);
+  // of s.active.
+  uint32_t sim_victim(Sim& s, double now) const {
+    for (const uint32_t f : s.dirty) {
+      s.is_dirty[f] = 0;
+      if (s.idle[f] > 0) s.at[s.where[f]] = sim_next_cold(s, f);
     }
-    s_dirty_.clear();
-    return argmax_score(s_active_.data(), s_at_.data(), s_am_.data(), s_active_.size(), now);
+    s.dirty.clear();
+    return argmax_score(s.active.data(), s.at.data(), s.am.data(), s.active.size(), now);
   }
   // The function of highest score (t[w] - now) x m[w] among fs[0..k), then of larger memory,
   // then of lower index; kAbsent if k = 0. A score below the best so far (the common case) is
@@ -375,106 +408,119 @@ class Oracle final : public keepwarm::Policy {
     }
     return best;
   }
-  void sim_join_idle(uint32_t f) {
-    if (s_idle_[f]++ == 0) {
-      const auto w = static_cast<uint32_t>(s_active_.size());
-      s_where_[f] = w;
-      s_active_.push_back(f);
-      s_at_[w] = 0;  // refreshed before it is read
-      s_am_[w] = memory_[f];
-      sim_dirty(f);
+  void sim_join_idle(Sim& s, uint32_t f) const {
+    s.hash += idle_hash(f);
+    s.idle_mb += mem_[f];
+    if (s.idle[f]++ == 0) {
+      const auto w = static_cast<uint32_t>(s.active.size());
+      s.where[f] = w;
+      s.active.push_back(f);
+      s.at[w] = 0;  // refreshed before it is read
+      s.am[w] = memory_[f];
+      sim_dirty(s, f);
     }
   }
-  void sim_take_idle(uint32_t f) {
-    if (--s_idle_[f] == 0) {
-      const uint32_t w = s_where_[f];
-      const size_t last = s_active_.size() - 1;
-      s_active_[w] = s_active_[last];
-      s_at_[w] = s_at_[last];
-      s_am_[w] = s_am_[last];
-      s_where_[s_active_[w]] = w;
-      s_active_.pop_back();
+  void sim_take_idle(Sim& s, uint32_t f) const {
+    s.hash -= idle_hash(f);
+    s.idle_mb -= mem_[f];
+    if (--s.idle[f] == 0) {
+      const uint32_t w = s.where[f];
+      const size_t last = s.active.size() - 1;
+      s.active[w] = s.active[last];
+      s.at[w] = s.at[last];
+      s.am[w] = s.am[last];
+      s.where[s.active[w]] = w;
+      s.active.pop_back();
     }
   }
-  void sim_evict(uint32_t f) {
-    sim_take_idle(f);
-    sim_dirty(f);
-    s_used_ -= mem_[f];
-    s_idle_mb_ -= mem_[f];
+  void sim_evict(Sim& s, uint32_t f) const {
+    sim_take_idle(s, f);
+    sim_dirty(s, f);
+    s.used -= mem_[f];
   }
-  void sim_push(double time, uint32_t f) { s_finish_.push(FinishQueue::key(time), f); }
+  static void sim_start(Sim& s, double finish, uint32_t f) {
+    const uint64_t key = FinishQueue::key(finish);
+    s.finish.push(key, f);
+    s.hash += finish_hash(key, f);
+    ++s.running[f];
+  }
 
-  // Misses in the next horizon_ arrivals if `first` is evicted now to make room for for_fn.
-  uint64_t replay(uint32_t for_fn, uint32_t first, size_t from, double now, uint64_t cap) {
-    s_idle_ = base_idle_;
-    s_running_ = base_running_;
-    s_seen_ = seen_;
-    for (const uint32_t f : s_dirty_) s_is_dirty_[f] = 0;
-    s_dirty_.clear();
-    s_active_ = active_;
-    for (uint32_t w = 0; w < s_active_.size(); ++w) {
-      const uint32_t f = s_active_[w];
-      s_where_[f] = w;
-      s_at_[w] = sim_next_cold(f);
-      s_am_[w] = memory_[f];
+  // Sets s to the state at the victim choice with `first` evicted, then further victims by
+  // the score until for_fn fits, and for_fn's container started; false if no victim is left
+  // before it fits (then `first` is never chosen).
+  bool sim_begin(Sim& s, uint32_t for_fn, uint32_t first, double now, uint64_t cap) const {
+    s.idle = base_idle_;
+    s.running = base_running_;
+    for (const uint32_t f : s.dirty) s.is_dirty[f] = 0;
+    s.dirty.clear();
+    s.active = active_;
+    for (uint32_t w = 0; w < s.active.size(); ++w) {
+      const uint32_t f = s.active[w];
+      s.where[f] = w;
+      s.at[w] = sim_next_cold(s, f);
+      s.am[w] = memory_[f];
     }
-    s_finish_.reset(base_last_);
-    for (const Finish& r : base_finish_) s_finish_.push(FinishQueue::key(r.time), r.fn);
-    s_used_ = base_used_;
-    s_idle_mb_ = base_idle_mb_;
+    s.finish.reset(base_last_);
+    for (const Finish& r : base_finish_) s.finish.push(FinishQueue::key(r.time), r.fn);
+    s.used = base_used_;
+    s.idle_mb = base_idle_mb_;
+    s.hash = base_hash_;
+    s.misses = 0;
     const uint64_t need = mem_[for_fn];
-    sim_evict(first);
-    while (cap - s_used_ < need) {
-      const uint32_t v = sim_victim(now);
-      if (v == kAbsent) return UINT64_MAX;  // this victim cannot make room: never chosen
-      sim_evict(v);
+    sim_evict(s, first);
+    while (cap - s.used < need) {
+      const uint32_t v = sim_victim(s, now);
+      if (v == kAbsent) return false;
+      sim_evict(s, v);
     }
-    s_used_ += need;
-    ++s_running_[for_fn];
-    sim_dirty(for_fn);
-    sim_push(now + cold_[for_fn], for_fn);
-    uint64_t misses = 0;
-    int64_t done = 0;
-    for (size_t i = from; done < horizon_; ++i) {
-      if (i == merged_.size() && !merge_one()) break;
-      const Arrival& a = merged_[i];
-      if (a.rank < s_seen_[a.fn]) continue;  // already served (the engine's tie order differs)
-      ++done;
-      s_finish_.pop_until(FinishQueue::key(a.time), [this](uint32_t f) {
-        --s_running_[f];
-        sim_join_idle(f);
-        s_idle_mb_ += mem_[f];
-      });
-      const uint32_t fn = a.fn;
-      ++s_seen_[fn];
-      sim_dirty(fn);
-      if (s_idle_[fn] > 0) {
-        sim_take_idle(fn);
-        s_idle_mb_ -= mem_[fn];
-        ++s_running_[fn];
-        sim_push(a.time + warm_[fn], fn);
-        continue;
-      }
-      ++misses;
-      const uint64_t m = mem_[fn];
-      if (cap - s_used_ < m) {
-        if (cap - s_used_ + s_idle_mb_ < m) continue;  // dropped
-        bool room = true;
-        while (room && cap - s_used_ < m) {
-          const uint32_t v = sim_victim(a.time);
-          if (v == kAbsent)
-            room = false;
-          else
-            sim_evict(v);
-        }
-        if (!room) continue;  // dropped
-      }
-      s_used_ += m;
-      ++s_running_[fn];
-      sim_push(a.time + cold_[fn], fn);
+    s.used += need;
+    sim_dirty(s, for_fn);
+    sim_start(s, now + cold_[for_fn], for_fn);
+    return true;
+  }
+
+  // Serves arrival a in s (s_seen_ already counts it): finishes due by then first, then a
+  // warm start, or a cold one (a miss) after evictions by the score, or a drop (a miss too).
+  void sim_arrival(Sim& s, const Arrival& a, uint64_t cap) const {
+    s.finish.pop_until(FinishQueue::key(a.time), [&](uint64_t key, uint32_t f) {
+      s.hash -= finish_hash(key, f);
+      --s.running[f];
+      sim_join_idle(s, f);
+    });
+    const uint32_t fn = a.fn;
+    sim_dirty(s, fn);
+    if (s.idle[fn] > 0) {
+      sim_take_idle(s, fn);
+      sim_start(s, a.time + warm_[fn], fn);
+      return;
     }
-    spent_ += done;
-    return misses;
+    ++s.misses;
+    const uint64_t m = mem_[fn];
+    if (cap - s.used < m) {
+      if (cap - s.used + s.idle_mb < m) return;  // dropped
+      while (cap - s.used < m) {
+        const uint32_t v = sim_victim(s, a.time);
+        if (v == kAbsent) return;  // dropped
+        sim_evict(s, v);
+      }
+    }
+    s.used += m;
+    sim_start(s, a.time + cold_[fn], fn);
+  }
+
+  // Whether a and b are in the same state: then their futures are the same (the order of the
+  // idle list and of the finish queue's buckets, and the memos, do not affect any choice).
+  bool same_state(const Sim& a, const Sim& b) {
+    if (a.hash != b.hash || a.used != b.used || a.idle_mb != b.idle_mb || a.idle != b.idle ||
+        a.running != b.running)
+      return false;
+    cmp_a_.clear();
+    cmp_b_.clear();
+    a.finish.append_to(cmp_a_);
+    b.finish.append_to(cmp_b_);
+    std::sort(cmp_a_.begin(), cmp_a_.end());
+    std::sort(cmp_b_.begin(), cmp_b_.end());
+    return cmp_a_ == cmp_b_;
   }
 
   uint32_t by_rollout(uint32_t for_fn, uint32_t best) {
@@ -495,43 +541,98 @@ class Oracle final : public keepwarm::Policy {
     base_running_.assign(n, 0);
     base_used_ = host().used_mb();
     base_idle_mb_ = 0;
+    base_hash_ = 0;
     for (uint32_t f = 0; f < n; ++f) {
       base_idle_[f] = static_cast<uint32_t>(idle_of_[f].size());
       base_idle_mb_ += static_cast<uint64_t>(base_idle_[f]) * mem_[f];
+      base_hash_ += base_idle_[f] * idle_hash(f);
     }
     base_finish_.clear();
     for (const Running& r : finish_)
       if (r.time >= 0) {
         base_finish_.push_back(Finish{r.time, r.fn});
         ++base_running_[r.fn];
+        base_hash_ += finish_hash(FinishQueue::key(r.time), r.fn);
       }
     base_last_ = FinishQueue::key(now);
     for (const Finish& r : base_finish_)
       base_last_ = std::min(base_last_, FinishQueue::key(r.time));
-    if (sim_cache_.size() != n) {
-      sim_cache_.assign(n, Cached{});
-      s_where_.resize(n);
-      s_is_dirty_.assign(n, 0);
-      s_at_.resize(n);
-      s_am_.resize(n);
-    }
+    s_seen_ = seen_;
     merge_until(now);
     const size_t from = static_cast<size_t>(
         std::lower_bound(merged_.begin(), merged_.end(), now,
                          [](const Arrival& a, double t) { return a.time < t; }) -
         merged_.begin());
     const uint64_t cap = host().capacity_mb();
+    const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
+    if (sims_.size() < k) sims_.resize(k);
+    // Every candidate's replay runs in step with the others. Once two replays reach the same
+    // state after the same arrivals, the later one is dropped: its misses will be the earlier
+    // one's from there on, plus the difference so far (same_of_, ahead_).
+    live_.clear();
+    same_of_.assign(k, kAbsent);
+    ahead_.assign(k, 0);
+    misses_.assign(k, 0);
+    for (uint32_t i = 0; i < k; ++i) {
+      Sim& s = sims_[i];
+      if (s.cache.size() != n) {
+        s.cache.assign(n, Cached{});
+        s.where.resize(n);
+        s.is_dirty.assign(n, 0);
+        s.at.resize(n);
+        s.am.resize(n);
+      }
+      if (sim_begin(s, for_fn, scored_[i].second, now, cap)) {
+        same_of_[i] = i;
+        if (!merge_same(i)) live_.push_back(i);
+      }
+    }
+    int64_t done = 0;
+    for (size_t i = from; done < horizon_ && !live_.empty(); ++i) {
+      if (i == merged_.size() && !merge_one()) break;
+      const Arrival& a = merged_[i];
+      if (a.rank < s_seen_[a.fn]) continue;  // already served (the engine's tie order differs)
+      ++done;
+      ++s_seen_[a.fn];
+      for (const uint32_t c : live_) sim_arrival(sims_[c], a, cap);
+      if (live_.size() > 1) {
+        size_t kept = 1;
+        for (size_t j = 1; j < live_.size(); ++j) {
+          live_[kept] = live_[j];
+          if (!merge_same(live_[j], kept)) ++kept;
+        }
+        live_.resize(kept);
+      }
+    }
+    // Every candidate that could make room is charged the whole replay, as if replayed alone.
     uint32_t chosen = best;
     uint64_t fewest = UINT64_MAX;
-    const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
-    for (size_t i = 0; i < k; ++i) {
-      const uint64_t m = replay(for_fn, scored_[i].second, from, now, cap);
-      if (m < fewest) {
-        fewest = m;
+    for (uint32_t i = 0; i < k; ++i) {
+      if (same_of_[i] == kAbsent) continue;  // this victim cannot make room: never chosen
+      spent_ += done;
+      const uint32_t o = same_of_[i];
+      // The replay followed (o < i) is final by now.
+      misses_[i] = o == i ? sims_[i].misses : misses_[o] + ahead_[i];
+      if (misses_[i] < fewest) {
+        fewest = misses_[i];
         chosen = scored_[i].second;
       }
     }
     return chosen;
+  }
+  // If candidate i's replay is in the same state as one of the first `upto` live ones, follows
+  // that one from now on and returns true.
+  bool merge_same(uint32_t i, size_t upto = SIZE_MAX) {
+    const Sim& s = sims_[i];
+    for (size_t j = 0; j < std::min(upto, live_.size()); ++j) {
+      const uint32_t o = live_[j];
+      if (same_state(sims_[o], s)) {
+        same_of_[i] = o;
+        ahead_[i] = s.misses - sims_[o].misses;  // mod 2^64: misses_[o] + ahead_[i] is exact
+        return true;
+      }
+    }
+    return false;
   }
 
   static constexpr uint32_t kAbsent = UINT32_MAX;
@@ -650,21 +751,19 @@ class Oracle final : public keepwarm::Policy {
   std::vector<uint64_t> mem_;    // memory_mb, warm_ms and cold_ms of each function
   std::vector<double> warm_, cold_;
   std::vector<std::pair<double, uint32_t>> scored_;  // by_rollout's candidates
-  // The replay's state at the victim choice, and while replaying (see sim_next_cold).
+  // The replays' state at the victim choice, the arrivals they have seen, and each replay.
   std::vector<uint32_t> base_idle_, base_running_;
   std::vector<Finish> base_finish_;
-  uint64_t base_used_ = 0, base_idle_mb_ = 0;
-  std::vector<uint32_t> s_idle_, s_running_, s_active_, s_where_;
-  std::vector<uint64_t> s_seen_;
+  uint64_t base_used_ = 0, base_idle_mb_ = 0, base_hash_ = 0;
   uint64_t base_last_ = 0;  // the finish queue's starting key: now, or an earlier finish
-  FinishQueue s_finish_;
-  uint64_t s_used_ = 0, s_idle_mb_ = 0;
-  std::vector<Cached> sim_cache_;  // next_cold memo for the replay's states
-  // The functions with idle containers in the replay, with their next_cold time and memory
-  // at the same index, and the functions whose next_cold time must be refreshed.
-  std::vector<double> s_at_, s_am_;
-  std::vector<uint32_t> s_dirty_;
-  std::vector<uint8_t> s_is_dirty_;
+  std::vector<uint64_t> s_seen_;
+  std::vector<Sim> sims_;  // by candidate
+  // The candidates still replayed; for each candidate, the one whose replay it follows (itself
+  // if replayed to the end, kAbsent if it cannot make room), its misses minus that one's at the
+  // point they met, and its misses in all.
+  std::vector<uint32_t> live_, same_of_;
+  std::vector<uint64_t> ahead_, misses_;
+  std::vector<std::pair<uint64_t, uint32_t>> cmp_a_, cmp_b_;  // same_state's buffers
 };
 
 }  // namespace
