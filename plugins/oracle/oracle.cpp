@@ -337,10 +337,11 @@ class Oracle final : public keepwarm::Policy {
   // One replay's state (reused across victim choices): per function idle and running counts,
   // the functions with idle containers (with their next_cold time and memory at the same
   // index, and the functions whose time must be refreshed before the next victim choice), the
-  // running containers' finishes, the memory, a hash of the state and the misses so far. The
-  // arrivals seen (s_seen_) are shared: every replay serves the same arrivals.
+  // running containers' finishes, the memory, the arrivals seen of each function, a hash of the
+  // state and the misses so far.
   struct Sim {
     std::vector<uint32_t> idle, running, active, where, dirty;
+    std::vector<uint64_t> seen;
     std::vector<double> at, am;
     std::vector<uint8_t> is_dirty;
     std::vector<Cached> cache;  // next_cold memo for this replay's states
@@ -366,7 +367,7 @@ class Oracle final : public keepwarm::Policy {
   }
 
   double sim_next_cold(Sim& s, uint32_t f) const {
-    return memo_next_cold(s.cache[f], f, s.idle[f] + s.running[f], s_seen_[f]);
+    return memo_next_cold(s.cache[f], f, s.idle[f] + s.running[f], s.seen[f]);
   }
   // f's state changed: its next_cold is refreshed before the next victim choice.
   static void sim_dirty(Sim& s, uint32_t f) {
@@ -451,6 +452,7 @@ class Oracle final : public keepwarm::Policy {
   bool sim_begin(Sim& s, uint32_t for_fn, uint32_t first, double now, uint64_t cap) const {
     s.idle = base_idle_;
     s.running = base_running_;
+    s.seen = seen_;
     for (const uint32_t f : s.dirty) s.is_dirty[f] = 0;
     s.dirty.clear();
     s.active = active_;
@@ -479,7 +481,7 @@ class Oracle final : public keepwarm::Policy {
     return true;
   }
 
-  // Serves arrival a in s (s_seen_ already counts it): finishes due by then first, then a
+  // Serves arrival a in s (s.seen already counts it): finishes due by then first, then a
   // warm start, or a cold one (a miss) after evictions by the score, or a drop (a miss too).
   void sim_arrival(Sim& s, const Arrival& a, uint64_t cap) const {
     s.finish.pop_until(FinishQueue::key(a.time), [&](uint64_t key, uint32_t f) {
@@ -512,7 +514,7 @@ class Oracle final : public keepwarm::Policy {
   // idle list and of the finish queue's buckets, and the memos, do not affect any choice).
   bool same_state(const Sim& a, const Sim& b) {
     if (a.hash != b.hash || a.used != b.used || a.idle_mb != b.idle_mb || a.idle != b.idle ||
-        a.running != b.running)
+        a.running != b.running || a.seen != b.seen)
       return false;
     cmp_a_.clear();
     cmp_b_.clear();
@@ -557,7 +559,6 @@ class Oracle final : public keepwarm::Policy {
     base_last_ = FinishQueue::key(now);
     for (const Finish& r : base_finish_)
       base_last_ = std::min(base_last_, FinishQueue::key(r.time));
-    s_seen_ = seen_;
     merge_until(now);
     const size_t from = static_cast<size_t>(
         std::lower_bound(merged_.begin(), merged_.end(), now,
@@ -575,26 +576,45 @@ class Oracle final : public keepwarm::Policy {
     misses_.assign(k, 0);
     for (uint32_t i = 0; i < k; ++i) {
       Sim& s = sims_[i];
-      if (s.cache.size() != n) {
-        s.cache.assign(n, Cached{});
-        s.where.resize(n);
-        s.is_dirty.assign(n, 0);
-        s.at.resize(n);
-        s.am.resize(n);
-      }
+      if (s.cache.size() != n) size_sim(s, n);
       if (sim_begin(s, for_fn, scored_[i].second, now, cap)) {
         same_of_[i] = i;
         if (!merge_same(i)) live_.push_back(i);
       }
     }
+    if (live_.empty()) {
+      track_ok_ = false;
+      return best;  // no victim can make room
+    }
+    // The first candidate that can make room (r) is usually in the state that the replay
+    // chosen at the last victim choice predicted for now: then its replay is that one's from
+    // here, extended (see follow_track). Else it becomes the tracked replay (track_t_).
+    const uint32_t r = live_[0];
+    const bool on_track = follow_track(sims_[r], from, now, cap);
+    if (!on_track) {
+      track_t_ = sims_[r];
+      track_t_next_ = from;
+    }
+    // Replay steps that r's replay has on the track (the rest is track_e_'s to replay).
+    const int64_t known = on_track ? static_cast<int64_t>(track_m_.size() - 1 - track_base_) : 0;
+    bool use_track = on_track;
     int64_t done = 0;
-    for (size_t i = from; done < horizon_ && !live_.empty(); ++i) {
+    size_t i = from;
+    r_misses_.assign(1, 0);
+    while (done < horizon_) {
+      if (use_track) {
+        if (live_.size() == 1) break;  // r alone is left: the track has the rest
+        if (done == known) use_track = false;
+      }
       if (i == merged_.size() && !merge_one()) break;
-      const Arrival& a = merged_[i];
-      if (a.rank < s_seen_[a.fn]) continue;  // already served (the engine's tie order differs)
+      const Arrival& a = merged_[i++];
+      if (a.rank < sims_[r].seen[a.fn]) continue;  // already served (the engine's order differs)
       ++done;
-      ++s_seen_[a.fn];
-      for (const uint32_t c : live_) sim_arrival(sims_[c], a, cap);
+      for (const uint32_t c : live_) {
+        ++sims_[c].seen[a.fn];
+        sim_arrival(sims_[c], a, cap);
+      }
+      r_misses_.push_back(sims_[r].misses);
       if (live_.size() > 1) {
         size_t kept = 1;
         for (size_t j = 1; j < live_.size(); ++j) {
@@ -604,21 +624,100 @@ class Oracle final : public keepwarm::Policy {
         live_.resize(kept);
       }
     }
+    if (use_track) {
+      // r's replay from step `done` on is the track's: the steps it has, then track_e_
+      // replaying as many more as the horizon asks.
+      done = known;
+      while (done < horizon_ && sim_step(track_e_, track_e_next_, cap)) {
+        ++done;
+        track_m_.push_back(track_e_.misses);
+      }
+      misses_[r] = track_m_.back() - track_m_[track_base_];
+    } else {
+      misses_[r] = sims_[r].misses;
+    }
     // Every candidate that could make room is charged the whole replay, as if replayed alone.
     uint32_t chosen = best;
     uint64_t fewest = UINT64_MAX;
-    for (uint32_t i = 0; i < k; ++i) {
-      if (same_of_[i] == kAbsent) continue;  // this victim cannot make room: never chosen
+    uint32_t chosen_i = kAbsent;
+    for (uint32_t c = 0; c < k; ++c) {
+      if (same_of_[c] == kAbsent) continue;  // this victim cannot make room: never chosen
       spent_ += done;
-      const uint32_t o = same_of_[i];
-      // The replay followed (o < i) is final by now.
-      misses_[i] = o == i ? sims_[i].misses : misses_[o] + ahead_[i];
-      if (misses_[i] < fewest) {
-        fewest = misses_[i];
-        chosen = scored_[i].second;
+      const uint32_t o = same_of_[c];
+      // The replay followed (o < c) is final by now; r's was set above.
+      if (o != c)
+        misses_[c] = misses_[o] + ahead_[c];
+      else if (c != r)
+        misses_[c] = sims_[c].misses;
+      if (misses_[c] < fewest) {
+        fewest = misses_[c];
+        chosen = scored_[c].second;
+        chosen_i = c;
       }
     }
+    // The track for the next victim choice: r's replay, if r is evicted.
+    track_ok_ = chosen_i == r;
+    if (track_ok_ && !use_track) {
+      std::swap(track_e_, sims_[r]);
+      track_e_next_ = i;
+      track_m_.swap(r_misses_);
+      track_base_ = 0;
+    }
     return chosen;
+  }
+
+  void size_sim(Sim& s, uint32_t n) const {
+    s.cache.assign(n, Cached{});
+    s.where.resize(n);
+    s.is_dirty.assign(n, 0);
+    s.at.resize(n);
+    s.am.resize(n);
+  }
+  // Replays the next arrival that s has not seen, from merged_[next] on; false if none is left.
+  bool sim_step(Sim& s, size_t& next, uint64_t cap) {
+    for (;;) {
+      if (next == merged_.size() && !merge_one()) return false;
+      const Arrival& a = merged_[next++];
+      if (a.rank < s.seen[a.fn]) continue;
+      ++s.seen[a.fn];
+      sim_arrival(s, a, cap);
+      return true;
+    }
+  }
+  // Whether the tracked replay (the one chosen at the last victim choice, from its start:
+  // track_t_ at merged_[track_t_next_], with the misses after each step in track_m_ from
+  // track_base_ on, and its state at the end, track_e_) passes through state s after the
+  // arrivals up to now, with the same arrivals to come as s (from merged_[from] on): then s's
+  // replay is the rest of that one. If so, track_t_ and track_base_ move to that point.
+  bool follow_track(const Sim& s, size_t from, double now, uint64_t cap) {
+    if (!track_ok_) return false;
+    const size_t known = track_m_.size() - 1 - track_base_;
+    for (size_t j = 0;; ++j) {
+      if (same_state(track_t_, s) && same_arrivals(from, track_t_next_, s)) {
+        track_base_ += j;
+        if (track_base_ > 4096) {  // drop what no longer counts
+          track_m_.erase(track_m_.begin(), track_m_.begin() + static_cast<ptrdiff_t>(track_base_));
+          track_base_ = 0;
+        }
+        return true;
+      }
+      if (j == known) return false;
+      // The track moves on by the arrivals up to now.
+      size_t next = track_t_next_;
+      for (;; ++next) {
+        if (next == merged_.size() && !merge_one()) return false;
+        if (merged_[next].rank >= track_t_.seen[merged_[next].fn]) break;
+      }
+      if (merged_[next].time > now) return false;
+      sim_step(track_t_, track_t_next_, cap);
+    }
+  }
+  // Whether a replay in state s continues alike from merged_[a] and from merged_[b]: every
+  // arrival between them has been seen.
+  bool same_arrivals(size_t a, size_t b, const Sim& s) const {
+    for (size_t i = std::min(a, b); i < std::max(a, b); ++i)
+      if (merged_[i].rank >= s.seen[merged_[i].fn]) return false;
+    return true;
   }
   // If candidate i's replay is in the same state as one of the first `upto` live ones, follows
   // that one from now on and returns true.
@@ -756,14 +855,20 @@ class Oracle final : public keepwarm::Policy {
   std::vector<Finish> base_finish_;
   uint64_t base_used_ = 0, base_idle_mb_ = 0, base_hash_ = 0;
   uint64_t base_last_ = 0;  // the finish queue's starting key: now, or an earlier finish
-  std::vector<uint64_t> s_seen_;
-  std::vector<Sim> sims_;  // by candidate
+  std::vector<Sim> sims_;   // by candidate
   // The candidates still replayed; for each candidate, the one whose replay it follows (itself
   // if replayed to the end, kAbsent if it cannot make room), its misses minus that one's at the
   // point they met, and its misses in all.
   std::vector<uint32_t> live_, same_of_;
   std::vector<uint64_t> ahead_, misses_;
   std::vector<std::pair<uint64_t, uint32_t>> cmp_a_, cmp_b_;  // same_state's buffers
+  std::vector<uint64_t> r_misses_;  // the misses of the first live candidate after each step
+  // The tracked replay (see follow_track), valid if track_ok_.
+  bool track_ok_ = false;
+  Sim track_t_, track_e_;
+  size_t track_t_next_ = 0, track_e_next_ = 0;
+  std::vector<uint64_t> track_m_;
+  size_t track_base_ = 0;
 };
 
 }  // namespace
