@@ -588,33 +588,46 @@ class Oracle final : public keepwarm::Policy {
     }
     // The first candidate that can make room (r) is usually in the state that the replay
     // chosen at the last victim choice predicted for now: then its replay is that one's from
-    // here, extended (see follow_track). Else it becomes the tracked replay (track_t_).
+    // here, extended to the horizon now (see follow_track), and is replayed only as far as
+    // needed to compare the others with it. Else r is replayed with the others and becomes
+    // the tracked replay (track_t_ from its start).
     const uint32_t r = live_[0];
-    const bool on_track = follow_track(sims_[r], from, now, cap);
-    if (!on_track) {
+    lazy_r_ = follow_track(sims_[r], from, now, cap);
+    int64_t length = 0;  // of the window, when on the track
+    if (lazy_r_) {
+      length = static_cast<int64_t>(track_m_.size() - 1 - track_base_);
+      while (length < horizon_ && sim_step(track_e_, track_e_next_, cap)) {
+        ++length;
+        track_m_.push_back(track_e_.misses);
+        track_h_.push_back(track_e_.hash);
+      }
+      r_at_ = 0;
+      r_next_ = from;
+      cap_ = cap;
+    } else {
       track_t_ = sims_[r];
       track_t_next_ = from;
+      r_misses_.assign(1, 0);
+      r_hashes_.assign(1, sims_[r].hash);
     }
-    // Replay steps that r's replay has on the track (the rest is track_e_'s to replay).
-    const int64_t known = on_track ? static_cast<int64_t>(track_m_.size() - 1 - track_base_) : 0;
-    bool use_track = on_track;
-    int64_t done = 0;
+    const size_t stepped = lazy_r_ ? 1 : 0;  // live_[stepped..] replay each arrival
+    step_ = 0;
     size_t i = from;
-    r_misses_.assign(1, 0);
-    while (done < horizon_) {
-      if (use_track) {
-        if (live_.size() == 1) break;  // r alone is left: the track has the rest
-        if (done == known) use_track = false;
-      }
+    while (step_ < horizon_ && live_.size() > stepped) {
       if (i == merged_.size() && !merge_one()) break;
       const Arrival& a = merged_[i++];
-      if (a.rank < sims_[r].seen[a.fn]) continue;  // already served (the engine's order differs)
-      ++done;
-      for (const uint32_t c : live_) {
-        ++sims_[c].seen[a.fn];
-        sim_arrival(sims_[c], a, cap);
+      // Already served (the engine's tie order differs)?
+      if (a.rank < sims_[live_[stepped]].seen[a.fn]) continue;
+      ++step_;
+      for (size_t j = stepped; j < live_.size(); ++j) {
+        Sim& s = sims_[live_[j]];
+        ++s.seen[a.fn];
+        sim_arrival(s, a, cap);
       }
-      r_misses_.push_back(sims_[r].misses);
+      if (!lazy_r_) {
+        r_misses_.push_back(sims_[r].misses);
+        r_hashes_.push_back(sims_[r].hash);
+      }
       if (live_.size() > 1) {
         size_t kept = 1;
         for (size_t j = 1; j < live_.size(); ++j) {
@@ -624,18 +637,8 @@ class Oracle final : public keepwarm::Policy {
         live_.resize(kept);
       }
     }
-    if (use_track) {
-      // r's replay from step `done` on is the track's: the steps it has, then track_e_
-      // replaying as many more as the horizon asks.
-      done = known;
-      while (done < horizon_ && sim_step(track_e_, track_e_next_, cap)) {
-        ++done;
-        track_m_.push_back(track_e_.misses);
-      }
-      misses_[r] = track_m_.back() - track_m_[track_base_];
-    } else {
-      misses_[r] = sims_[r].misses;
-    }
+    const int64_t done = lazy_r_ ? length : step_;
+    misses_[r] = lazy_r_ ? track_m_.back() - track_m_[track_base_] : sims_[r].misses;
     // Every candidate that could make room is charged the whole replay, as if replayed alone.
     uint32_t chosen = best;
     uint64_t fewest = UINT64_MAX;
@@ -657,12 +660,14 @@ class Oracle final : public keepwarm::Policy {
     }
     // The track for the next victim choice: r's replay, if r is evicted.
     track_ok_ = chosen_i == r;
-    if (track_ok_ && !use_track) {
+    if (track_ok_ && !lazy_r_) {
       std::swap(track_e_, sims_[r]);
       track_e_next_ = i;
       track_m_.swap(r_misses_);
+      track_h_.swap(r_hashes_);
       track_base_ = 0;
     }
+    lazy_r_ = false;
     return chosen;
   }
 
@@ -696,7 +701,9 @@ class Oracle final : public keepwarm::Policy {
       if (same_state(track_t_, s) && same_arrivals(from, track_t_next_, s)) {
         track_base_ += j;
         if (track_base_ > 4096) {  // drop what no longer counts
-          track_m_.erase(track_m_.begin(), track_m_.begin() + static_cast<ptrdiff_t>(track_base_));
+          const auto drop = static_cast<ptrdiff_t>(track_base_);
+          track_m_.erase(track_m_.begin(), track_m_.begin() + drop);
+          track_h_.erase(track_h_.begin(), track_h_.begin() + drop);
           track_base_ = 0;
         }
         return true;
@@ -725,6 +732,11 @@ class Oracle final : public keepwarm::Policy {
     const Sim& s = sims_[i];
     for (size_t j = 0; j < std::min(upto, live_.size()); ++j) {
       const uint32_t o = live_[j];
+      if (j == 0 && lazy_r_) {
+        // r's replay is the track's: replay it up to here only if the hashes agree.
+        if (track_h_[track_base_ + static_cast<size_t>(step_)] != s.hash) continue;
+        for (; r_at_ < step_; ++r_at_) sim_step(sims_[o], r_next_, cap_);
+      }
       if (same_state(sims_[o], s)) {
         same_of_[i] = o;
         ahead_[i] = s.misses - sims_[o].misses;  // mod 2^64: misses_[o] + ahead_[i] is exact
@@ -862,12 +874,19 @@ class Oracle final : public keepwarm::Policy {
   std::vector<uint32_t> live_, same_of_;
   std::vector<uint64_t> ahead_, misses_;
   std::vector<std::pair<uint64_t, uint32_t>> cmp_a_, cmp_b_;  // same_state's buffers
-  std::vector<uint64_t> r_misses_;  // the misses of the first live candidate after each step
+  // The misses and the hash of the first live candidate's replay (r) after each step.
+  std::vector<uint64_t> r_misses_, r_hashes_;
+  // Whether r's replay is the track's (then replayed lazily: it is at step r_at_, at
+  // merged_[r_next_]), and the replays' step.
+  bool lazy_r_ = false;
+  int64_t r_at_ = 0, step_ = 0;
+  size_t r_next_ = 0;
+  uint64_t cap_ = 0;
   // The tracked replay (see follow_track), valid if track_ok_.
   bool track_ok_ = false;
   Sim track_t_, track_e_;
   size_t track_t_next_ = 0, track_e_next_ = 0;
-  std::vector<uint64_t> track_m_;
+  std::vector<uint64_t> track_m_, track_h_;
   size_t track_base_ = 0;
 };
 
