@@ -26,9 +26,24 @@
 // the cached times of the functions whose state changed since the last one and scans the
 // functions that have idle containers, O(F_idle); arrivals, starts and finishes O(1).
 // Rollouts: the arrivals of every function are merged (k-way, lazily, as far as the replays
-// read); a replay reuses member buffers, keeps the running containers in a radix heap (every
-// finish is at or after now) and the functions with idle containers in a list scanned as above:
-// O(horizon x (1 + F_idle x evictions per arrival)) per candidate, within the per-cell budget.
+// read); a replay keeps the running containers in a radix heap (every finish is at or after
+// now) and the functions with idle containers in a list scanned as above:
+// O(horizon x (1 + F_idle x evictions per arrival)) per replayed candidate. Most of that work is
+// shared, with the same decisions as replaying every candidate alone:
+// - The candidates' replays run in step, each with a hash of its state (idle and running
+//   containers, the running ones' finish times) kept in O(1) per change. Once a replay's state
+//   equals an earlier candidate's after the same arrivals (same hash, then compared in full),
+//   the two futures are the same: it stops, and its misses are the earlier one's plus the
+//   difference so far. Candidates that differ by one container mostly meet within the first
+//   tenth of the horizon.
+// - The replay of the candidate evicted is kept (its start, its misses after each step and its
+//   end state). At the next victim choice the engine is usually in the state it predicted (no
+//   overheads, the same tie order): the kept replay is moved on to now and, if its state then
+//   equals the first candidate's (compared in full, with the arrivals still to come), that
+//   candidate's misses are the rest of the kept replay, extended from its end state to the new
+//   horizon; its own replay runs only as far as comparisons with the others need.
+// Each candidate that can make room is charged its whole replay against the budget (the
+// arrivals in its horizon), as when replayed alone.
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
