@@ -369,6 +369,17 @@ class Oracle final : public keepwarm::Policy {
     uint64_t misses = 0;
   };
 
+  // A replay kept from the last victim choice: its state at the start of the window (moved
+  // on as the engine goes), the misses and the hash of its state after each step from base
+  // on, and its state at the end of the window; start and end replay on from merged_ indices
+  // start_next and end_next.
+  struct Track {
+    Sim start, end;
+    size_t start_next = 0, end_next = 0;
+    std::vector<uint64_t> misses, hashes;
+    size_t base = 0;
+  };
+
   static uint64_t mix(uint64_t z) {
     z ^= z >> 30;
     z *= 0xbf58476d1ce4e5b9ULL;
@@ -581,7 +592,11 @@ class Oracle final : public keepwarm::Policy {
         merged_.begin());
     const uint64_t cap = host().capacity_mb();
     const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
-    if (sims_.size() < k) sims_.resize(k);
+    if (sims_.size() < k) {
+      sims_.resize(k);
+      rec_m_.resize(k);
+      rec_h_.resize(k);
+    }
     // Every candidate's replay runs in step with the others. Once two replays reach the same
     // state after the same arrivals, the later one is dropped: its misses will be the earlier
     // one's from there on, plus the difference so far (same_of_, ahead_).
@@ -589,6 +604,7 @@ class Oracle final : public keepwarm::Policy {
     same_of_.assign(k, kAbsent);
     ahead_.assign(k, 0);
     misses_.assign(k, 0);
+    lazy_of_.clear();  // no candidate follows a kept replay while they start
     for (uint32_t i = 0; i < k; ++i) {
       Sim& s = sims_[i];
       if (s.cache.size() != n) size_sim(s, n);
@@ -598,62 +614,95 @@ class Oracle final : public keepwarm::Policy {
       }
     }
     if (live_.empty()) {
-      track_ok_ = false;
+      chosen_track_ = kAbsent;
       return best;  // no victim can make room
     }
-    // The first candidate that can make room (r) is usually in the state that the replay
-    // chosen at the last victim choice predicted for now: then its replay is that one's from
-    // here, extended to the horizon now (see follow_track), and is replayed only as far as
-    // needed to compare the others with it. Else r is replayed with the others and becomes
-    // the tracked replay (track_t_ from its start).
+    // The replays of the last victim choice that ran to its horizon are kept (tracks_). The
+    // engine usually followed the one of the candidate it evicted (chosen_track_): moved on
+    // by the arrivals up to now, its state is usually the first candidate's (r). Then every
+    // kept replay is moved on as far, and each candidate in a kept replay's state follows it:
+    // its misses are the rest of that replay, extended to the new horizon, and its own replay
+    // runs only as far as comparisons with the others need (lazily).
     const uint32_t r = live_[0];
-    lazy_r_ = follow_track(sims_[r], from, now, cap);
-    int64_t length = 0;  // of the window, when on the track
-    if (lazy_r_) {
-      length = static_cast<int64_t>(track_m_.size() - 1 - track_base_);
-      while (length < horizon_ && sim_step(track_e_, track_e_next_, cap)) {
-        ++length;
-        track_m_.push_back(track_e_.misses);
-        track_h_.push_back(track_e_.hash);
+    lazy_of_.assign(k, kAbsent);
+    lazy_at_.assign(k, 0);
+    lazy_next_.assign(k, from);
+    cap_ = cap;
+    int64_t length = -1;  // of the window, if r follows a kept replay
+    if (chosen_track_ != kAbsent) {
+      const int64_t shift = follow_track(tracks_[chosen_track_], sims_[r], from, now, cap);
+      if (shift >= 0) {
+        lazy_of_[r] = chosen_track_;
+        used_track_.assign(tracks_.size(), 0);
+        used_track_[chosen_track_] = 1;
+        for (uint32_t q = 0; q < tracks_.size(); ++q) {
+          if (q == chosen_track_) continue;
+          Track& t = tracks_[q];
+          bool ok = true;
+          for (int64_t j = 0; j < shift && ok; ++j) ok = sim_step(t.start, t.start_next, cap);
+          if (!ok) continue;
+          for (size_t j = 1; j < live_.size(); ++j) {
+            const uint32_t c = live_[j];
+            if (lazy_of_[c] == kAbsent && same_state(t.start, sims_[c]) &&
+                same_arrivals(from, t.start_next, sims_[c])) {
+              lazy_of_[c] = q;
+              used_track_[q] = 1;
+              shift_track(t, static_cast<size_t>(shift));
+              break;
+            }
+          }
+        }
+        for (uint32_t q = 0; q < tracks_.size(); ++q) {
+          if (!used_track_[q]) continue;
+          Track& t = tracks_[q];
+          int64_t len = static_cast<int64_t>(t.misses.size() - 1 - t.base);
+          while (len < horizon_ && sim_step(t.end, t.end_next, cap)) {
+            ++len;
+            t.misses.push_back(t.end.misses);
+            t.hashes.push_back(t.end.hash);
+          }
+          if (q == chosen_track_) length = len;
+        }
       }
-      r_at_ = 0;
-      r_next_ = from;
-      cap_ = cap;
-    } else {
-      track_t_ = sims_[r];
-      track_t_next_ = from;
-      r_misses_.assign(1, 0);
-      r_hashes_.assign(1, sims_[r].hash);
     }
-    const size_t stepped = lazy_r_ ? 1 : 0;  // live_[stepped..] replay each arrival
+    // The others are replayed in step, their misses and hashes after each step recorded.
+    size_t stepped = 0;
+    for (const uint32_t c : live_)
+      if (lazy_of_[c] == kAbsent) {
+        ++stepped;
+        rec_m_[c].assign(1, 0);
+        rec_h_[c].assign(1, sims_[c].hash);
+      }
     step_ = 0;
     size_t i = from;
-    while (step_ < horizon_ && live_.size() > stepped) {
+    while (step_ < horizon_ && stepped > 0) {
       if (i == merged_.size() && !merge_one()) break;
       const Arrival& a = merged_[i++];
-      // Already served (the engine's tie order differs)?
-      if (a.rank < sims_[live_[stepped]].seen[a.fn]) continue;
+      // Already served (the engine's tie order differs)? (The seen counts of the replays at
+      // this step are the same.)
+      if (a.rank < seen_now(a.fn)) continue;
       ++step_;
-      for (size_t j = stepped; j < live_.size(); ++j) {
-        Sim& s = sims_[live_[j]];
+      for (const uint32_t c : live_) {
+        if (lazy_of_[c] != kAbsent) continue;
+        Sim& s = sims_[c];
         ++s.seen[a.fn];
         sim_arrival(s, a, cap);
-      }
-      if (!lazy_r_) {
-        r_misses_.push_back(sims_[r].misses);
-        r_hashes_.push_back(sims_[r].hash);
+        rec_m_[c].push_back(s.misses);
+        rec_h_[c].push_back(s.hash);
       }
       if (live_.size() > 1) {
         size_t kept = 1;
         for (size_t j = 1; j < live_.size(); ++j) {
           live_[kept] = live_[j];
-          if (!merge_same(live_[j], kept)) ++kept;
+          if (lazy_of_[live_[j]] == kAbsent && merge_same(live_[j], kept))
+            --stepped;
+          else
+            ++kept;
         }
         live_.resize(kept);
       }
     }
-    const int64_t done = lazy_r_ ? length : step_;
-    misses_[r] = lazy_r_ ? track_m_.back() - track_m_[track_base_] : sims_[r].misses;
+    const int64_t done = length >= 0 ? length : step_;
     // Every candidate that could make room is charged the whole replay, as if replayed alone.
     uint32_t chosen = best;
     uint64_t fewest = UINT64_MAX;
@@ -662,28 +711,78 @@ class Oracle final : public keepwarm::Policy {
       if (same_of_[c] == kAbsent) continue;  // this victim cannot make room: never chosen
       spent_ += done;
       const uint32_t o = same_of_[c];
-      // The replay followed (o < c) is final by now; r's was set above.
-      if (o != c)
-        misses_[c] = misses_[o] + ahead_[c];
-      else if (c != r)
+      if (o != c) {
+        misses_[c] = misses_[o] + ahead_[c];  // the replay followed (o < c) is final by now
+      } else if (lazy_of_[c] != kAbsent) {
+        const Track& t = tracks_[lazy_of_[c]];
+        misses_[c] = t.misses.back() - t.misses[t.base];
+      } else {
         misses_[c] = sims_[c].misses;
+      }
       if (misses_[c] < fewest) {
         fewest = misses_[c];
         chosen = scored_[c].second;
         chosen_i = c;
       }
     }
-    // The track for the next victim choice: r's replay, if r is evicted.
-    track_ok_ = chosen_i == r;
-    if (track_ok_ && !lazy_r_) {
-      std::swap(track_e_, sims_[r]);
-      track_e_next_ = i;
-      track_m_.swap(r_misses_);
-      track_h_.swap(r_hashes_);
-      track_base_ = 0;
-    }
-    lazy_r_ = false;
+    keep_tracks(for_fn, now, cap, from, i, chosen_i);
     return chosen;
+  }
+
+  // The replays kept for the next victim choice: every one that ran to the horizon (the
+  // candidates not dropped for an earlier one), from its start.
+  void keep_tracks(uint32_t for_fn, double now, uint64_t cap, size_t from, size_t end,
+                   uint32_t chosen_i) {
+    const uint32_t n = host().function_count();
+    next_tracks_.clear();
+    chosen_track_ = kAbsent;
+    for (const uint32_t c : live_) {
+      if (lazy_of_[c] != kAbsent) continue;
+      // A fresh track: the candidate's start again, its end and records.
+      Track t;
+      if (!spare_tracks_.empty()) {
+        t = std::move(spare_tracks_.back());
+        spare_tracks_.pop_back();
+      }
+      if (t.start.cache.size() != n) size_sim(t.start, n);
+      sim_begin(t.start, for_fn, scored_[c].second, now, cap);
+      t.start_next = from;
+      std::swap(t.end, sims_[c]);
+      t.end_next = end;
+      t.misses.swap(rec_m_[c]);
+      t.hashes.swap(rec_h_[c]);
+      t.base = 0;
+      if (c == chosen_i) chosen_track_ = static_cast<uint32_t>(next_tracks_.size());
+      next_tracks_.push_back(std::move(t));
+    }
+    for (uint32_t q = 0; q < tracks_.size(); ++q) {
+      uint32_t c = kAbsent;
+      for (const uint32_t l : live_)
+        if (lazy_of_[l] == q) c = l;
+      if (c == kAbsent) {
+        spare_tracks_.push_back(std::move(tracks_[q]));
+        continue;
+      }
+      if (c == chosen_i) chosen_track_ = static_cast<uint32_t>(next_tracks_.size());
+      next_tracks_.push_back(std::move(tracks_[q]));
+    }
+    tracks_.swap(next_tracks_);
+    next_tracks_.clear();
+  }
+  // The arrivals of f seen at the current step by the replays stepped (all the same).
+  uint64_t seen_now(uint32_t f) const {
+    for (const uint32_t c : live_)
+      if (lazy_of_[c] == kAbsent) return sims_[c].seen[f];
+    return 0;
+  }
+  static void shift_track(Track& t, size_t shift) {
+    t.base += shift;
+    if (t.base > 4096) {  // drop what no longer counts
+      const auto drop = static_cast<ptrdiff_t>(t.base);
+      t.misses.erase(t.misses.begin(), t.misses.begin() + drop);
+      t.hashes.erase(t.hashes.begin(), t.hashes.begin() + drop);
+      t.base = 0;
+    }
   }
 
   void size_sim(Sim& s, uint32_t n) const {
@@ -704,34 +803,25 @@ class Oracle final : public keepwarm::Policy {
       return true;
     }
   }
-  // Whether the tracked replay (the one chosen at the last victim choice, from its start:
-  // track_t_ at merged_[track_t_next_], with the misses after each step in track_m_ from
-  // track_base_ on, and its state at the end, track_e_) passes through state s after the
-  // arrivals up to now, with the same arrivals to come as s (from merged_[from] on): then s's
-  // replay is the rest of that one. If so, track_t_ and track_base_ move to that point.
-  bool follow_track(const Sim& s, size_t from, double now, uint64_t cap) {
-    if (!track_ok_) return false;
-    const size_t known = track_m_.size() - 1 - track_base_;
+  // The number of steps after which kept replay t passes through state s with the arrivals up
+  // to now, and with the same arrivals to come as s (from merged_[from] on), moving t there;
+  // -1 if it does not.
+  int64_t follow_track(Track& t, const Sim& s, size_t from, double now, uint64_t cap) {
+    const size_t known = t.misses.size() - 1 - t.base;
     for (size_t j = 0;; ++j) {
-      if (same_state(track_t_, s) && same_arrivals(from, track_t_next_, s)) {
-        track_base_ += j;
-        if (track_base_ > 4096) {  // drop what no longer counts
-          const auto drop = static_cast<ptrdiff_t>(track_base_);
-          track_m_.erase(track_m_.begin(), track_m_.begin() + drop);
-          track_h_.erase(track_h_.begin(), track_h_.begin() + drop);
-          track_base_ = 0;
-        }
-        return true;
+      if (same_state(t.start, s) && same_arrivals(from, t.start_next, s)) {
+        shift_track(t, j);
+        return static_cast<int64_t>(j);
       }
-      if (j == known) return false;
+      if (j == known) return -1;
       // The track moves on by the arrivals up to now.
-      size_t next = track_t_next_;
+      size_t next = t.start_next;
       for (;; ++next) {
-        if (next == merged_.size() && !merge_one()) return false;
-        if (merged_[next].rank >= track_t_.seen[merged_[next].fn]) break;
+        if (next == merged_.size() && !merge_one()) return -1;
+        if (merged_[next].rank >= t.start.seen[merged_[next].fn]) break;
       }
-      if (merged_[next].time > now) return false;
-      sim_step(track_t_, track_t_next_, cap);
+      if (merged_[next].time > now) return -1;
+      sim_step(t.start, t.start_next, cap);
     }
   }
   // Whether a replay in state s continues alike from merged_[a] and from merged_[b]: every
@@ -747,10 +837,11 @@ class Oracle final : public keepwarm::Policy {
     const Sim& s = sims_[i];
     for (size_t j = 0; j < std::min(upto, live_.size()); ++j) {
       const uint32_t o = live_[j];
-      if (j == 0 && lazy_r_) {
-        // r's replay is the track's: replay it up to here only if the hashes agree.
-        if (track_h_[track_base_ + static_cast<size_t>(step_)] != s.hash) continue;
-        for (; r_at_ < step_; ++r_at_) sim_step(sims_[o], r_next_, cap_);
+      if (lazy_of_.size() > o && lazy_of_[o] != kAbsent) {
+        // o's replay is a kept one's: replay it up to here only if the hashes agree.
+        const Track& t = tracks_[lazy_of_[o]];
+        if (t.hashes[t.base + static_cast<size_t>(step_)] != s.hash) continue;
+        for (; lazy_at_[o] < step_; ++lazy_at_[o]) sim_step(sims_[o], lazy_next_[o], cap_);
       }
       if (same_state(sims_[o], s)) {
         same_of_[i] = o;
@@ -889,20 +980,17 @@ class Oracle final : public keepwarm::Policy {
   std::vector<uint32_t> live_, same_of_;
   std::vector<uint64_t> ahead_, misses_;
   std::vector<std::pair<uint64_t, uint32_t>> cmp_a_, cmp_b_;  // same_state's buffers
-  // The misses and the hash of the first live candidate's replay (r) after each step.
-  std::vector<uint64_t> r_misses_, r_hashes_;
-  // Whether r's replay is the track's (then replayed lazily: it is at step r_at_, at
-  // merged_[r_next_]), and the replays' step.
-  bool lazy_r_ = false;
-  int64_t r_at_ = 0, step_ = 0;
-  size_t r_next_ = 0;
+  std::vector<Track> tracks_, next_tracks_, spare_tracks_;
+  uint32_t chosen_track_ = kAbsent;  // the kept replay of the candidate evicted, if any
+  std::vector<uint8_t> used_track_;
+  // Per candidate: the kept replay it follows (kAbsent: replayed in step), and how far its own
+  // replay has been caught up (step, merged_ index); its misses and hashes after each step.
+  std::vector<uint32_t> lazy_of_;
+  std::vector<int64_t> lazy_at_;
+  std::vector<size_t> lazy_next_;
+  std::vector<std::vector<uint64_t>> rec_m_, rec_h_;
+  int64_t step_ = 0;  // of the replays in step
   uint64_t cap_ = 0;
-  // The tracked replay (see follow_track), valid if track_ok_.
-  bool track_ok_ = false;
-  Sim track_t_, track_e_;
-  size_t track_t_next_ = 0, track_e_next_ = 0;
-  std::vector<uint64_t> track_m_, track_h_;
-  size_t track_base_ = 0;
 };
 
 }  // namespace
