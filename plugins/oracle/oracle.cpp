@@ -557,12 +557,16 @@ class Oracle final : public keepwarm::Policy {
     scored_.clear();
     for (const uint32_t f : active_) scored_.emplace_back(score_of(f, now), f);
     if (scored_.size() < 2) return best;
-    std::sort(scored_.begin(), scored_.end(), [&](const auto& a, const auto& b) {
-      return a.first > b.first ||
-             (a.first == b.first &&
-              (memory_[a.second] > memory_[b.second] ||
-               (memory_[a.second] == memory_[b.second] && a.second < b.second)));
-    });
+    // Only the first k are replayed: the order is total (distinct functions), so they are
+    // the same as in a full sort.
+    const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
+    std::partial_sort(scored_.begin(), scored_.begin() + static_cast<ptrdiff_t>(k), scored_.end(),
+                      [&](const auto& a, const auto& b) {
+                        return a.first > b.first ||
+                               (a.first == b.first &&
+                                (memory_[a.second] > memory_[b.second] ||
+                                 (memory_[a.second] == memory_[b.second] && a.second < b.second)));
+                      });
     if (std::isinf(scored_[0].first)) return best;  // never needed again: nothing is lost
     const uint32_t n = host().function_count();
     base_idle_.resize(n);
@@ -591,7 +595,6 @@ class Oracle final : public keepwarm::Policy {
                          [](const Arrival& a, double t) { return a.time < t; }) -
         merged_.begin());
     const uint64_t cap = host().capacity_mb();
-    const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
     if (sims_.size() < k) {
       sims_.resize(k);
       rec_m_.resize(k);
