@@ -36,12 +36,14 @@
 //   the two futures are the same: it stops, and its misses are the earlier one's plus the
 //   difference so far. Candidates that differ by one container mostly meet within the first
 //   tenth of the horizon.
-// - The replay of the candidate evicted is kept (its start, its misses after each step and its
-//   end state). At the next victim choice the engine is usually in the state it predicted (no
-//   overheads, the same tie order): the kept replay is moved on to now and, if its state then
-//   equals the first candidate's (compared in full, with the arrivals still to come), that
-//   candidate's misses are the rest of the kept replay, extended from its end state to the new
-//   horizon; its own replay runs only as far as comparisons with the others need.
+// - The replays that ran to the horizon are kept (their start, their misses and hashes after
+//   each step, and their end state). At the next victim choice the engine is usually in the
+//   state that the evicted candidate's replay predicted (no overheads, the same tie order):
+//   that replay is moved on to now and, if its state then equals the first candidate's
+//   (compared in full, with the arrivals still to come), every kept replay is moved on as far,
+//   and each candidate in the state of one follows it: its misses are the rest of that replay,
+//   extended from its end state to the new horizon, and its own replay runs only as far as
+//   comparisons with the others need. Only the others are replayed in step.
 // Each candidate that can make room is charged its whole replay against the budget (the
 // arrivals in its horizon), as when replayed alone.
 #include <keepwarm/policy.hpp>
