@@ -630,6 +630,9 @@ class Oracle final : public keepwarm::Policy {
     // runs only as far as comparisons with the others need (lazily).
     const uint32_t r = live_[0];
     lazy_of_.assign(k, kAbsent);
+    track_of_.assign(k, kAbsent);
+    open_.clear();
+    open_at_.assign(tracks_.size(), 0);
     lazy_at_.assign(k, 0);
     lazy_next_.assign(k, from);
     cap_ = cap;
@@ -646,26 +649,22 @@ class Oracle final : public keepwarm::Policy {
           bool ok = true;
           for (int64_t j = 0; j < shift && ok; ++j) ok = sim_step(t.start, t.start_next, cap);
           if (!ok) continue;
+          shift_track(t, static_cast<size_t>(shift));
           for (size_t j = 1; j < live_.size(); ++j) {
             const uint32_t c = live_[j];
             if (lazy_of_[c] == kAbsent && same_state(t.start, sims_[c]) &&
                 same_arrivals(from, t.start_next, sims_[c])) {
               lazy_of_[c] = q;
               used_track_[q] = 1;
-              shift_track(t, static_cast<size_t>(shift));
               break;
             }
           }
+          // A kept replay no candidate starts in may still be met later (open_).
+          if (!used_track_[q]) open_.push_back(q);
         }
         for (uint32_t q = 0; q < tracks_.size(); ++q) {
           if (!used_track_[q]) continue;
-          Track& t = tracks_[q];
-          int64_t len = static_cast<int64_t>(t.misses.size() - 1 - t.base);
-          while (len < horizon_ && sim_step(t.end, t.end_next, cap)) {
-            ++len;
-            t.misses.push_back(t.end.misses);
-            t.hashes.push_back(t.end.hash);
-          }
+          const int64_t len = extend_track(tracks_[q], cap);
           if (q == chosen_track_) length = len;
         }
       }
@@ -699,7 +698,8 @@ class Oracle final : public keepwarm::Policy {
         size_t kept = 1;
         for (size_t j = 1; j < live_.size(); ++j) {
           live_[kept] = live_[j];
-          if (lazy_of_[live_[j]] == kAbsent && merge_same(live_[j], kept))
+          if (lazy_of_[live_[j]] == kAbsent &&
+              (merge_same(live_[j], kept) || meet_open(live_[j], i, cap)))
             --stepped;
           else
             ++kept;
@@ -716,7 +716,9 @@ class Oracle final : public keepwarm::Policy {
       if (same_of_[c] == kAbsent) continue;  // this victim cannot make room: never chosen
       spent_ += done;
       const uint32_t o = same_of_[c];
-      if (o != c) {
+      if (track_of_[c] != kAbsent) {
+        misses_[c] = tracks_[track_of_[c]].misses.back() + ahead_[c];
+      } else if (o != c) {
         misses_[c] = misses_[o] + ahead_[c];  // the replay followed (o < c) is final by now
       } else if (lazy_of_[c] != kAbsent) {
         const Track& t = tracks_[lazy_of_[c]];
@@ -773,6 +775,35 @@ class Oracle final : public keepwarm::Policy {
     }
     tracks_.swap(next_tracks_);
     next_tracks_.clear();
+  }
+  // Extends kept replay t from its end state to the horizon; its length then.
+  int64_t extend_track(Track& t, uint64_t cap) {
+    int64_t len = static_cast<int64_t>(t.misses.size() - 1 - t.base);
+    while (len < horizon_ && sim_step(t.end, t.end_next, cap)) {
+      ++len;
+      t.misses.push_back(t.end.misses);
+      t.hashes.push_back(t.end.hash);
+    }
+    return len;
+  }
+  // If candidate c's replay, at merged_[next] now, is in the state of a kept replay that no
+  // candidate follows (moved on as far), follows that one from now on and returns true.
+  bool meet_open(uint32_t c, size_t next, uint64_t cap) {
+    const Sim& s = sims_[c];
+    const auto step = static_cast<size_t>(step_);
+    for (const uint32_t q : open_) {
+      Track& t = tracks_[q];
+      if (t.base + step >= t.hashes.size()) extend_track(t, cap);
+      if (t.base + step >= t.hashes.size() || t.hashes[t.base + step] != s.hash) continue;
+      for (; open_at_[q] < step_; ++open_at_[q]) sim_step(t.start, t.start_next, cap);
+      if (same_state(t.start, s) && same_arrivals(next, t.start_next, s)) {
+        extend_track(t, cap);
+        track_of_[c] = q;
+        ahead_[c] = s.misses - t.misses[t.base + step];  // mod 2^64, as in merge_same
+        return true;
+      }
+    }
+    return false;
   }
   // The arrivals of f seen at the current step by the replays stepped (all the same).
   uint64_t seen_now(uint32_t f) const {
@@ -991,6 +1022,10 @@ class Oracle final : public keepwarm::Policy {
   // Per candidate: the kept replay it follows (kAbsent: replayed in step), and how far its own
   // replay has been caught up (step, merged_ index); its misses and hashes after each step.
   std::vector<uint32_t> lazy_of_;
+  // The candidates that met a kept replay no candidate started in, and those replays (moved on
+  // to the step open_at_ as far as comparisons needed).
+  std::vector<uint32_t> track_of_, open_;
+  std::vector<int64_t> open_at_;
   std::vector<int64_t> lazy_at_;
   std::vector<size_t> lazy_next_;
   std::vector<std::vector<uint64_t>> rec_m_, rec_h_;
