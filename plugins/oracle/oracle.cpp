@@ -43,7 +43,8 @@
 //   (compared in full, with the arrivals still to come), every kept replay is moved on as far,
 //   and each candidate in the state of one follows it: its misses are the rest of that replay,
 //   extended from its end state to the new horizon, and its own replay runs only as far as
-//   comparisons with the others need. Only the others are replayed in step.
+//   comparisons with the others need. Only the others are replayed in step; one that meets a
+//   kept replay no candidate follows (same hash, then in full) follows it from there.
 // Each candidate that can make room is charged its whole replay against the budget (the
 // arrivals in its horizon), as when replayed alone.
 #include <keepwarm/policy.hpp>
