@@ -26,9 +26,27 @@
 // the cached times of the functions whose state changed since the last one and scans the
 // functions that have idle containers, O(F_idle); arrivals, starts and finishes O(1).
 // Rollouts: the arrivals of every function are merged (k-way, lazily, as far as the replays
-// read); a replay reuses member buffers, keeps the running containers in a radix heap (every
-// finish is at or after now) and the functions with idle containers in a list scanned as above:
-// O(horizon x (1 + F_idle x evictions per arrival)) per candidate, within the per-cell budget.
+// read); a replay keeps the running containers in a radix heap (every finish is at or after
+// now) and the functions with idle containers in a list scanned as above:
+// O(horizon x (1 + F_idle x evictions per arrival)) per replayed candidate. Most of that work is
+// shared, with the same decisions as replaying every candidate alone:
+// - The candidates' replays run in step, each with a hash of its state (idle and running
+//   containers, the running ones' finish times) kept in O(1) per change. Once a replay's state
+//   equals an earlier candidate's after the same arrivals (same hash, then compared in full),
+//   the two futures are the same: it stops, and its misses are the earlier one's plus the
+//   difference so far. Candidates that differ by one container mostly meet within the first
+//   tenth of the horizon.
+// - The replays that ran to the horizon are kept (their start, their misses and hashes after
+//   each step, and their end state). At the next victim choice the engine is usually in the
+//   state that the evicted candidate's replay predicted (no overheads, the same tie order):
+//   that replay is moved on to now and, if its state then equals the first candidate's
+//   (compared in full, with the arrivals still to come), every kept replay is moved on as far,
+//   and each candidate in the state of one follows it: its misses are the rest of that replay,
+//   extended from its end state to the new horizon, and its own replay runs only as far as
+//   comparisons with the others need. Only the others are replayed in step; one that meets a
+//   kept replay no candidate follows (same hash, then in full) follows it from there.
+// Each candidate that can make room is charged its whole replay against the budget (the
+// arrivals in its horizon), as when replayed alone.
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
@@ -84,12 +102,12 @@ class FinishQueue {
       min_[static_cast<size_t>(b)] = k;
     }
   }
-  // Takes out every entry with key <= t, calling done(fn) for each.
+  // Takes out every entry with key <= t, calling done(key, fn) for each.
   template <class Done>
   void pop_until(uint64_t t, const Done& done) {
     for (;;) {
       if (!buckets_[0].empty()) {
-        for (const Entry& e : buckets_[0]) done(e.fn);
+        for (const Entry& e : buckets_[0]) done(e.key, e.fn);
         buckets_[0].clear();
       }
       if (mask_ == 0) return;
@@ -103,6 +121,11 @@ class FinishQueue {
       for (const Entry& e : v) push(e.key, e.fn);
       v.clear();
     }
+  }
+  // Appends every entry, as (key, function), in no particular order.
+  void append_to(std::vector<std::pair<uint64_t, uint32_t>>& out) const {
+    for (const std::vector<Entry>& v : buckets_)
+      for (const Entry& e : v) out.emplace_back(e.key, e.fn);
   }
 
  private:
@@ -329,17 +352,57 @@ class Oracle final : public keepwarm::Policy {
     h[i] = x;
   }
 
-  // The replay's state (members, reused by every replay): per function idle and running
-  // counts and arrivals seen, the functions with idle containers, the memory, and the running
-  // containers' finish times (a min-heap). base_* hold the state at the victim choice.
-  double sim_next_cold(uint32_t f) {
-    return memo_next_cold(sim_cache_[f], f, s_idle_[f] + s_running_[f], s_seen_[f]);
+  // One replay's state (reused across victim choices): per function idle and running counts,
+  // the functions with idle containers (with their next_cold time and memory at the same
+  // index, and the functions whose time must be refreshed before the next victim choice), the
+  // running containers' finishes, the memory, the arrivals seen of each function, a hash of the
+  // state and the misses so far.
+  struct Sim {
+    std::vector<uint32_t> idle, running, active, where, dirty;
+    std::vector<uint64_t> seen;
+    std::vector<double> at, am;
+    std::vector<uint8_t> is_dirty;
+    std::vector<Cached> cache;  // next_cold memo for this replay's states
+    FinishQueue finish;
+    uint64_t used = 0, idle_mb = 0;
+    // Sum over idle containers and running ones of a hash of each: the state (counts, finish
+    // multiset; the memory follows from them) updated in O(1) per change, to find replays
+    // whose states coincide before comparing them in full.
+    uint64_t hash = 0;
+    uint64_t misses = 0;
+  };
+
+  // A replay kept from the last victim choice: its state at the start of the window (moved
+  // on as the engine goes), the misses and the hash of its state after each step from base
+  // on, and its state at the end of the window; start and end replay on from merged_ indices
+  // start_next and end_next.
+  struct Track {
+    Sim start, end;
+    size_t start_next = 0, end_next = 0;
+    std::vector<uint64_t> misses, hashes;
+    size_t base = 0;
+  };
+
+  static uint64_t mix(uint64_t z) {
+    z ^= z >> 30;
+    z *= 0xbf58476d1ce4e5b9ULL;
+    z ^= z >> 27;
+    z *= 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  static uint64_t idle_hash(uint32_t f) { return mix(f + 0x9e3779b97f4a7c15ULL); }
+  static uint64_t finish_hash(uint64_t key, uint32_t f) {
+    return mix(key ^ mix(f + 0x632be59bd9b4e019ULL));
+  }
+
+  double sim_next_cold(Sim& s, uint32_t f) const {
+    return memo_next_cold(s.cache[f], f, s.idle[f] + s.running[f], s.seen[f]);
   }
   // f's state changed: its next_cold is refreshed before the next victim choice.
-  void sim_dirty(uint32_t f) {
-    if (!s_is_dirty_[f]) {
-      s_is_dirty_[f] = 1;
-      s_dirty_.push_back(f);
+  static void sim_dirty(Sim& s, uint32_t f) {
+    if (!s.is_dirty[f]) {
+      s.is_dirty[f] = 1;
+      s.dirty.push_back(f);
     }
   }
 
@@ -347,14 +410,14 @@ class Oracle final : public keepwarm::Policy {
   // best_by_score would make in the replay's state): the highest score, then the larger
   // memory, then the lower function index. Scores are never NaN (memory > 0, times finite or
   // +infinity, and (+inf - now) x memory = +inf), so the maximum does not depend on the order
-  // of s_active_.
-  uint32_t sim_victim(double now) {
-    for (const uint32_t f : s_dirty_) {
-      s_is_dirty_[f] = 0;
-      if (s_idle_[f] > 0) s_at_[s_where_[f]] = sim_next_cold(f);
+  // of s.active.
+  uint32_t sim_victim(Sim& s, double now) const {
+    for (const uint32_t f : s.dirty) {
+      s.is_dirty[f] = 0;
+      if (s.idle[f] > 0) s.at[s.where[f]] = sim_next_cold(s, f);
     }
-    s_dirty_.clear();
-    return argmax_score(s_active_.data(), s_at_.data(), s_am_.data(), s_active_.size(), now);
+    s.dirty.clear();
+    return argmax_score(s.active.data(), s.at.data(), s.am.data(), s.active.size(), now);
   }
   // The function of highest score (t[w] - now) x m[w] among fs[0..k), then of larger memory,
   // then of lower index; kAbsent if k = 0. A score below the best so far (the common case) is
@@ -375,106 +438,120 @@ class Oracle final : public keepwarm::Policy {
     }
     return best;
   }
-  void sim_join_idle(uint32_t f) {
-    if (s_idle_[f]++ == 0) {
-      const auto w = static_cast<uint32_t>(s_active_.size());
-      s_where_[f] = w;
-      s_active_.push_back(f);
-      s_at_[w] = 0;  // refreshed before it is read
-      s_am_[w] = memory_[f];
-      sim_dirty(f);
+  void sim_join_idle(Sim& s, uint32_t f) const {
+    s.hash += idle_hash(f);
+    s.idle_mb += mem_[f];
+    if (s.idle[f]++ == 0) {
+      const auto w = static_cast<uint32_t>(s.active.size());
+      s.where[f] = w;
+      s.active.push_back(f);
+      s.at[w] = 0;  // refreshed before it is read
+      s.am[w] = memory_[f];
+      sim_dirty(s, f);
     }
   }
-  void sim_take_idle(uint32_t f) {
-    if (--s_idle_[f] == 0) {
-      const uint32_t w = s_where_[f];
-      const size_t last = s_active_.size() - 1;
-      s_active_[w] = s_active_[last];
-      s_at_[w] = s_at_[last];
-      s_am_[w] = s_am_[last];
-      s_where_[s_active_[w]] = w;
-      s_active_.pop_back();
+  void sim_take_idle(Sim& s, uint32_t f) const {
+    s.hash -= idle_hash(f);
+    s.idle_mb -= mem_[f];
+    if (--s.idle[f] == 0) {
+      const uint32_t w = s.where[f];
+      const size_t last = s.active.size() - 1;
+      s.active[w] = s.active[last];
+      s.at[w] = s.at[last];
+      s.am[w] = s.am[last];
+      s.where[s.active[w]] = w;
+      s.active.pop_back();
     }
   }
-  void sim_evict(uint32_t f) {
-    sim_take_idle(f);
-    sim_dirty(f);
-    s_used_ -= mem_[f];
-    s_idle_mb_ -= mem_[f];
+  void sim_evict(Sim& s, uint32_t f) const {
+    sim_take_idle(s, f);
+    sim_dirty(s, f);
+    s.used -= mem_[f];
   }
-  void sim_push(double time, uint32_t f) { s_finish_.push(FinishQueue::key(time), f); }
+  static void sim_start(Sim& s, double finish, uint32_t f) {
+    const uint64_t key = FinishQueue::key(finish);
+    s.finish.push(key, f);
+    s.hash += finish_hash(key, f);
+    ++s.running[f];
+  }
 
-  // Misses in the next horizon_ arrivals if `first` is evicted now to make room for for_fn.
-  uint64_t replay(uint32_t for_fn, uint32_t first, size_t from, double now, uint64_t cap) {
-    s_idle_ = base_idle_;
-    s_running_ = base_running_;
-    s_seen_ = seen_;
-    for (const uint32_t f : s_dirty_) s_is_dirty_[f] = 0;
-    s_dirty_.clear();
-    s_active_ = active_;
-    for (uint32_t w = 0; w < s_active_.size(); ++w) {
-      const uint32_t f = s_active_[w];
-      s_where_[f] = w;
-      s_at_[w] = sim_next_cold(f);
-      s_am_[w] = memory_[f];
+  // Sets s to the state at the victim choice with `first` evicted, then further victims by
+  // the score until for_fn fits, and for_fn's container started; false if no victim is left
+  // before it fits (then `first` is never chosen).
+  bool sim_begin(Sim& s, uint32_t for_fn, uint32_t first, double now, uint64_t cap) const {
+    s.idle = base_idle_;
+    s.running = base_running_;
+    s.seen = seen_;
+    for (const uint32_t f : s.dirty) s.is_dirty[f] = 0;
+    s.dirty.clear();
+    s.active = active_;
+    for (uint32_t w = 0; w < s.active.size(); ++w) {
+      const uint32_t f = s.active[w];
+      s.where[f] = w;
+      s.at[w] = sim_next_cold(s, f);
+      s.am[w] = memory_[f];
     }
-    s_finish_.reset(base_last_);
-    for (const Finish& r : base_finish_) s_finish_.push(FinishQueue::key(r.time), r.fn);
-    s_used_ = base_used_;
-    s_idle_mb_ = base_idle_mb_;
+    s.finish.reset(base_last_);
+    for (const Finish& r : base_finish_) s.finish.push(FinishQueue::key(r.time), r.fn);
+    s.used = base_used_;
+    s.idle_mb = base_idle_mb_;
+    s.hash = base_hash_;
+    s.misses = 0;
     const uint64_t need = mem_[for_fn];
-    sim_evict(first);
-    while (cap - s_used_ < need) {
-      const uint32_t v = sim_victim(now);
-      if (v == kAbsent) return UINT64_MAX;  // this victim cannot make room: never chosen
-      sim_evict(v);
+    sim_evict(s, first);
+    while (cap - s.used < need) {
+      const uint32_t v = sim_victim(s, now);
+      if (v == kAbsent) return false;
+      sim_evict(s, v);
     }
-    s_used_ += need;
-    ++s_running_[for_fn];
-    sim_dirty(for_fn);
-    sim_push(now + cold_[for_fn], for_fn);
-    uint64_t misses = 0;
-    int64_t done = 0;
-    for (size_t i = from; done < horizon_; ++i) {
-      if (i == merged_.size() && !merge_one()) break;
-      const Arrival& a = merged_[i];
-      if (a.rank < s_seen_[a.fn]) continue;  // already served (the engine's tie order differs)
-      ++done;
-      s_finish_.pop_until(FinishQueue::key(a.time), [this](uint32_t f) {
-        --s_running_[f];
-        sim_join_idle(f);
-        s_idle_mb_ += mem_[f];
-      });
-      const uint32_t fn = a.fn;
-      ++s_seen_[fn];
-      sim_dirty(fn);
-      if (s_idle_[fn] > 0) {
-        sim_take_idle(fn);
-        s_idle_mb_ -= mem_[fn];
-        ++s_running_[fn];
-        sim_push(a.time + warm_[fn], fn);
-        continue;
-      }
-      ++misses;
-      const uint64_t m = mem_[fn];
-      if (cap - s_used_ < m) {
-        if (cap - s_used_ + s_idle_mb_ < m) continue;  // dropped
-        bool room = true;
-        while (room && cap - s_used_ < m) {
-          const uint32_t v = sim_victim(a.time);
-          if (v == kAbsent)
-            room = false;
-          else
-            sim_evict(v);
-        }
-        if (!room) continue;  // dropped
-      }
-      s_used_ += m;
-      ++s_running_[fn];
-      sim_push(a.time + cold_[fn], fn);
+    s.used += need;
+    sim_dirty(s, for_fn);
+    sim_start(s, now + cold_[for_fn], for_fn);
+    return true;
+  }
+
+  // Serves arrival a in s (s.seen already counts it): finishes due by then first, then a
+  // warm start, or a cold one (a miss) after evictions by the score, or a drop (a miss too).
+  void sim_arrival(Sim& s, const Arrival& a, uint64_t cap) const {
+    s.finish.pop_until(FinishQueue::key(a.time), [&](uint64_t key, uint32_t f) {
+      s.hash -= finish_hash(key, f);
+      --s.running[f];
+      sim_join_idle(s, f);
+    });
+    const uint32_t fn = a.fn;
+    sim_dirty(s, fn);
+    if (s.idle[fn] > 0) {
+      sim_take_idle(s, fn);
+      sim_start(s, a.time + warm_[fn], fn);
+      return;
     }
-    spent_ += done;
-    return misses;
+    ++s.misses;
+    const uint64_t m = mem_[fn];
+    if (cap - s.used < m) {
+      if (cap - s.used + s.idle_mb < m) return;  // dropped
+      while (cap - s.used < m) {
+        const uint32_t v = sim_victim(s, a.time);
+        if (v == kAbsent) return;  // dropped
+        sim_evict(s, v);
+      }
+    }
+    s.used += m;
+    sim_start(s, a.time + cold_[fn], fn);
+  }
+
+  // Whether a and b are in the same state: then their futures are the same (the order of the
+  // idle list and of the finish queue's buckets, and the memos, do not affect any choice).
+  bool same_state(const Sim& a, const Sim& b) {
+    if (a.hash != b.hash || a.used != b.used || a.idle_mb != b.idle_mb || a.idle != b.idle ||
+        a.running != b.running || a.seen != b.seen)
+      return false;
+    cmp_a_.clear();
+    cmp_b_.clear();
+    a.finish.append_to(cmp_a_);
+    b.finish.append_to(cmp_b_);
+    std::sort(cmp_a_.begin(), cmp_a_.end());
+    std::sort(cmp_b_.begin(), cmp_b_.end());
+    return cmp_a_ == cmp_b_;
   }
 
   uint32_t by_rollout(uint32_t for_fn, uint32_t best) {
@@ -483,55 +560,333 @@ class Oracle final : public keepwarm::Policy {
     scored_.clear();
     for (const uint32_t f : active_) scored_.emplace_back(score_of(f, now), f);
     if (scored_.size() < 2) return best;
-    std::sort(scored_.begin(), scored_.end(), [&](const auto& a, const auto& b) {
-      return a.first > b.first ||
-             (a.first == b.first &&
-              (memory_[a.second] > memory_[b.second] ||
-               (memory_[a.second] == memory_[b.second] && a.second < b.second)));
-    });
+    // Only the first k are replayed: the order is total (distinct functions), so they are
+    // the same as in a full sort.
+    const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
+    std::partial_sort(scored_.begin(), scored_.begin() + static_cast<ptrdiff_t>(k), scored_.end(),
+                      [&](const auto& a, const auto& b) {
+                        return a.first > b.first ||
+                               (a.first == b.first &&
+                                (memory_[a.second] > memory_[b.second] ||
+                                 (memory_[a.second] == memory_[b.second] && a.second < b.second)));
+                      });
     if (std::isinf(scored_[0].first)) return best;  // never needed again: nothing is lost
     const uint32_t n = host().function_count();
     base_idle_.resize(n);
     base_running_.assign(n, 0);
     base_used_ = host().used_mb();
     base_idle_mb_ = 0;
+    base_hash_ = 0;
     for (uint32_t f = 0; f < n; ++f) {
       base_idle_[f] = static_cast<uint32_t>(idle_of_[f].size());
       base_idle_mb_ += static_cast<uint64_t>(base_idle_[f]) * mem_[f];
+      base_hash_ += base_idle_[f] * idle_hash(f);
     }
     base_finish_.clear();
     for (const Running& r : finish_)
       if (r.time >= 0) {
         base_finish_.push_back(Finish{r.time, r.fn});
         ++base_running_[r.fn];
+        base_hash_ += finish_hash(FinishQueue::key(r.time), r.fn);
       }
     base_last_ = FinishQueue::key(now);
     for (const Finish& r : base_finish_)
       base_last_ = std::min(base_last_, FinishQueue::key(r.time));
-    if (sim_cache_.size() != n) {
-      sim_cache_.assign(n, Cached{});
-      s_where_.resize(n);
-      s_is_dirty_.assign(n, 0);
-      s_at_.resize(n);
-      s_am_.resize(n);
-    }
     merge_until(now);
     const size_t from = static_cast<size_t>(
         std::lower_bound(merged_.begin(), merged_.end(), now,
                          [](const Arrival& a, double t) { return a.time < t; }) -
         merged_.begin());
     const uint64_t cap = host().capacity_mb();
-    uint32_t chosen = best;
-    uint64_t fewest = UINT64_MAX;
-    const size_t k = std::min<size_t>(scored_.size(), static_cast<size_t>(candidates_));
-    for (size_t i = 0; i < k; ++i) {
-      const uint64_t m = replay(for_fn, scored_[i].second, from, now, cap);
-      if (m < fewest) {
-        fewest = m;
-        chosen = scored_[i].second;
+    if (sims_.size() < k) {
+      sims_.resize(k);
+      rec_m_.resize(k);
+      rec_h_.resize(k);
+    }
+    // Every candidate's replay runs in step with the others. Once two replays reach the same
+    // state after the same arrivals, the later one is dropped: its misses will be the earlier
+    // one's from there on, plus the difference so far (same_of_, ahead_).
+    live_.clear();
+    same_of_.assign(k, kAbsent);
+    ahead_.assign(k, 0);
+    misses_.assign(k, 0);
+    lazy_of_.clear();  // no candidate follows a kept replay while they start
+    for (uint32_t i = 0; i < k; ++i) {
+      Sim& s = sims_[i];
+      if (s.cache.size() != n) size_sim(s, n);
+      if (sim_begin(s, for_fn, scored_[i].second, now, cap)) {
+        same_of_[i] = i;
+        if (!merge_same(i)) live_.push_back(i);
       }
     }
+    if (live_.empty()) {
+      chosen_track_ = kAbsent;
+      return best;  // no victim can make room
+    }
+    // The replays of the last victim choice that ran to its horizon are kept (tracks_). The
+    // engine usually followed the one of the candidate it evicted (chosen_track_): moved on
+    // by the arrivals up to now, its state is usually the first candidate's (r). Then every
+    // kept replay is moved on as far, and each candidate in a kept replay's state follows it:
+    // its misses are the rest of that replay, extended to the new horizon, and its own replay
+    // runs only as far as comparisons with the others need (lazily).
+    const uint32_t r = live_[0];
+    lazy_of_.assign(k, kAbsent);
+    track_of_.assign(k, kAbsent);
+    open_.clear();
+    open_at_.assign(tracks_.size(), 0);
+    lazy_at_.assign(k, 0);
+    lazy_next_.assign(k, from);
+    cap_ = cap;
+    int64_t length = -1;  // of the window, if r follows a kept replay
+    if (chosen_track_ != kAbsent) {
+      const int64_t shift = follow_track(tracks_[chosen_track_], sims_[r], from, now, cap);
+      if (shift >= 0) {
+        lazy_of_[r] = chosen_track_;
+        used_track_.assign(tracks_.size(), 0);
+        used_track_[chosen_track_] = 1;
+        for (uint32_t q = 0; q < tracks_.size(); ++q) {
+          if (q == chosen_track_) continue;
+          Track& t = tracks_[q];
+          bool ok = true;
+          for (int64_t j = 0; j < shift && ok; ++j) ok = sim_step(t.start, t.start_next, cap);
+          if (!ok) continue;
+          shift_track(t, static_cast<size_t>(shift));
+          for (size_t j = 1; j < live_.size(); ++j) {
+            const uint32_t c = live_[j];
+            if (lazy_of_[c] == kAbsent && same_state(t.start, sims_[c]) &&
+                same_arrivals(from, t.start_next, sims_[c])) {
+              lazy_of_[c] = q;
+              used_track_[q] = 1;
+              break;
+            }
+          }
+          // A kept replay no candidate starts in may still be met later (open_).
+          if (!used_track_[q]) open_.push_back(q);
+        }
+        for (uint32_t q = 0; q < tracks_.size(); ++q) {
+          if (!used_track_[q]) continue;
+          const int64_t len = extend_track(tracks_[q], cap);
+          if (q == chosen_track_) length = len;
+        }
+      }
+    }
+    // The others are replayed in step, their misses and hashes after each step recorded.
+    size_t stepped = 0;
+    for (const uint32_t c : live_)
+      if (lazy_of_[c] == kAbsent) {
+        ++stepped;
+        rec_m_[c].assign(1, 0);
+        rec_h_[c].assign(1, sims_[c].hash);
+      }
+    step_ = 0;
+    size_t i = from;
+    while (step_ < horizon_ && stepped > 0) {
+      if (i == merged_.size() && !merge_one()) break;
+      const Arrival& a = merged_[i++];
+      // Already served (the engine's tie order differs)? (The seen counts of the replays at
+      // this step are the same.)
+      if (a.rank < seen_now(a.fn)) continue;
+      ++step_;
+      for (const uint32_t c : live_) {
+        if (lazy_of_[c] != kAbsent) continue;
+        Sim& s = sims_[c];
+        ++s.seen[a.fn];
+        sim_arrival(s, a, cap);
+        rec_m_[c].push_back(s.misses);
+        rec_h_[c].push_back(s.hash);
+      }
+      if (live_.size() > 1) {
+        size_t kept = 1;
+        for (size_t j = 1; j < live_.size(); ++j) {
+          live_[kept] = live_[j];
+          if (lazy_of_[live_[j]] == kAbsent &&
+              (merge_same(live_[j], kept) || meet_open(live_[j], i, cap)))
+            --stepped;
+          else
+            ++kept;
+        }
+        live_.resize(kept);
+      }
+    }
+    const int64_t done = length >= 0 ? length : step_;
+    // Every candidate that could make room is charged the whole replay, as if replayed alone.
+    uint32_t chosen = best;
+    uint64_t fewest = UINT64_MAX;
+    uint32_t chosen_i = kAbsent;
+    for (uint32_t c = 0; c < k; ++c) {
+      if (same_of_[c] == kAbsent) continue;  // this victim cannot make room: never chosen
+      spent_ += done;
+      const uint32_t o = same_of_[c];
+      if (track_of_[c] != kAbsent) {
+        misses_[c] = tracks_[track_of_[c]].misses.back() + ahead_[c];
+      } else if (o != c) {
+        misses_[c] = misses_[o] + ahead_[c];  // the replay followed (o < c) is final by now
+      } else if (lazy_of_[c] != kAbsent) {
+        const Track& t = tracks_[lazy_of_[c]];
+        misses_[c] = t.misses.back() - t.misses[t.base];
+      } else {
+        misses_[c] = sims_[c].misses;
+      }
+      if (misses_[c] < fewest) {
+        fewest = misses_[c];
+        chosen = scored_[c].second;
+        chosen_i = c;
+      }
+    }
+    keep_tracks(for_fn, now, cap, from, i, chosen_i);
     return chosen;
+  }
+
+  // The replays kept for the next victim choice: every one that ran to the horizon (the
+  // candidates not dropped for an earlier one), from its start.
+  void keep_tracks(uint32_t for_fn, double now, uint64_t cap, size_t from, size_t end,
+                   uint32_t chosen_i) {
+    const uint32_t n = host().function_count();
+    next_tracks_.clear();
+    chosen_track_ = kAbsent;
+    for (const uint32_t c : live_) {
+      if (lazy_of_[c] != kAbsent) continue;
+      // A fresh track: the candidate's start again, its end and records.
+      Track t;
+      if (!spare_tracks_.empty()) {
+        t = std::move(spare_tracks_.back());
+        spare_tracks_.pop_back();
+      }
+      if (t.start.cache.size() != n) size_sim(t.start, n);
+      sim_begin(t.start, for_fn, scored_[c].second, now, cap);
+      t.start_next = from;
+      std::swap(t.end, sims_[c]);
+      t.end_next = end;
+      t.misses.swap(rec_m_[c]);
+      t.hashes.swap(rec_h_[c]);
+      t.base = 0;
+      if (c == chosen_i) chosen_track_ = static_cast<uint32_t>(next_tracks_.size());
+      next_tracks_.push_back(std::move(t));
+    }
+    for (uint32_t q = 0; q < tracks_.size(); ++q) {
+      uint32_t c = kAbsent;
+      for (const uint32_t l : live_)
+        if (lazy_of_[l] == q) c = l;
+      if (c == kAbsent) {
+        spare_tracks_.push_back(std::move(tracks_[q]));
+        continue;
+      }
+      if (c == chosen_i) chosen_track_ = static_cast<uint32_t>(next_tracks_.size());
+      next_tracks_.push_back(std::move(tracks_[q]));
+    }
+    tracks_.swap(next_tracks_);
+    next_tracks_.clear();
+  }
+  // Extends kept replay t from its end state to the horizon; its length then.
+  int64_t extend_track(Track& t, uint64_t cap) {
+    int64_t len = static_cast<int64_t>(t.misses.size() - 1 - t.base);
+    while (len < horizon_ && sim_step(t.end, t.end_next, cap)) {
+      ++len;
+      t.misses.push_back(t.end.misses);
+      t.hashes.push_back(t.end.hash);
+    }
+    return len;
+  }
+  // If candidate c's replay, at merged_[next] now, is in the state of a kept replay that no
+  // candidate follows (moved on as far), follows that one from now on and returns true.
+  bool meet_open(uint32_t c, size_t next, uint64_t cap) {
+    const Sim& s = sims_[c];
+    const auto step = static_cast<size_t>(step_);
+    for (const uint32_t q : open_) {
+      Track& t = tracks_[q];
+      if (t.base + step >= t.hashes.size()) extend_track(t, cap);
+      if (t.base + step >= t.hashes.size() || t.hashes[t.base + step] != s.hash) continue;
+      for (; open_at_[q] < step_; ++open_at_[q]) sim_step(t.start, t.start_next, cap);
+      if (same_state(t.start, s) && same_arrivals(next, t.start_next, s)) {
+        extend_track(t, cap);
+        track_of_[c] = q;
+        ahead_[c] = s.misses - t.misses[t.base + step];  // mod 2^64, as in merge_same
+        return true;
+      }
+    }
+    return false;
+  }
+  // The arrivals of f seen at the current step by the replays stepped (all the same).
+  uint64_t seen_now(uint32_t f) const {
+    for (const uint32_t c : live_)
+      if (lazy_of_[c] == kAbsent) return sims_[c].seen[f];
+    return 0;
+  }
+  static void shift_track(Track& t, size_t shift) {
+    t.base += shift;
+    if (t.base > 4096) {  // drop what no longer counts
+      const auto drop = static_cast<ptrdiff_t>(t.base);
+      t.misses.erase(t.misses.begin(), t.misses.begin() + drop);
+      t.hashes.erase(t.hashes.begin(), t.hashes.begin() + drop);
+      t.base = 0;
+    }
+  }
+
+  void size_sim(Sim& s, uint32_t n) const {
+    s.cache.assign(n, Cached{});
+    s.where.resize(n);
+    s.is_dirty.assign(n, 0);
+    s.at.resize(n);
+    s.am.resize(n);
+  }
+  // Replays the next arrival that s has not seen, from merged_[next] on; false if none is left.
+  bool sim_step(Sim& s, size_t& next, uint64_t cap) {
+    for (;;) {
+      if (next == merged_.size() && !merge_one()) return false;
+      const Arrival& a = merged_[next++];
+      if (a.rank < s.seen[a.fn]) continue;
+      ++s.seen[a.fn];
+      sim_arrival(s, a, cap);
+      return true;
+    }
+  }
+  // The number of steps after which kept replay t passes through state s with the arrivals up
+  // to now, and with the same arrivals to come as s (from merged_[from] on), moving t there;
+  // -1 if it does not.
+  int64_t follow_track(Track& t, const Sim& s, size_t from, double now, uint64_t cap) {
+    const size_t known = t.misses.size() - 1 - t.base;
+    for (size_t j = 0;; ++j) {
+      if (same_state(t.start, s) && same_arrivals(from, t.start_next, s)) {
+        shift_track(t, j);
+        return static_cast<int64_t>(j);
+      }
+      if (j == known) return -1;
+      // The track moves on by the arrivals up to now.
+      size_t next = t.start_next;
+      for (;; ++next) {
+        if (next == merged_.size() && !merge_one()) return -1;
+        if (merged_[next].rank >= t.start.seen[merged_[next].fn]) break;
+      }
+      if (merged_[next].time > now) return -1;
+      sim_step(t.start, t.start_next, cap);
+    }
+  }
+  // Whether a replay in state s continues alike from merged_[a] and from merged_[b]: every
+  // arrival between them has been seen.
+  bool same_arrivals(size_t a, size_t b, const Sim& s) const {
+    for (size_t i = std::min(a, b); i < std::max(a, b); ++i)
+      if (merged_[i].rank >= s.seen[merged_[i].fn]) return false;
+    return true;
+  }
+  // If candidate i's replay is in the same state as one of the first `upto` live ones, follows
+  // that one from now on and returns true.
+  bool merge_same(uint32_t i, size_t upto = SIZE_MAX) {
+    const Sim& s = sims_[i];
+    for (size_t j = 0; j < std::min(upto, live_.size()); ++j) {
+      const uint32_t o = live_[j];
+      if (lazy_of_.size() > o && lazy_of_[o] != kAbsent) {
+        // o's replay is a kept one's: replay it up to here only if the hashes agree.
+        const Track& t = tracks_[lazy_of_[o]];
+        if (t.hashes[t.base + static_cast<size_t>(step_)] != s.hash) continue;
+        for (; lazy_at_[o] < step_; ++lazy_at_[o]) sim_step(sims_[o], lazy_next_[o], cap_);
+      }
+      if (same_state(sims_[o], s)) {
+        same_of_[i] = o;
+        ahead_[i] = s.misses - sims_[o].misses;  // mod 2^64: misses_[o] + ahead_[i] is exact
+        return true;
+      }
+    }
+    return false;
   }
 
   static constexpr uint32_t kAbsent = UINT32_MAX;
@@ -650,21 +1005,33 @@ class Oracle final : public keepwarm::Policy {
   std::vector<uint64_t> mem_;    // memory_mb, warm_ms and cold_ms of each function
   std::vector<double> warm_, cold_;
   std::vector<std::pair<double, uint32_t>> scored_;  // by_rollout's candidates
-  // The replay's state at the victim choice, and while replaying (see sim_next_cold).
+  // The replays' state at the victim choice, the arrivals they have seen, and each replay.
   std::vector<uint32_t> base_idle_, base_running_;
   std::vector<Finish> base_finish_;
-  uint64_t base_used_ = 0, base_idle_mb_ = 0;
-  std::vector<uint32_t> s_idle_, s_running_, s_active_, s_where_;
-  std::vector<uint64_t> s_seen_;
+  uint64_t base_used_ = 0, base_idle_mb_ = 0, base_hash_ = 0;
   uint64_t base_last_ = 0;  // the finish queue's starting key: now, or an earlier finish
-  FinishQueue s_finish_;
-  uint64_t s_used_ = 0, s_idle_mb_ = 0;
-  std::vector<Cached> sim_cache_;  // next_cold memo for the replay's states
-  // The functions with idle containers in the replay, with their next_cold time and memory
-  // at the same index, and the functions whose next_cold time must be refreshed.
-  std::vector<double> s_at_, s_am_;
-  std::vector<uint32_t> s_dirty_;
-  std::vector<uint8_t> s_is_dirty_;
+  std::vector<Sim> sims_;   // by candidate
+  // The candidates still replayed; for each candidate, the one whose replay it follows (itself
+  // if replayed to the end, kAbsent if it cannot make room), its misses minus that one's at the
+  // point they met, and its misses in all.
+  std::vector<uint32_t> live_, same_of_;
+  std::vector<uint64_t> ahead_, misses_;
+  std::vector<std::pair<uint64_t, uint32_t>> cmp_a_, cmp_b_;  // same_state's buffers
+  std::vector<Track> tracks_, next_tracks_, spare_tracks_;
+  uint32_t chosen_track_ = kAbsent;  // the kept replay of the candidate evicted, if any
+  std::vector<uint8_t> used_track_;
+  // Per candidate: the kept replay it follows (kAbsent: replayed in step), and how far its own
+  // replay has been caught up (step, merged_ index); its misses and hashes after each step.
+  std::vector<uint32_t> lazy_of_;
+  // The candidates that met a kept replay no candidate started in, and those replays (moved on
+  // to the step open_at_ as far as comparisons needed).
+  std::vector<uint32_t> track_of_, open_;
+  std::vector<int64_t> open_at_;
+  std::vector<int64_t> lazy_at_;
+  std::vector<size_t> lazy_next_;
+  std::vector<std::vector<uint64_t>> rec_m_, rec_h_;
+  int64_t step_ = 0;  // of the replays in step
+  uint64_t cap_ = 0;
 };
 
 }  // namespace
