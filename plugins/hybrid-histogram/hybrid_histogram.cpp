@@ -41,6 +41,8 @@
 #include <cmath>
 #include <vector>
 
+#include "thresholds.hpp"
+
 namespace {
 
 class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
@@ -303,13 +305,10 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     const uint64_t total = s.in_range + s.oob;
     const Window fixed{0, fixed_ms_};
     if (total < std::max<uint64_t>(min_samples_, 1)) return fixed;
-    if (static_cast<double>(s.oob) / static_cast<double>(total) > oob_threshold_)
+    if (hybrid_histogram::ratio_exceeds(s.oob, total, oob_threshold_))
       return Window{(1 - arima_margin_) * s.forecast, (1 + arima_margin_) * s.forecast};
     if (s.in_range == 0) return fixed;
-    const double mean = static_cast<double>(s.in_range) / bins_;
-    const double var = std::max(0.0, s.sum_sq / bins_ - mean * mean);
-    const double cv = std::sqrt(var) / mean;
-    if (!(cv > cv_threshold_)) return fixed;
+    if (!hybrid_histogram::cv_exceeds(s.sum_sq, s.in_range, bins_, cv_threshold_)) return fixed;
     const double head = s.head.bin * bin_ms_ * (1 - margin_);
     const double tail = (s.tail.bin + 1) * bin_ms_ * (1 + margin_);
     return Window{head, tail};
