@@ -168,6 +168,7 @@ class Oracle final : public keepwarm::Policy {
     if (host().compat_mode() != KW_COMPAT_NONE) candidates_ = 0;
     const uint32_t n = host().function_count();
     profiles_.resize(n);
+    tree_store_.resize(n);
     seen_.assign(n, 0);
     idle_of_.resize(n);
     where_in_active_.assign(n, kAbsent);
@@ -185,7 +186,7 @@ class Oracle final : public keepwarm::Policy {
       warm_[f] = info.warm_ms;
       cold_[f] = info.cold_ms;
     }
-    for (uint32_t f = 0; f < n; ++f) build(f);
+    for (uint32_t f = 0; f < n; ++f) profiles_[f].times = host().arrivals(f);
     if (candidates_ > 0) build_rollout();
   }
 
@@ -891,27 +892,57 @@ class Oracle final : public keepwarm::Policy {
 
   static constexpr uint32_t kAbsent = UINT32_MAX;
 
+  // A function's arrivals and, over their concurrencies, a 16-ary max tree: level 0 holds the
+  // concurrency of each arrival, level l + 1 the maximum of each block of 16 entries of level l
+  // (every level padded with zeros to whole blocks of 16, each block one aligned cache line),
+  // up to a level of one block. The levels follow each other in one array (tree_store_).
+  static constexpr size_t kFan = 16;
   struct Profile {
     std::span<const double> times;
-    uint32_t leaves = 1;        // power of two >= times.size()
-    std::vector<uint32_t> max;  // segment tree over concurrency, 1-based, size 2 x leaves
-    uint32_t top = 0;           // max[1], the highest concurrency
+    const uint32_t* tree = nullptr;  // level 0 (nullptr until built)
+    uint32_t top = 0;                // the highest concurrency
   };
+  // The size of the level above one of `below` entries (0: of level 0 over `below` arrivals).
+  static size_t level_above(size_t below) {
+    return std::max(kFan, (below / kFan + kFan - 1) / kFan * kFan);
+  }
 
-  void build(uint32_t f) {
+  // Builds f's tree; next_cold does so when it first needs it (many functions never have two
+  // containers at a victim choice, and with no victim choice no tree is built at all).
+  void build(uint32_t f) const {
     Profile& p = profiles_[f];
-    p.times = host().arrivals(f);
     const size_t m = p.times.size();
-    while (p.leaves < m) p.leaves *= 2;
-    p.max.assign(2 * static_cast<size_t>(p.leaves), 0);
-    const double warm = host().function(f).warm_ms;
+    size_t total = 0;
+    for (size_t sz = std::max(kFan, (m + kFan - 1) / kFan * kFan);; sz = level_above(sz)) {
+      total += sz;
+      if (sz == kFan) break;
+    }
+    std::vector<uint32_t>& store = tree_store_[f];
+    store.assign(total + kFan, 0);
+    const auto addr = reinterpret_cast<uintptr_t>(store.data());
+    uint32_t* leaf = store.data() + ((64 - addr % 64) % 64) / sizeof(uint32_t);
+    const double warm = warm_[f];
     size_t first_running = 0;
+    uint32_t top = 0;
     for (size_t i = 0; i < m; ++i) {
       while (first_running < i && p.times[first_running] + warm <= p.times[i]) ++first_running;
-      p.max[p.leaves + i] = static_cast<uint32_t>(i - first_running + 1);
+      const auto c = static_cast<uint32_t>(i - first_running + 1);
+      leaf[i] = c;
+      top = std::max(top, c);
     }
-    for (size_t i = p.leaves - 1; i >= 1; --i) p.max[i] = std::max(p.max[2 * i], p.max[2 * i + 1]);
-    p.top = p.max[1];
+    uint32_t* below = leaf;
+    for (size_t sz = std::max(kFan, (m + kFan - 1) / kFan * kFan); sz > kFan;) {
+      uint32_t* up = below + sz;
+      for (size_t b = 0; b < sz / kFan; ++b) {
+        uint32_t mx = 0;
+        for (size_t k = 0; k < kFan; ++k) mx = std::max(mx, below[b * kFan + k]);
+        up[b] = mx;
+      }
+      below = up;
+      sz = level_above(sz);
+    }
+    p.tree = leaf;
+    p.top = top;
   }
 
   // Index of the first arrival of f from its seen-th on whose concurrency is >= need; the
@@ -922,29 +953,34 @@ class Oracle final : public keepwarm::Policy {
     const size_t from = seen;
     if (from >= p.times.size()) return none;
     if (need <= 1) return from;  // every arrival's concurrency is >= 1 (it counts itself)
+    if (p.tree == nullptr) build(f);
     if (p.top < need) return none;
-    // The answer is often among the next few arrivals: look at the leaves there first (one
-    // cache line), before the tree.
-    const uint32_t* leaf = p.max.data() + p.leaves;
-    const size_t near = std::min(p.times.size(), from + 16);
-    for (size_t i = from; i < near; ++i)
-      if (leaf[i] >= need) return i;
-    // Leftmost leaf >= from with value >= need: walk up from the leaf `from` to the first
-    // subtree to its right that holds such a value, then down.
-    size_t node = p.leaves + from;
-    if (p.max[node] >= need) return from;
+    // Up from `from`: the rest of its block at each level, then the block after it one level
+    // up, until an entry >= need; then down to the first such leaf below it.
+    std::array<size_t, 17> offset{};  // of each level visited, from level 0
+    size_t i = from;
+    uint32_t l = 0;
+    size_t sz = std::max(kFan, (none + kFan - 1) / kFan * kFan);
     for (;;) {
-      // Move to the next subtree to the right at the lowest level possible.
-      while (node & 1) {
-        node >>= 1;
-        if (node == 0) return none;
-      }
-      ++node;
-      if (p.max[node] >= need) break;
+      const uint32_t* v = p.tree + offset[l];
+      const size_t end = (i | (kFan - 1)) + 1;
+      for (; i < end; ++i)
+        if (v[i] >= need) break;
+      if (i < end) break;
+      if (sz == kFan) return none;  // the top level
+      i = end / kFan;
+      offset[l + 1] = offset[l] + sz;
+      ++l;
+      sz = level_above(sz);
+      if (i >= sz) return none;
     }
-    while (node < p.leaves) node = p.max[2 * node] >= need ? 2 * node : 2 * node + 1;
-    const size_t i = node - p.leaves;
-    return i < p.times.size() ? i : none;
+    while (l > 0) {
+      --l;
+      const uint32_t* v = p.tree + offset[l];
+      i *= kFan;
+      while (v[i] < need) ++i;
+    }
+    return i < none ? i : none;
   }
   // Time of that arrival (INFINITY if none), through a memo: the answer i found from seen
   // stays the answer for every seen' in [seen, i] (no arrival in between reaches need), and
@@ -982,7 +1018,8 @@ class Oracle final : public keepwarm::Policy {
     }
   }
 
-  std::vector<Profile> profiles_;
+  mutable std::vector<Profile> profiles_;  // trees built lazily, by const lookups
+  mutable std::vector<std::vector<uint32_t>> tree_store_;
   std::vector<uint32_t> running_;
   std::vector<Cached> cache_;
   std::vector<double> memory_;
