@@ -169,11 +169,7 @@ class Oracle final : public keepwarm::Policy {
     const uint32_t n = host().function_count();
     profiles_.resize(n);
     tree_store_.resize(n);
-    seen_.assign(n, 0);
-    idle_of_.resize(n);
-    where_in_active_.assign(n, kAbsent);
-    is_dirty_.assign(n, 0);
-    running_.assign(n, 0);
+    fns_.resize(n);
     cache_.assign(n, Cached{});
     memory_.resize(n);
     mem_.resize(n);
@@ -185,52 +181,61 @@ class Oracle final : public keepwarm::Policy {
       mem_[f] = info.memory_mb;
       warm_[f] = info.warm_ms;
       cold_[f] = info.cold_ms;
+      fns_[f].warm = info.warm_ms;
+      fns_[f].cold = info.cold_ms;
     }
     for (uint32_t f = 0; f < n; ++f) profiles_[f].times = host().arrivals(f);
     if (candidates_ > 0) build_rollout();
   }
 
   void on_arrival(kw_function_id fn) override {
-    ++seen_[fn];
-    mark_dirty(fn);
+    Fn& r = fns_[fn];
+    ++r.seen;
+    mark_dirty(fn, r);
   }
 
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
-    if (kind == KW_START_WARM) take_idle(c, fn);
-    ++running_[fn];  // oracle requests no prewarm: every container starts running
-    mark_dirty(fn);
+    Fn& r = fns_[fn];
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    if (slot >= slots_.size()) slots_.resize(slot + 1, Slot{});
+    Slot& sl = slots_[slot];
+    if (kind == KW_START_WARM) take_idle(sl, r);
+    ++r.running;  // oracle requests no prewarm: every container starts running
+    mark_dirty(fn, r);
     if (candidates_ > 0) {
-      const uint32_t slot = KW_CONTAINER_SLOT(c);
-      if (slot >= finish_.size()) finish_.resize(slot + 1, Running{-1, 0});
-      finish_[slot] = Running{host().now() + (kind == KW_START_WARM ? warm_[fn] : cold_[fn]), fn};
+      sl.finish = host().now() + (kind == KW_START_WARM ? r.warm : r.cold);
+      sl.fn = fn;
     }
   }
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
-    --running_[fn];
-    if (candidates_ > 0 && KW_CONTAINER_SLOT(c) < finish_.size())
-      finish_[KW_CONTAINER_SLOT(c)].time = -1;
+    Fn& r = fns_[fn];
+    --r.running;
     const uint32_t slot = KW_CONTAINER_SLOT(c);
-    if (slot >= pos_.size()) pos_.resize(slot + 1, kAbsent);
-    pos_[slot] = static_cast<uint32_t>(idle_of_[fn].size());
-    idle_of_[fn].push_back(c);
-    if (idle_of_[fn].size() == 1) {
-      where_in_active_[fn] = static_cast<uint32_t>(active_.size());
+    if (slot >= slots_.size()) slots_.resize(slot + 1, Slot{});
+    Slot& sl = slots_[slot];
+    sl.finish = -1;
+    sl.pos = static_cast<uint32_t>(r.idle.size());
+    r.idle.push_back(c);
+    if (r.idle.size() == 1) {
+      r.where = static_cast<uint32_t>(active_.size());
       active_.push_back(fn);
       active_time_.push_back(0);  // refreshed before it is read
       active_mb_.push_back(memory_[fn]);
-      mark_dirty(fn);
+      mark_dirty(fn, r);
     }
   }
   void on_container_removed(kw_container_id c, kw_function_id fn, kw_removal_reason) override {
-    take_idle(c, fn);
-    mark_dirty(fn);
+    Fn& r = fns_[fn];
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    if (slot < slots_.size()) take_idle(slots_[slot], r);
+    mark_dirty(fn, r);
   }
 
   kw_container_id choose_victim(kw_function_id for_fn) override {
     const uint32_t best = best_by_score();
     if (best == kAbsent) return KW_NO_CONTAINER;
     const uint32_t chosen = candidates_ > 0 && spent_ < budget_ ? by_rollout(for_fn, best) : best;
-    return idle_of_[chosen].back();
+    return fns_[chosen].idle.back();
   }
 
  private:
@@ -242,14 +247,33 @@ class Oracle final : public keepwarm::Policy {
     double time = 0;
   };
 
+  // The engine's state per function, in one cache line: arrivals so far, running containers,
+  // index in active_ (kAbsent: no idle container), the idle containers, warm and cold times,
+  // whether active_time_ must be refreshed.
+  struct alignas(64) Fn {
+    uint64_t seen = 0;
+    uint32_t running = 0;
+    uint32_t where = kAbsent;
+    std::vector<kw_container_id> idle;
+    double warm = 0, cold = 0;
+    uint8_t dirty = 0;
+  };
+  // Per container slot: its expected finish while running (< 0 otherwise) and function, and
+  // its index in its function's idle list while idle (kAbsent otherwise).
+  struct Slot {
+    double finish = -1;
+    uint32_t fn = 0;
+    uint32_t pos = kAbsent;
+  };
+
   // The function whose idle container has the highest score (see the top of the file).
   uint32_t best_by_score() {
     for (const uint32_t f : dirty_) {
-      is_dirty_[f] = 0;
-      const uint32_t w = where_in_active_[f];
-      if (w != kAbsent)
-        active_time_[w] = memo_next_cold(
-            cache_[f], f, running_[f] + static_cast<uint32_t>(idle_of_[f].size()), seen_[f]);
+      Fn& r = fns_[f];
+      r.dirty = 0;
+      if (r.where != kAbsent)
+        active_time_[r.where] =
+            memo_next_cold(cache_[f], f, r.running + static_cast<uint32_t>(r.idle.size()), r.seen);
     }
     dirty_.clear();
     return argmax_score(active_.data(), active_time_.data(), active_mb_.data(), active_.size(),
@@ -257,23 +281,20 @@ class Oracle final : public keepwarm::Policy {
   }
   // f's state (arrivals seen, containers) changed: its next_cold time in active_time_ is
   // refreshed before the next victim choice.
-  void mark_dirty(uint32_t f) {
-    if (!is_dirty_[f]) {
-      is_dirty_[f] = 1;
+  void mark_dirty(uint32_t f, Fn& r) {
+    if (!r.dirty) {
+      r.dirty = 1;
       dirty_.push_back(f);
     }
   }
   double score_of(uint32_t f, double now) {
-    const uint32_t need = running_[f] + static_cast<uint32_t>(idle_of_[f].size());
-    const double t = memo_next_cold(cache_[f], f, need, seen_[f]);
+    const Fn& r = fns_[f];
+    const uint32_t need = r.running + static_cast<uint32_t>(r.idle.size());
+    const double t = memo_next_cold(cache_[f], f, need, r.seen);
     return std::isinf(t) ? INFINITY : (t - now) * memory_[f];
   }
 
   // ---- rollouts --------------------------------------------------------------------------
-  struct Running {
-    double time;  // finish time; < 0 when not running
-    uint32_t fn;
-  };
   struct Arrival {
     double time;
     uint32_t fn;
@@ -482,7 +503,7 @@ class Oracle final : public keepwarm::Policy {
   bool sim_begin(Sim& s, uint32_t for_fn, uint32_t first, double now, uint64_t cap) const {
     s.idle = base_idle_;
     s.running = base_running_;
-    s.seen = seen_;
+    s.seen = base_seen_;
     for (const uint32_t f : s.dirty) s.is_dirty[f] = 0;
     s.dirty.clear();
     s.active = active_;
@@ -574,21 +595,23 @@ class Oracle final : public keepwarm::Policy {
     if (std::isinf(scored_[0].first)) return best;  // never needed again: nothing is lost
     const uint32_t n = host().function_count();
     base_idle_.resize(n);
+    base_seen_.resize(n);
     base_running_.assign(n, 0);
     base_used_ = host().used_mb();
     base_idle_mb_ = 0;
     base_hash_ = 0;
     for (uint32_t f = 0; f < n; ++f) {
-      base_idle_[f] = static_cast<uint32_t>(idle_of_[f].size());
+      base_idle_[f] = static_cast<uint32_t>(fns_[f].idle.size());
+      base_seen_[f] = fns_[f].seen;
       base_idle_mb_ += static_cast<uint64_t>(base_idle_[f]) * mem_[f];
       base_hash_ += base_idle_[f] * idle_hash(f);
     }
     base_finish_.clear();
-    for (const Running& r : finish_)
-      if (r.time >= 0) {
-        base_finish_.push_back(Finish{r.time, r.fn});
+    for (const Slot& r : slots_)
+      if (r.finish >= 0) {
+        base_finish_.push_back(Finish{r.finish, r.fn});
         ++base_running_[r.fn];
-        base_hash_ += finish_hash(FinishQueue::key(r.time), r.fn);
+        base_hash_ += finish_hash(FinishQueue::key(r.finish), r.fn);
       }
     base_last_ = FinishQueue::key(now);
     for (const Finish& r : base_finish_)
@@ -996,47 +1019,41 @@ class Oracle final : public keepwarm::Policy {
     return c.time;
   }
 
-  void take_idle(kw_container_id c, kw_function_id fn) {
-    const uint32_t slot = KW_CONTAINER_SLOT(c);
-    if (slot >= pos_.size() || pos_[slot] == kAbsent) return;
-    std::vector<kw_container_id>& list = idle_of_[fn];
-    const uint32_t p = pos_[slot];
+  void take_idle(Slot& sl, Fn& r) {
+    if (sl.pos == kAbsent) return;
+    std::vector<kw_container_id>& list = r.idle;
+    const uint32_t p = sl.pos;
     list[p] = list.back();
-    pos_[KW_CONTAINER_SLOT(list[p])] = p;
+    slots_[KW_CONTAINER_SLOT(list[p])].pos = p;
     list.pop_back();
-    pos_[slot] = kAbsent;
+    sl.pos = kAbsent;
     if (list.empty()) {
-      const uint32_t w = where_in_active_[fn];
+      const uint32_t w = r.where;
       active_[w] = active_.back();
       active_time_[w] = active_time_.back();
       active_mb_[w] = active_mb_.back();
-      where_in_active_[active_[w]] = w;
+      fns_[active_[w]].where = w;
       active_.pop_back();
       active_time_.pop_back();
       active_mb_.pop_back();
-      where_in_active_[fn] = kAbsent;
+      r.where = kAbsent;
     }
   }
 
   mutable std::vector<Profile> profiles_;  // trees built lazily, by const lookups
   mutable std::vector<std::vector<uint32_t>> tree_store_;
-  std::vector<uint32_t> running_;
+  std::vector<Fn> fns_;
+  std::vector<Slot> slots_;
   std::vector<Cached> cache_;
   std::vector<double> memory_;
-  std::vector<uint64_t> seen_;  // arrivals of each function so far
-  std::vector<std::vector<kw_container_id>> idle_of_;
-  std::vector<uint32_t> pos_;     // slot -> index in idle_of_[fn]
   std::vector<uint32_t> active_;  // functions with idle containers
   // At the same index as active_: the function's next_cold time (as of its last refresh) and
   // memory; the functions whose time must be refreshed.
   std::vector<double> active_time_, active_mb_;
   std::vector<uint32_t> dirty_;
-  std::vector<uint8_t> is_dirty_;
-  std::vector<uint32_t> where_in_active_;
   // Rollouts.
   int64_t candidates_, horizon_, budget_;
   int64_t spent_ = 0;            // arrivals replayed so far
-  std::vector<Running> finish_;  // per slot: the running container's expected finish
   std::vector<Arrival> merged_;  // the arrivals merged so far, by time then function
   std::vector<Arrival> heads_;   // the merge's heap: each function's next arrival
   std::vector<uint64_t> mem_;    // memory_mb, warm_ms and cold_ms of each function
@@ -1044,6 +1061,7 @@ class Oracle final : public keepwarm::Policy {
   std::vector<std::pair<double, uint32_t>> scored_;  // by_rollout's candidates
   // The replays' state at the victim choice, the arrivals they have seen, and each replay.
   std::vector<uint32_t> base_idle_, base_running_;
+  std::vector<uint64_t> base_seen_;
   std::vector<Finish> base_finish_;
   uint64_t base_used_ = 0, base_idle_mb_ = 0, base_hash_ = 0;
   uint64_t base_last_ = 0;  // the finish queue's starting key: now, or an earlier finish
