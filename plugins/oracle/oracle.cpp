@@ -449,7 +449,7 @@ class Oracle final : public keepwarm::Policy {
     uint32_t best = kAbsent;
     double top = -INFINITY, best_mb = 0;
     for (size_t w = 0; w < k; ++w) {
-      const double sc = t[w] == INFINITY ? INFINITY : (t[w] - now) * m[w];
+      const double sc = (t[w] - now) * m[w];  // +infinity for t = +infinity (m > 0)
       if (sc < top) continue;
       const uint32_t f = fs[w];
       if (sc > top || m[w] > best_mb || (m[w] == best_mb && f < best)) {
