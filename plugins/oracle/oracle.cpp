@@ -184,7 +184,10 @@ class Oracle final : public keepwarm::Policy {
       fns_[f].warm = info.warm_ms;
       fns_[f].cold = info.cold_ms;
     }
-    for (uint32_t f = 0; f < n; ++f) profiles_[f].times = host().arrivals(f);
+    for (uint32_t f = 0; f < n; ++f) {
+      profiles_[f].times = host().arrivals(f);
+      profiles_[f].warm = warm_[f];
+    }
     if (candidates_ > 0) build_rollout();
   }
 
@@ -923,11 +926,21 @@ class Oracle final : public keepwarm::Policy {
   struct Profile {
     std::span<const double> times;
     const uint32_t* tree = nullptr;  // level 0 (nullptr until built)
-    uint32_t top = 0;                // the highest concurrency
+    uint32_t top = 0;                // the highest concurrency (once the tree is built)
+    int8_t sorted = -1;              // whether times is sorted (-1: not checked yet)
+    double warm = 0;
   };
   // The size of the level above one of `below` entries (0: of level 0 over `below` arrivals).
   static size_t level_above(size_t below) {
     return std::max(kFan, (below / kFan + kFan - 1) / kFan * kFan);
+  }
+
+  void check_sorted(uint32_t f) const {
+    Profile& p = profiles_[f];
+    const std::span<const double> ts = p.times;
+    bool sorted = true;
+    for (size_t i = 1; i < ts.size(); ++i) sorted &= !(ts[i] < ts[i - 1]);
+    p.sorted = sorted ? 1 : 0;
   }
 
   // Builds f's tree; next_cold does so when it first needs it (many functions never have two
@@ -976,12 +989,26 @@ class Oracle final : public keepwarm::Policy {
     const size_t from = seen;
     if (from >= p.times.size()) return none;
     if (need <= 1) return from;  // every arrival's concurrency is >= 1 (it counts itself)
+    if (p.tree != nullptr && p.top < need) return none;
+    size_t i = from;
+    if (p.sorted < 0) check_sorted(f);
+    if (p.sorted > 0) {
+      // The answer is often among the next few arrivals: look at them first, from the times
+      // alone. With sorted times, arrival j < i runs at a_i iff a_j + warm > a_i, and that
+      // holds for every j from the first such one on: the concurrency at i (as build counts it)
+      // is >= need iff need <= i + 1 and a_{i-need+1} + warm > a_i.
+      const std::span<const double> ts = p.times;
+      const size_t near = std::min(none, from + kFan);
+      for (i = std::max<size_t>(from, need - 1); i < near; ++i)
+        if (!(ts[i - need + 1] + p.warm <= ts[i])) return i;
+      if (near == none) return none;
+      i = near;
+    }
     if (p.tree == nullptr) build(f);
     if (p.top < need) return none;
-    // Up from `from`: the rest of its block at each level, then the block after it one level
+    // Up from `i`: the rest of its block at each level, then the block after it one level
     // up, until an entry >= need; then down to the first such leaf below it.
     std::array<size_t, 17> offset{};  // of each level visited, from level 0
-    size_t i = from;
     uint32_t l = 0;
     size_t sz = std::max(kFan, (none + kFan - 1) / kFan * kFan);
     for (;;) {
