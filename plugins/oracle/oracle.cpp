@@ -1004,11 +1004,19 @@ class Oracle final : public keepwarm::Policy {
       if (near == none) return none;
       i = near;
     }
+    return tree_next_cold(f, need, i);
+  }
+  // next_cold from arrival i on (i < the number of f's arrivals) through f's tree: up from i,
+  // the rest of its block at each level, then the block after it one level up, until an entry
+  // >= need; then down to the first such leaf below it. Out of line: the common cases above
+  // stay small.
+  [[gnu::noinline]] size_t tree_next_cold(uint32_t f, uint32_t need, size_t i) const {
+    const Profile& p = profiles_[f];
+    const size_t none = p.times.size();
     if (p.tree == nullptr) build(f);
     if (p.top < need) return none;
-    // Up from `i`: the rest of its block at each level, then the block after it one level
-    // up, until an entry >= need; then down to the first such leaf below it.
-    std::array<size_t, 17> offset{};  // of each level visited, from level 0
+    std::array<size_t, 17> offset;  // of each level visited, from level 0
+    offset[0] = 0;
     uint32_t l = 0;
     size_t sz = std::max(kFan, (none + kFan - 1) / kFan * kFan);
     for (;;) {
