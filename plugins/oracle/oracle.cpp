@@ -18,13 +18,17 @@
 // rollout_budget replayed arrivals per cell bounds the cost; once it is spent the oracle
 // chooses by the score alone. rollout_candidates = 0 is the plain heuristic (oracle 1.0.0).
 //
-// Cost: create() precomputes per function the concurrency of every arrival and a max segment
-// tree over it, O(arrivals) in all. "First future arrival with concurrency >= K" is the next
-// arrival itself for K <= 1, else a look at the next 16 leaves, else a descent in that tree,
-// O(log A_f) (A_f: the arrivals of f); its answer i from arrival s is memoised and reused for
-// every later s' <= i while the function's container count stays K. A victim choice refreshes
-// the cached times of the functions whose state changed since the last one and scans the
-// functions that have idle containers, O(F_idle); arrivals, starts and finishes O(1).
+// Cost: "first future arrival with concurrency >= K" is the next arrival itself for K <= 1,
+// else (arrival lists sorted, checked once per function, O(A_f), A_f: the arrivals of f) a
+// look at the next 16 arrivals from their times alone (arrival i reaches K iff
+// a_{i-K+1} + warm_ms > a_i), else a walk in a 16-ary max tree over f's concurrencies,
+// O(log A_f), built the first time f needs it, O(A_f) (a function never looked up beyond its
+// next 16 arrivals, or at all, costs no tree; create() itself is O(functions)). Its answer i
+// from arrival s is memoised and reused for every later s' <= i while the function's
+// container count stays K. A victim choice refreshes the cached times of the functions whose
+// state changed since the last one and scans the functions that have idle containers,
+// O(F_idle); arrivals, starts and finishes O(1), each touching one 64-byte record of the
+// function and one of the container's slot.
 // Rollouts: the arrivals of every function are merged (k-way, lazily, as far as the replays
 // read); a replay keeps the running containers in a radix heap (every finish is at or after
 // now) and the functions with idle containers in a list scanned as above:
