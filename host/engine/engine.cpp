@@ -30,6 +30,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <string>
 
 #include "keepwarm/engine/deadline_queue.hpp"
@@ -54,7 +55,12 @@ constexpr uint32_t kNil = UINT32_MAX;
 
 enum class State : uint8_t { free, idle, running };
 
-struct Container {
+// The policy's words per container (kw_host::container_words), inside the container's record.
+constexpr uint32_t kContainerWords = 3;
+
+// One cache line per container, the policy's words included (the engine fetches it ahead when
+// it will reuse or finish the container, so the policy's per-container state comes with it).
+struct alignas(64) Container {
   uint32_t fn = 0;
   uint32_t generation = 0;
   State state = State::free;
@@ -65,7 +71,9 @@ struct Container {
   uint32_t run_next = kNil;  // while running: the next container of the same run queue
   uint64_t next_key = 0;     // while running: run_next's finish event (SlotEvent::key, order),
   uint64_t next_order = 0;   // kept here so that a finish reads only its own container
+  uint64_t words[kContainerWords] = {};  // the policy's (kw_host::container_words)
 };
+static_assert(sizeof(Container) == 64, "one cache line per container");
 
 constexpr uint8_t kWarmRun = 0;
 constexpr uint8_t kColdRun = 1;
@@ -620,9 +628,11 @@ class Simulation {
         throw std::runtime_error("more than " + std::to_string(SlotEvent::kSlotMask + 1) +
                                  " containers alive at once: beyond what keepwarm supports");
       containers_.emplace_back();
+      words_ = containers_.front().words;  // the vector may have moved
     }
     Container& c = containers_[slot];
     c.fn = fn;
+    std::fill(std::begin(c.words), std::end(c.words), uint64_t{0});
     used_mb_ += functions_[fn].memory_mb;
     result_.metrics.peak_memory_mb = std::max(result_.metrics.peak_memory_mb, used_mb_);
     return slot;
@@ -714,6 +724,9 @@ class Simulation {
     host_.now = [](const kw_host* h) { return of(h).now_; };
     host_.clock = &now_;
     host_.skip_hooks = &skip_hooks_;
+    host_.container_words = &words_;
+    host_.container_word_stride = sizeof(Container) / sizeof(uint64_t);
+    host_.container_word_count = kContainerWords;
     host_.function_count = [](const kw_host* h) {
       return static_cast<uint32_t>(of(h).infos_.size());
     };
@@ -851,6 +864,7 @@ class Simulation {
   std::map<std::string, std::string, std::less<>> params_;
 
   std::vector<Container> containers_;
+  uint64_t* words_ = nullptr;  // containers_.front().words (kw_host::container_words)
   std::vector<uint32_t> free_slots_;
   std::vector<FunctionState> functions_;
   std::vector<FunctionCold> cold_;

@@ -4,7 +4,9 @@
 // (first pushed first), so policies built on it are deterministic.
 //
 // Slots are KW_CONTAINER_SLOT(c) values (dense, small), so the position index
-// is a plain vector.
+// is a plain vector (VectorPositions), or any other store of one position per
+// slot with the same three members (PriorityPolicy keeps them in the host's
+// per-container words, kw_host::container_words).
 #ifndef KEEPWARM_INDEXED_HEAP_HPP
 #define KEEPWARM_INDEXED_HEAP_HPP
 
@@ -16,35 +18,52 @@
 
 namespace keepwarm {
 
-template <class Key>
+// The position of every slot in the heap, kAbsent (UINT32_MAX) when it is not there: get() of
+// any slot, ensure(slot) before the first set() of a slot, set() of an ensured slot.
+class VectorPositions {
+ public:
+  uint32_t get(uint32_t slot) const noexcept {
+    return slot < pos_.size() ? pos_[slot] : UINT32_MAX;
+  }
+  void ensure(uint32_t slot) {
+    if (slot >= pos_.size()) pos_.resize(static_cast<size_t>(slot) + 1, UINT32_MAX);
+  }
+  void set(uint32_t slot, uint32_t pos) noexcept { pos_[slot] = pos; }
+
+ private:
+  std::vector<uint32_t> pos_;
+};
+
+template <class Key, class Positions = VectorPositions>
 class IndexedHeap {
  public:
   static constexpr uint32_t kAbsent = UINT32_MAX;
 
+  IndexedHeap() = default;
+  explicit IndexedHeap(Positions positions) : pos_(std::move(positions)) {}
+
   bool empty() const noexcept { return heap_.empty(); }
   size_t size() const noexcept { return heap_.size(); }
-  bool contains(uint32_t slot) const noexcept {
-    return slot < pos_.size() && pos_[slot] != kAbsent;
-  }
+  bool contains(uint32_t slot) const noexcept { return pos_.get(slot) != kAbsent; }
   // The slot with the smallest key (heap must not be empty).
   uint32_t top() const noexcept { return slot_of(heap_.front()); }
   const Key& top_key() const noexcept { return heap_.front().key; }
-  const Key& key(uint32_t slot) const noexcept { return heap_[pos_[slot]].key; }
+  const Key& key(uint32_t slot) const noexcept { return heap_[pos_.get(slot)].key; }
 
   // Inserts slot (which must not be present) with key.
   void push(uint32_t slot, Key key) {
-    if (slot >= pos_.size()) pos_.resize(static_cast<size_t>(slot) + 1, kAbsent);
+    pos_.ensure(slot);
     if (seq_ > kMaxSeq) [[unlikely]]
       renumber();
     heap_.push_back(Entry{std::move(key), (seq_++ << 32) | slot});
-    pos_[slot] = static_cast<uint32_t>(heap_.size() - 1);
+    pos_.set(slot, static_cast<uint32_t>(heap_.size() - 1));
     sift_up(heap_.size() - 1);
   }
   // Removes slot if present.
   void erase(uint32_t slot) noexcept {
-    if (!contains(slot)) return;
-    const size_t i = pos_[slot];
-    pos_[slot] = kAbsent;
+    const size_t i = pos_.get(slot);
+    if (i == kAbsent) return;
+    pos_.set(slot, kAbsent);
     const size_t last = heap_.size() - 1;
     if (i == 0 && last != 0) {
       // The top (a victim, usually): the hole goes down to a leaf along the smaller children,
@@ -54,7 +73,7 @@ class IndexedHeap {
       remove_top(last);
     } else if (i != last) {
       heap_[i] = std::move(heap_[last]);
-      pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
+      pos_.set(slot_of(heap_[i]), static_cast<uint32_t>(i));
       heap_.pop_back();
       sift_down(sift_up(i));
     } else {
@@ -69,12 +88,12 @@ class IndexedHeap {
   }
   // Changes the key of a present slot (keeps its tie-break order).
   void update(uint32_t slot, Key key) noexcept {
-    const size_t i = pos_[slot];
+    const size_t i = pos_.get(slot);
     heap_[i].key = std::move(key);
     sift_down(sift_up(i));
   }
   void clear() noexcept {
-    for (const Entry& e : heap_) pos_[slot_of(e)] = kAbsent;
+    for (const Entry& e : heap_) pos_.set(slot_of(e), kAbsent);
     heap_.clear();
   }
   // Calls f(slot, key) for every entry, in heap order (read-only; not used by the built-in
@@ -126,7 +145,7 @@ class IndexedHeap {
       else if (child >= last)  // the last entry is not a candidate: it fills the hole
         break;
       heap_[i] = std::move(heap_[child]);
-      pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
+      pos_.set(slot_of(heap_[i]), static_cast<uint32_t>(i));
       i = child;
     }
     heap_[i] = std::move(heap_[last]);  // i < last
@@ -139,11 +158,11 @@ class IndexedHeap {
       const size_t parent = (i - 1) / 2;
       if (!less(e, heap_[parent])) break;
       heap_[i] = std::move(heap_[parent]);
-      pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
+      pos_.set(slot_of(heap_[i]), static_cast<uint32_t>(i));
       i = parent;
     }
     heap_[i] = std::move(e);
-    pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
+    pos_.set(slot_of(heap_[i]), static_cast<uint32_t>(i));
     return i;
   }
   void sift_down(size_t i) noexcept {
@@ -155,15 +174,15 @@ class IndexedHeap {
       if (child + 1 < n && less(heap_[child + 1], heap_[child])) ++child;
       if (!less(heap_[child], e)) break;
       heap_[i] = std::move(heap_[child]);
-      pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
+      pos_.set(slot_of(heap_[i]), static_cast<uint32_t>(i));
       i = child;
     }
     heap_[i] = std::move(e);
-    pos_[slot_of(heap_[i])] = static_cast<uint32_t>(i);
+    pos_.set(slot_of(heap_[i]), static_cast<uint32_t>(i));
   }
 
   std::vector<Entry> heap_;
-  std::vector<uint32_t> pos_;
+  Positions pos_;
   uint64_t seq_ = 0;
 };
 

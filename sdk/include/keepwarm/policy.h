@@ -171,6 +171,19 @@ typedef struct kw_host {
    * the host then never calls those hooks of this instance (and treats choose_warm as returning
    * KW_NO_CONTAINER). NULL or absent: every hook in the descriptor is called. */
   uint32_t* skip_hooks;
+  /* Appended after ABI 1.1, found by struct_size like clock: container_word_count 64-bit words
+   * per container for the policy's own use, kept by the host inside its record of the container
+   * (which it touches, and with many functions fetches ahead, when the container is reused or
+   * finishes), so that per-container state there costs the policy no cache miss of its own.
+   * Word k (k < container_word_count) of the container in slot s = KW_CONTAINER_SLOT(c) is
+   * (*container_words)[s * container_word_stride + k]. The host sets a slot's words to 0 when it
+   * creates a container there and otherwise never reads or writes them; they belong to the live
+   * container of that slot, and during on_container_removed still to the removed one.
+   * *container_words moves when the host creates a container: read it again in every hook and
+   * after prewarm_now. NULL or container_word_count 0: no words. */
+  uint64_t* const* container_words;
+  uint32_t container_word_stride; /* in words */
+  uint32_t container_word_count;
 } kw_host;
 
 #define KW_SKIP_ON_ARRIVAL 1u  /* on_arrival would do nothing */

@@ -26,6 +26,12 @@
 // from them, in that order, when the first victim is asked for, and kept from then on. The heap
 // orders by (priority, order of going idle), as if it had been kept all along, so victims are the
 // same; a run whose memory is never binding does no heap work at all.
+//
+// Per container it keeps three 64-bit words (its handle, its priority, and its place among the
+// idle: the order it went idle before the heap is built, its heap position after), in the host's
+// per-container words (kw_host::container_words) when the host has them: they share the host's
+// record of the container, which the host fetches ahead with many functions. In an older host,
+// in an array of its own.
 #ifndef KEEPWARM_PRIORITY_POLICY_HPP
 #define KEEPWARM_PRIORITY_POLICY_HPP
 
@@ -34,6 +40,8 @@
 #include <keepwarm/policy.hpp>
 
 #include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -43,7 +51,7 @@ namespace keepwarm {
 template <class Derived>
 class PriorityPolicy : public Policy {
  public:
-  explicit PriorityPolicy(const kw_host* host) : Policy(host) {
+  explicit PriorityPolicy(const kw_host* host) : Policy(host), idle_(SlotPositions{this}) {
     if (this->host().faascache_compat()) {
       if constexpr (requires { Derived::kFaasCacheRule; })
         pool_ = std::make_unique<faascache::Pool>(host, Derived::kFaasCacheRule);
@@ -55,6 +63,13 @@ class PriorityPolicy : public Policy {
       return;
     }
     if constexpr (uses_frequency()) fns_.assign(this->host().function_count(), FunctionState{});
+    if (host->struct_size >=
+            offsetof(kw_host, container_word_count) + sizeof host->container_word_count &&
+        host->container_words != nullptr && host->container_word_count >= kWords) {
+      host_words_ = host->container_words;
+      stride_ = host->container_word_stride;
+      own_slots_ = UINT32_MAX;  // every live container has words: nothing to grow
+    }
     // Outside compat mode on_arrival and choose_warm do nothing here: unless Derived overrides
     // them (then &Derived::f is a member of Derived, not of this class), the host may skip them.
     uint32_t skip = 0;
@@ -83,17 +98,19 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
-    grow(slot);
-    SlotState& s = slots_[slot];
-    s.id = c;
+    if (slot >= slot_count_) [[unlikely]]
+      grow(slot);
+    words(slot)[kId] = c;
     if (kind == KW_START_WARM) leave_idle(slot);
+    double priority;
     if constexpr (uses_frequency()) {
       if (kind != KW_START_WARM) ++fns_[fn].live;
       if (kind != KW_START_PREWARM) fns_[fn].freq += 1.0;
-      s.priority = derived().priority(fn, clock_, fns_[fn].freq);
+      priority = derived().priority(fn, clock_, fns_[fn].freq);
     } else {
-      s.priority = derived().priority(fn, clock_, 0.0);
+      priority = derived().priority(fn, clock_, 0.0);
     }
+    words(slot)[kPriority] = std::bit_cast<uint64_t>(priority);
   }
 
   void on_container_idle(kw_container_id c, kw_function_id fn) override {
@@ -102,14 +119,13 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
+    uint64_t* w = words(slot);
     if (heap_built_) {
-      idle_.push(slot, slots_[slot].priority);
+      idle_.push(slot, std::bit_cast<double>(w[kPriority]));
       return;
     }
-    SlotState& s = slots_[slot];
-    if (s.idle) return;
-    s.idle = true;
-    s.idle_order = idle_order_++;
+    if (w[kPlace] != 0) return;  // idle already
+    w[kPlace] = ++idle_order_;
     ++idle_count_;
   }
 
@@ -120,7 +136,7 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t slot = KW_CONTAINER_SLOT(c);
-    if (reason == KW_REMOVED_EVICTED) clock_ = slots_[slot].priority;
+    if (reason == KW_REMOVED_EVICTED) clock_ = std::bit_cast<double>(words(slot)[kPriority]);
     leave_idle(slot);
     if constexpr (uses_frequency())
       if (--fns_[fn].live == 0) fns_[fn].freq = 0.0;
@@ -130,7 +146,7 @@ class PriorityPolicy : public Policy {
     if (pool_) return pool_->choose_victim(for_fn);
     if (!heap_built_) build_heap();
     if (idle_.empty()) return KW_NO_CONTAINER;
-    return slots_[idle_.top()].id;
+    return words(idle_.top())[kId];
   }
 
  protected:
@@ -155,8 +171,18 @@ class PriorityPolicy : public Policy {
       return true;
   }
 
-  void grow(uint32_t slot) {
-    if (slot >= slots_.size()) slots_.resize(static_cast<size_t>(slot) + 1);
+  // The words of a slot: the host's, or this instance's own array in an older host.
+  uint64_t* words(uint32_t slot) const noexcept {
+    return *host_words_ + static_cast<size_t>(slot) * stride_;
+  }
+  // A slot above the highest seen so far (the heap is built from the slots below slot_count_).
+  [[gnu::noinline]] void grow(uint32_t slot) {
+    slot_count_ = slot + 1;
+    if (slot_count_ > own_slots_) {  // an older host: this instance's own words
+      own_slots_ = std::max(slot_count_, 2 * own_slots_);
+      own_.resize(static_cast<size_t>(own_slots_) * kWords, 0);
+      words_ = own_.data();
+    }
   }
 
   // Takes slot out of the idle set (heap or list) if it is there.
@@ -165,26 +191,24 @@ class PriorityPolicy : public Policy {
       idle_.erase(slot);
       return;
     }
-    if (slot >= slots_.size()) return;
-    SlotState& s = slots_[slot];
-    if (!s.idle) return;
-    s.idle = false;
+    if (slot >= slot_count_) return;  // never started (created by prewarm_now, say)
+    uint64_t& place = words(slot)[kPlace];
+    if (place == 0) return;
+    place = 0;
     --idle_count_;
   }
 
   // The first victim: the idle containers enter the heap in the order they went idle. Once per
   // run, so out of line (the hot hooks keep IndexedHeap::push inlined).
   [[gnu::cold, gnu::noinline]] void build_heap() {
-    std::vector<uint32_t> idle;
+    std::vector<std::pair<uint64_t, uint32_t>> idle;  // (order of going idle, slot)
     idle.reserve(idle_count_);
-    for (uint32_t slot = 0; slot < slots_.size(); ++slot)
-      if (slots_[slot].idle) idle.push_back(slot);
-    std::sort(idle.begin(), idle.end(), [this](uint32_t a, uint32_t b) {
-      return slots_[a].idle_order < slots_[b].idle_order;
-    });
-    for (const uint32_t slot : idle) {
-      slots_[slot].idle = false;
-      idle_.push(slot, slots_[slot].priority);
+    for (uint32_t slot = 0; slot < slot_count_; ++slot)
+      if (const uint64_t place = words(slot)[kPlace]; place != 0) idle.emplace_back(place, slot);
+    std::sort(idle.begin(), idle.end());
+    for (const auto& [place, slot] : idle) {
+      words(slot)[kPlace] = 0;  // from now on: the heap position (+ 1; 0 = not in the heap)
+      idle_.push(slot, std::bit_cast<double>(words(slot)[kPriority]));
     }
     idle_count_ = 0;
     heap_built_ = true;
@@ -198,18 +222,30 @@ class PriorityPolicy : public Policy {
     uint32_t live = 0;  // containers alive
   };
   std::vector<FunctionState> fns_;  // empty unless uses_frequency()
-  // Per container slot.
-  struct SlotState {
-    kw_container_id id = KW_NO_CONTAINER;
-    double priority = 0.0;    // computed when it last started
-    uint64_t idle_order = 0;  // before the heap is built: when it went idle
-    bool idle = false;        // before the heap is built: idle
+  // Per container slot, three words: its handle, its priority (computed when it last started;
+  // a double's bits), and its place among the idle: before the heap is built the order it went
+  // idle (from 1; 0: not idle), after it its heap position + 1 (0: not in the heap).
+  static constexpr uint32_t kWords = 3, kId = 0, kPriority = 1, kPlace = 2;
+  uint64_t* words_ = nullptr;              // own_.data() (in an older host)
+  uint64_t* const* host_words_ = &words_;  // kw_host::container_words, or &words_
+  uint32_t stride_ = kWords;               // words from one slot to the next
+  uint32_t slot_count_ = 0;                // the highest slot started + 1
+  uint32_t own_slots_ = 0;                 // slots own_ holds (UINT32_MAX: the host's words)
+  std::vector<uint64_t> own_;              // an older host: the words, kWords per slot
+  // The heap positions in the slots' kPlace words.
+  struct SlotPositions {
+    const PriorityPolicy* policy;
+    uint64_t& at(uint32_t slot) const noexcept { return policy->words(slot)[kPlace]; }
+    uint32_t get(uint32_t slot) const noexcept { return static_cast<uint32_t>(at(slot) - 1); }
+    void ensure(uint32_t) const noexcept {}  // every slot pushed was started: it has words
+    void set(uint32_t slot, uint32_t pos) const noexcept {
+      at(slot) = static_cast<uint32_t>(pos + 1);  // kAbsent -> 0
+    }
   };
-  std::vector<SlotState> slots_;
   uint64_t idle_order_ = 0;
   size_t idle_count_ = 0;
-  bool heap_built_ = false;   // from the first choose_victim on
-  IndexedHeap<double> idle_;  // idle containers by priority, once built
+  bool heap_built_ = false;                  // from the first choose_victim on
+  IndexedHeap<double, SlotPositions> idle_;  // idle containers by priority, once built
 };
 
 }  // namespace keepwarm
