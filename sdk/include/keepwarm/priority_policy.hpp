@@ -69,6 +69,15 @@ class PriorityPolicy : public Policy {
       host_words_ = host->container_words;
       stride_ = host->container_word_stride;
       own_slots_ = UINT32_MAX;  // every live container has words: nothing to grow
+      // The heap entry of a container the host will soon reuse (a warm start erases it), and its
+      // parent, which the erase compares with.
+      if (host->struct_size >= offsetof(kw_host, prefetch_hint) + sizeof host->prefetch_hint &&
+          host->prefetch_hint != nullptr) {
+        hint_ = host->prefetch_hint;
+        hint_->stride = static_cast<uint32_t>(decltype(idle_)::kEntrySize);
+        hint_->word = kPlace;
+        hint_->flags = KW_HINT_HEAP_PARENT;
+      }
     }
     // Outside compat mode on_arrival and choose_warm do nothing here: unless Derived overrides
     // them (then &Derived::f is a member of Derived, not of this class), the host may skip them.
@@ -122,6 +131,7 @@ class PriorityPolicy : public Policy {
     uint64_t* w = words(slot);
     if (heap_built_) {
       idle_.push(slot, std::bit_cast<double>(w[kPriority]));
+      publish_hint();
       return;
     }
     if (w[kPlace] != 0) return;  // idle already
@@ -185,6 +195,11 @@ class PriorityPolicy : public Policy {
     }
   }
 
+  // The heap's entries move when it grows: the host's prefetch hint follows them.
+  void publish_hint() const noexcept {
+    if (hint_ != nullptr && hint_->base != idle_.entries()) hint_->base = idle_.entries();
+  }
+
   // Takes slot out of the idle set (heap or list) if it is there.
   void leave_idle(uint32_t slot) noexcept {
     if (heap_built_) {
@@ -212,6 +227,7 @@ class PriorityPolicy : public Policy {
     }
     idle_count_ = 0;
     heap_built_ = true;
+    publish_hint();
   }
 
   std::unique_ptr<faascache::Pool> pool_;  // faascache compat mode only
@@ -232,6 +248,7 @@ class PriorityPolicy : public Policy {
   uint32_t slot_count_ = 0;                // the highest slot started + 1
   uint32_t own_slots_ = 0;                 // slots own_ holds (UINT32_MAX: the host's words)
   std::vector<uint64_t> own_;              // an older host: the words, kWords per slot
+  kw_prefetch_hint* hint_ = nullptr;       // the host's (kw_host::prefetch_hint), if any
   // The heap positions in the slots' kPlace words.
   struct SlotPositions {
     const PriorityPolicy* policy;
