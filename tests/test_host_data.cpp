@@ -1,11 +1,16 @@
-// The kw_host fields appended after ABI 1.1 (policy.h): the clock as data and skip_hooks, and the
-// SDK's fallbacks for a host built before them (a smaller struct_size).
+// The kw_host fields appended after ABI 1.1 (policy.h): the clock as data, skip_hooks, the
+// per-container words and the prefetch hint, and the SDK's fallbacks for a host built before them
+// (a smaller struct_size).
 #include <gtest/gtest.h>
 #include <keepwarm/policy.hpp>
 #include <keepwarm/priority_policy.hpp>
 
 #include <cstddef>
+#include <cstdio>
 #include <string>
+#include <vector>
+
+#include "keepwarm/traces/formats.hpp"
 
 #include "test_support.hpp"
 
@@ -160,6 +165,149 @@ TEST(HostData, AnOlderHostWithoutTheFieldsIsServedByTheCallbacks) {
   EXPECT_EQ(current.host().now(), -1);
   current.skip_all();
   EXPECT_EQ(mask, KW_SKIP_ON_ARRIVAL | KW_SKIP_CHOOSE_WARM);
+}
+
+// A GD-like policy: its priority uses the frequency, so PriorityPolicy keeps per-function state.
+class Frequent final : public PriorityPolicy<Frequent> {
+ public:
+  static constexpr const char* kName = "frequent";
+  static constexpr const char* kVersion = "0";
+  static constexpr const char* kDescription = "gd-like";
+  using PriorityPolicy::PriorityPolicy;
+  double priority(kw_function_id fn, double clock, double freq) const {
+    return clock + freq * 100.0 / host().function(fn).memory_mb;
+  }
+};
+
+// Policy P behind a host built before some appended fields: create() hands it a copy of the
+// host's table with struct_size cut to g_struct_size, and the fields past it poisoned.
+uint32_t g_struct_size = 0;
+uint64_t* const g_null_words = nullptr;
+kw_prefetch_hint g_stray_hint{};
+template <class P>
+struct OlderHost {
+  kw_host host;
+  void* inner;
+  static const kw_policy_descriptor& real() { return *descriptor_for<P>(); }
+  static OlderHost* of(void* s) { return static_cast<OlderHost*>(s); }
+  static void* create(const kw_host* h) {
+    auto* o = new OlderHost{*h, nullptr};
+    o->host.struct_size = g_struct_size;
+    if (g_struct_size <= offsetof(kw_host, container_words)) {
+      o->host.container_words = &g_null_words;  // read: a crash
+      o->host.container_word_count = 3;
+    }
+    if (g_struct_size <= offsetof(kw_host, prefetch_hint))
+      o->host.prefetch_hint = &g_stray_hint;  // written: the test sees it
+    o->inner = real().create(&o->host);
+    if (o->inner == nullptr) {
+      delete o;
+      return nullptr;
+    }
+    return o;
+  }
+  static void destroy(void* s) {
+    real().destroy(of(s)->inner);
+    delete of(s);
+  }
+  static void started(void* s, kw_container_id c, kw_function_id fn, kw_start_kind k) {
+    real().on_container_started(of(s)->inner, c, fn, k);
+  }
+  static void idle(void* s, kw_container_id c, kw_function_id fn) {
+    real().on_container_idle(of(s)->inner, c, fn);
+  }
+  static kw_container_id victim(void* s, kw_function_id fn) {
+    return real().choose_victim(of(s)->inner, fn);
+  }
+  static void removed(void* s, kw_container_id c, kw_function_id fn, kw_removal_reason r) {
+    real().on_container_removed(of(s)->inner, c, fn, r);
+  }
+  static void arrival(void* s, kw_function_id fn) { real().on_arrival(of(s)->inner, fn); }
+  static kw_container_id warm(void* s, kw_function_id fn) {
+    return real().choose_warm(of(s)->inner, fn);
+  }
+  static void end(void* s) { real().on_end(of(s)->inner); }
+  static const kw_policy_descriptor* descriptor() {
+    static const kw_policy_descriptor d = [] {
+      kw_policy_descriptor d = real();
+      d.create = &create;
+      d.destroy = &destroy;
+      d.on_container_started = &started;
+      d.on_container_idle = &idle;
+      d.choose_victim = &victim;
+      d.on_container_removed = &removed;
+      d.on_arrival = &arrival;
+      d.choose_warm = &warm;
+      d.on_end = &end;
+      d.on_timer = nullptr;
+      return d;
+    }();
+    return &d;
+  }
+};
+
+// Every arrival (with the container that served it) and every removal, as text.
+class Log final : public EventObserver {
+ public:
+  void arrival(double t, uint32_t fn, Outcome outcome, kw_container_id c) override {
+    add("a %.17g %u %d %llu", t, fn, static_cast<int>(outcome), static_cast<unsigned long long>(c));
+  }
+  void removal(double t, kw_container_id c, uint32_t fn, uint32_t, kw_removal_reason r) override {
+    add("r %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn, static_cast<int>(r));
+  }
+  void prewarm(double t, kw_container_id c, uint32_t fn, bool created) override {
+    add("p %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn, created ? 1 : 0);
+  }
+  std::vector<std::string> events;
+
+ private:
+  template <class... A>
+  void add(const char* format, A... args) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, format, args...);
+    events.emplace_back(buf);
+  }
+};
+
+template <class P>
+void expect_same_events_in_older_hosts() {
+  AzureLikeSpec spec;
+  spec.functions = 60;
+  spec.duration_ms = 2 * 3600 * 1000.0;
+  spec.seed = 7;
+  spec.min_per_day = 200;
+  spec.max_per_day = 20000;
+  const Trace t = generate_azure_like(spec);
+  const PluginPtr current = Plugin::from_descriptor(descriptor_for<P>(), "test");
+  const PluginPtr older = Plugin::from_descriptor(OlderHost<P>::descriptor(), "test");
+  for (const uint64_t memory : {600, 1500, 4000}) {
+    SimConfig c;
+    c.memory_mb = memory;
+    Log want;
+    const CellResult a = simulate(t, current, c, nullptr, &want);
+    ASSERT_GT(a.metrics.evictions, 100u) << memory;
+    ASSERT_GT(a.metrics.warm, 1000u) << memory;
+    // Before container_words (own words, no hint), before prefetch_hint (host words, no hint),
+    // and the whole table again through the wrapper.
+    for (const size_t size :
+         {offsetof(kw_host, container_words), offsetof(kw_host, prefetch_hint), sizeof(kw_host)}) {
+      g_struct_size = static_cast<uint32_t>(size);
+      g_stray_hint = {};
+      Log got;
+      const CellResult b = simulate(t, older, c, nullptr, &got);
+      EXPECT_EQ(got.events, want.events) << memory << " MB, struct_size " << size;
+      EXPECT_EQ(b.metrics.idle_mb_s, a.metrics.idle_mb_s);
+      EXPECT_EQ(g_stray_hint.base, nullptr);  // a field past struct_size is never written
+      EXPECT_EQ(g_stray_hint.stride, 0u);
+    }
+  }
+}
+
+// PriorityPolicy keeps its per-container state in the host's words when the host has them, and in
+// an array of its own in an older host; the victims, hence every event, are the same.
+TEST(HostData, PriorityPolicyGivesTheSameEventsWithOrWithoutTheHostsWords) {
+  expect_same_events_in_older_hosts<Recent>();
+  expect_same_events_in_older_hosts<Frequent>();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <keepwarm/indexed_heap.hpp>
 #include <random>
 #include <set>
@@ -184,12 +185,24 @@ TEST(RadixQueue, HighBitsOfTheKeyAndTheOrder) {
   EXPECT_TRUE(q.empty());
 }
 
+// Positions kept outside the heap, as PriorityPolicy keeps them in the host's container words:
+// position + 1 in a word per slot, 0 when absent (every word starts at 0).
+struct WordPositions {
+  std::vector<uint64_t>* words;
+  uint32_t get(uint32_t slot) const noexcept { return static_cast<uint32_t>((*words)[slot] - 1); }
+  void ensure(uint32_t) const noexcept {}
+  void set(uint32_t slot, uint32_t pos) const noexcept {
+    (*words)[slot] = static_cast<uint32_t>(pos + 1);
+  }
+};
+
 // IndexedHeap: push, erase (the top, as a victim, or any slot), pop and update at random; the
 // top must be the (key, insertion) minimum of the set.
-TEST(IndexedHeap, MatchesAnOrderedSet) {
+template <class Heap>
+void check_against_an_ordered_set(const std::function<Heap()>& make) {
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     std::mt19937_64 rng(seed);
-    IndexedHeap<double> heap;
+    Heap heap = make();
     std::set<std::pair<double, uint64_t>> ref;  // (key, insertion number)
     std::vector<std::pair<double, uint64_t>> of_slot(64, {0.0, UINT64_MAX});
     uint64_t inserted = 0;
@@ -224,6 +237,18 @@ TEST(IndexedHeap, MatchesAnOrderedSet) {
       }
     }
   }
+}
+
+TEST(IndexedHeap, MatchesAnOrderedSet) {
+  check_against_an_ordered_set<IndexedHeap<double>>([] { return IndexedHeap<double>(); });
+}
+
+TEST(IndexedHeap, WithPositionsOutsideMatchesAnOrderedSet) {
+  std::vector<uint64_t> words;
+  check_against_an_ordered_set<IndexedHeap<double, WordPositions>>([&words] {
+    words.assign(64, 0);
+    return IndexedHeap<double, WordPositions>(WordPositions{&words});
+  });
 }
 
 }  // namespace
