@@ -382,20 +382,6 @@ class Simulation {
       const uint32_t tail = functions_[fns[i + kPrefetch]].idle_tail;
       if (tail < containers_.size()) __builtin_prefetch(&containers_[tail], 1);
     }
-    // The policy's element of the container the arrival kPrefetch / 2 ahead will reuse
-    // (kw_prefetch_hint), found from the container's words (fetched one stage ago).
-    if (hint_.base != nullptr && hint_.word < kContainerWords && i + kPrefetch / 2 < n) {
-      const uint32_t tail = functions_[fns[i + kPrefetch / 2]].idle_tail;
-      if (tail < containers_.size()) {
-        const uint64_t w = containers_[tail].words[hint_.word];
-        if (w != 0) {
-          const char* base = static_cast<const char*>(hint_.base);
-          __builtin_prefetch(base + (w - 1) * hint_.stride, 1);
-          if ((hint_.flags & KW_HINT_HEAP_PARENT) != 0 && w > 1)
-            __builtin_prefetch(base + (w - 2) / 2 * hint_.stride, 1);
-        }
-      }
-    }
     // The next finish: its container was fetched when it became the top (finish_next); now its
     // function's record.
     if (!finishes_.empty())
@@ -741,7 +727,6 @@ class Simulation {
     host_.container_words = &words_;
     host_.container_word_stride = sizeof(Container) / sizeof(uint64_t);
     host_.container_word_count = kContainerWords;
-    host_.prefetch_hint = &hint_;
     host_.function_count = [](const kw_host* h) {
       return static_cast<uint32_t>(of(h).infos_.size());
     };
@@ -870,7 +855,6 @@ class Simulation {
   kw_host host_{};
   void* self_ = nullptr;
   uint32_t skip_hooks_ = 0;  // set by the policy in create()
-  kw_prefetch_hint hint_{};  // set by the policy (kw_host::prefetch_hint)
   decltype(kw_policy_descriptor::on_arrival) on_arrival_ = nullptr;    // after skip_hooks
   decltype(kw_policy_descriptor::choose_warm) choose_warm_ = nullptr;  // after skip_hooks
   std::string error_;

@@ -48,6 +48,8 @@ class IndexedHeap {
   // The slot with the smallest key (heap must not be empty).
   uint32_t top() const noexcept { return slot_of(heap_.front()); }
   const Key& top_key() const noexcept { return heap_.front().key; }
+  // The slot of the last entry, the one an erase moves into the hole (heap must not be empty).
+  uint32_t last() const noexcept { return slot_of(heap_.back()); }
   const Key& key(uint32_t slot) const noexcept { return heap_[pos_.get(slot)].key; }
 
   // Inserts slot (which must not be present) with key.
@@ -96,9 +98,6 @@ class IndexedHeap {
     for (const Entry& e : heap_) pos_.set(slot_of(e), kAbsent);
     heap_.clear();
   }
-  // The entries' array (it moves as the heap grows) and the size of an entry: for a prefetch hint
-  // (kw_prefetch_hint), the entry of position i is at entries() + i * kEntrySize bytes.
-  const void* entries() const noexcept { return heap_.data(); }
   // Calls f(slot, key) for every entry, in heap order (read-only; not used by the built-in
   // policies).
   template <class F>
@@ -114,11 +113,6 @@ class IndexedHeap {
     uint64_t order;
   };
   static constexpr uint64_t kMaxSeq = UINT32_MAX;
-
- public:
-  static constexpr size_t kEntrySize = sizeof(Entry);
-
- private:
   static uint32_t slot_of(const Entry& e) noexcept { return static_cast<uint32_t>(e.order); }
   static bool less(const Entry& a, const Entry& b) noexcept {
     if (a.key < b.key) return true;

@@ -92,21 +92,6 @@ typedef struct kw_function_info {
   double warm_ms;     /* execution time of a warm start */
 } kw_function_info;
 
-/* (After ABI 1.1, see kw_host::prefetch_hint.) Where a policy keeps an array element per idle
- * container, found from a container word, so that the host, which knows some containers it will
- * soon reuse (the trace is known ahead), may prefetch it: for such a container the host reads its
- * container word `word`, w; if w != 0 it may prefetch the element at index w - 1, base + (w - 1) *
- * stride bytes, and with KW_HINT_HEAP_PARENT in flags also the element at index (w - 2) / 2 (its
- * parent in a binary heap). Only hints: the host never dereferences base, and a stale hint costs a
- * useless prefetch. base NULL or word >= container_word_count: no hint. */
-typedef struct kw_prefetch_hint {
-  const void* base;
-  uint32_t stride;
-  uint32_t word;
-  uint32_t flags;
-} kw_prefetch_hint;
-#define KW_HINT_HEAP_PARENT 1u
-
 /* Callbacks from the policy into the host. The table and everything it points
  * to is owned by the host and valid until destroy() returns. Pass `host`
  * itself as the first argument of every call. */
@@ -199,9 +184,6 @@ typedef struct kw_host {
   uint64_t* const* container_words;
   uint32_t container_word_stride; /* in words */
   uint32_t container_word_count;
-  /* Appended after ABI 1.1 with container_words: a prefetch hint, host-owned (zeroed), that the
-   * policy may set in create() or any hook. See kw_prefetch_hint. NULL: no hint. */
-  kw_prefetch_hint* prefetch_hint;
 } kw_host;
 
 #define KW_SKIP_ON_ARRIVAL 1u  /* on_arrival would do nothing */

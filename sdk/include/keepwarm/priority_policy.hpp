@@ -69,15 +69,6 @@ class PriorityPolicy : public Policy {
       host_words_ = host->container_words;
       stride_ = host->container_word_stride;
       own_slots_ = UINT32_MAX;  // every live container has words: nothing to grow
-      // The heap entry of a container the host will soon reuse (a warm start erases it), and its
-      // parent, which the erase compares with.
-      if (host->struct_size >= offsetof(kw_host, prefetch_hint) + sizeof host->prefetch_hint &&
-          host->prefetch_hint != nullptr) {
-        hint_ = host->prefetch_hint;
-        hint_->stride = static_cast<uint32_t>(decltype(idle_)::kEntrySize);
-        hint_->word = kPlace;
-        hint_->flags = KW_HINT_HEAP_PARENT;
-      }
     }
     // Outside compat mode on_arrival and choose_warm do nothing here: unless Derived overrides
     // them (then &Derived::f is a member of Derived, not of this class), the host may skip them.
@@ -131,7 +122,7 @@ class PriorityPolicy : public Policy {
     uint64_t* w = words(slot);
     if (heap_built_) {
       idle_.push(slot, std::bit_cast<double>(w[kPriority]));
-      publish_hint();
+      prefetch_last();
       return;
     }
     if (w[kPlace] != 0) return;  // idle already
@@ -195,15 +186,17 @@ class PriorityPolicy : public Policy {
     }
   }
 
-  // The heap's entries move when it grows: the host's prefetch hint follows them.
-  void publish_hint() const noexcept {
-    if (hint_ != nullptr && hint_->base != idle_.entries()) hint_->base = idle_.entries();
+  // The next erase moves the heap's last entry into its hole and writes that slot's position in
+  // its words (with many containers, a line of its own): they are fetched now, an event ahead.
+  void prefetch_last() const noexcept {
+    if (!idle_.empty()) __builtin_prefetch(words(idle_.last()) + kPlace, 1);
   }
 
   // Takes slot out of the idle set (heap or list) if it is there.
   void leave_idle(uint32_t slot) noexcept {
     if (heap_built_) {
       idle_.erase(slot);
+      prefetch_last();
       return;
     }
     if (slot >= slot_count_) return;  // never started (created by prewarm_now, say)
@@ -227,7 +220,6 @@ class PriorityPolicy : public Policy {
     }
     idle_count_ = 0;
     heap_built_ = true;
-    publish_hint();
   }
 
   std::unique_ptr<faascache::Pool> pool_;  // faascache compat mode only
@@ -248,7 +240,6 @@ class PriorityPolicy : public Policy {
   uint32_t slot_count_ = 0;                // the highest slot started + 1
   uint32_t own_slots_ = 0;                 // slots own_ holds (UINT32_MAX: the host's words)
   std::vector<uint64_t> own_;              // an older host: the words, kWords per slot
-  kw_prefetch_hint* hint_ = nullptr;       // the host's (kw_host::prefetch_hint), if any
   // The heap positions in the slots' kPlace words.
   struct SlotPositions {
     const PriorityPolicy* policy;
