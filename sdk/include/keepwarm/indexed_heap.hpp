@@ -74,10 +74,18 @@ class IndexedHeap {
       // down of the last entry from the top: the order is total.
       remove_top(last);
     } else if (i != last) {
+      // The last entry fills the hole. Smaller than the entry it replaces, it may rise but not
+      // sink (the children are not smaller than that entry); otherwise it may sink but not rise
+      // (the parent is not larger than that entry). So one of the two sifts is skipped, with the
+      // line it would read (the parent's, or the children's): the same moves as both in turn.
+      const bool rises = less(heap_[last], heap_[i]);
       heap_[i] = std::move(heap_[last]);
       pos_.set(slot_of(heap_[i]), static_cast<uint32_t>(i));
       heap_.pop_back();
-      sift_down(sift_up(i));
+      if (rises)
+        sift_up(i);
+      else
+        sift_down(i);
     } else {
       heap_.pop_back();
     }
