@@ -269,17 +269,20 @@ class Log final : public EventObserver {
 };
 
 template <class P>
-void expect_same_events_in_older_hosts() {
+void expect_same_events_in_older_hosts(size_t functions, double duration_ms) {
   AzureLikeSpec spec;
-  spec.functions = 60;
-  spec.duration_ms = 2 * 3600 * 1000.0;
+  spec.functions = functions;
+  spec.duration_ms = duration_ms;
   spec.seed = 7;
   spec.min_per_day = 200;
   spec.max_per_day = 20000;
   const Trace t = generate_azure_like(spec);
   const PluginPtr current = Plugin::from_descriptor(descriptor_for<P>(), "test");
   const PluginPtr older = Plugin::from_descriptor(OlderHost<P>::descriptor(), "test");
-  for (const uint64_t memory : {600, 1500, 4000}) {
+  SimConfig unlimited;
+  unlimited.memory_mb = UINT64_MAX / 2;
+  const uint64_t peak = simulate(t, current, unlimited).metrics.peak_memory_mb;
+  for (const uint64_t memory : {peak / 10, peak / 3, peak * 2 / 3}) {
     SimConfig c;
     c.memory_mb = memory;
     Log want;
@@ -303,9 +306,11 @@ void expect_same_events_in_older_hosts() {
 
 // PriorityPolicy keeps its per-container state in the host's words when the host has them, and in
 // an array of its own in an older host; the victims, hence every event, are the same.
+// PriorityPolicy uses the host's words from kHostWordsFunctions (8192) functions on.
 TEST(HostData, PriorityPolicyGivesTheSameEventsWithOrWithoutTheHostsWords) {
-  expect_same_events_in_older_hosts<Recent>();
-  expect_same_events_in_older_hosts<Frequent>();
+  expect_same_events_in_older_hosts<Recent>(9000, 5 * 60 * 1000.0);
+  expect_same_events_in_older_hosts<Frequent>(9000, 5 * 60 * 1000.0);
+  expect_same_events_in_older_hosts<Recent>(60, 2 * 3600 * 1000.0);  // its own arrays throughout
 }
 
 }  // namespace
