@@ -1,6 +1,6 @@
 // The kw_host fields appended after ABI 1.1 (policy.h): the clock as data, skip_hooks, the
-// per-container words, and the SDK's fallbacks for a host built before them (a smaller
-// struct_size).
+// per-container words, idle_keepalive, and the SDK's fallbacks for a host built before them (a
+// smaller struct_size).
 #include <gtest/gtest.h>
 #include <keepwarm/policy.hpp>
 #include <keepwarm/priority_policy.hpp>
@@ -198,6 +198,8 @@ struct OlderHost {
       o->host.container_word_count = 3;
     }
     if (g_word_count != 0) o->host.container_word_count = g_word_count;
+    if (g_struct_size <= offsetof(kw_host, idle_keepalive))
+      o->host.idle_keepalive = nullptr;  // written: a crash
     o->inner = real().create(&o->host);
     if (o->inner == nullptr) {
       delete o;
@@ -231,13 +233,14 @@ struct OlderHost {
       kw_policy_descriptor d = real();
       d.create = &create;
       d.destroy = &destroy;
-      d.on_container_started = &started;
-      d.on_container_idle = &idle;
+      // The hooks P has (the others stay NULL).
+      d.on_container_started = d.on_container_started != nullptr ? &started : nullptr;
+      d.on_container_idle = d.on_container_idle != nullptr ? &idle : nullptr;
       d.choose_victim = &victim;
-      d.on_container_removed = &removed;
-      d.on_arrival = &arrival;
-      d.choose_warm = &warm;
-      d.on_end = &end;
+      d.on_container_removed = d.on_container_removed != nullptr ? &removed : nullptr;
+      d.on_arrival = d.on_arrival != nullptr ? &arrival : nullptr;
+      d.choose_warm = d.choose_warm != nullptr ? &warm : nullptr;
+      d.on_end = d.on_end != nullptr ? &end : nullptr;
       d.on_timer = nullptr;
       return d;
     }();
@@ -311,6 +314,92 @@ TEST(HostData, PriorityPolicyGivesTheSameEventsWithOrWithoutTheHostsWords) {
   expect_same_events_in_older_hosts<Recent>(9000, 5 * 60 * 1000.0);
   expect_same_events_in_older_hosts<Frequent>(9000, 5 * 60 * 1000.0);
   expect_same_events_in_older_hosts<Recent>(60, 2 * 3600 * 1000.0);  // its own arrays throughout
+}
+
+// Keep-alive deadlines set in on_container_idle, through set_keepalive (kStore false) or
+// set_idle_keepalive (true): some idle containers get none, some are removed at once (now), some
+// are cleared (INFINITY), the others live for 1 to 50 s. g_nan_at: that idle hook passes NaN.
+uint64_t g_nan_at = 0;
+template <bool kStore>
+class Deadlines final : public Policy {
+ public:
+  static constexpr const char* kName = "deadlines";
+  static constexpr const char* kVersion = "0";
+  static constexpr const char* kDescription = "keep-alive deadlines of every kind";
+  using Policy::Policy;
+  void on_container_started(kw_container_id c, kw_function_id, kw_start_kind kind) override {
+    if (kind == KW_START_WARM) std::erase(idle_, c);
+  }
+  void on_container_idle(kw_container_id c, kw_function_id) override {
+    idle_.push_back(c);
+    if (++n_ % 3 == 0) return;  // no deadline: it must not get the previous container's
+    const double now = host().now();
+    const double d = n_ == g_nan_at ? NAN
+                     : n_ % 7 == 0  ? now
+                     : n_ % 11 == 0 ? INFINITY
+                                    : now + 1000.0 * static_cast<double>(1 + (n_ * 7919) % 50);
+    if constexpr (kStore)
+      host().set_idle_keepalive(c, d);
+    else
+      host().set_keepalive(c, d);
+  }
+  void on_container_removed(kw_container_id c, kw_function_id, kw_removal_reason) override {
+    std::erase(idle_, c);
+  }
+  kw_container_id choose_victim(kw_function_id) override {
+    return idle_.empty() ? KW_NO_CONTAINER : idle_.front();
+  }
+
+ private:
+  std::vector<kw_container_id> idle_;
+  uint64_t n_ = 0;
+};
+
+// set_idle_keepalive is set_keepalive applied when on_container_idle returns: the same events,
+// with the host's idle_keepalive and with an older host's set_keepalive behind it.
+TEST(HostData, IdleKeepaliveGivesTheEventsOfSetKeepalive) {
+  AzureLikeSpec spec;
+  spec.functions = 30;
+  spec.duration_ms = 3600 * 1000.0;
+  spec.seed = 5;
+  spec.min_per_day = 2000;
+  spec.max_per_day = 50000;
+  const Trace t = generate_azure_like(spec);
+  const PluginPtr call = Plugin::from_descriptor(descriptor_for<Deadlines<false>>(), "test");
+  const PluginPtr store = Plugin::from_descriptor(descriptor_for<Deadlines<true>>(), "test");
+  const PluginPtr older = Plugin::from_descriptor(OlderHost<Deadlines<true>>::descriptor(), "test");
+  g_nan_at = 0;
+  for (const uint64_t memory : {uint64_t{4000}, uint64_t{1} << 40}) {
+    SimConfig c;
+    c.memory_mb = memory;
+    Log want, got, got_older;
+    const CellResult a = simulate(t, call, c, nullptr, &want);
+    ASSERT_GT(a.metrics.expirations, 1000u) << memory;
+    ASSERT_GT(a.metrics.warm, 1000u) << memory;
+    const CellResult b = simulate(t, store, c, nullptr, &got);
+    EXPECT_EQ(got.events, want.events) << memory << " MB";
+    EXPECT_EQ(b.metrics.idle_mb_s, a.metrics.idle_mb_s);
+    g_struct_size = static_cast<uint32_t>(offsetof(kw_host, idle_keepalive));
+    g_word_count = 0;
+    simulate(t, older, c, nullptr, &got_older);
+    EXPECT_EQ(got_older.events, want.events) << memory << " MB, an older host";
+  }
+}
+
+// A NaN deadline is the policy error set_keepalive reports, with the host's idle_keepalive too.
+TEST(HostData, IdleKeepaliveOfNaNIsAPolicyError) {
+  const Trace t = make_trace({{"a", 100, 100, 10}}, {{0, "a"}, {1000, "a"}, {2000, "a"}});
+  const PluginPtr store = Plugin::from_descriptor(descriptor_for<Deadlines<true>>(), "test");
+  g_nan_at = 2;
+  SimConfig c;
+  c.memory_mb = 1000;
+  try {
+    simulate(t, store, c);
+    ADD_FAILURE() << "no error";
+  } catch (const PolicyError& e) {
+    EXPECT_NE(std::string(e.what()).find("NaN deadline"), std::string::npos) << e.what();
+  }
+  g_nan_at = 0;
 }
 
 }  // namespace

@@ -358,9 +358,13 @@ class Simulation {
       advance(t);
       const uint32_t fn = fns[i];
       if (on_arrival_ != nullptr) {
+        const uint64_t scheduled = seq_;
         on_arrival_(self_, fn);
         check_error();
-        advance(t);  // deadlines, timers and prewarms the hook asked for at or before now
+        // Deadlines, timers and prewarms the hook asked for at or before now. Every event is
+        // scheduled with a new seq_, and everything at or before now was handled above: if the
+        // hook scheduled nothing, nothing is due.
+        if (seq_ != scheduled) advance(t);
       }
       place(fn);
       check_error();
@@ -391,30 +395,32 @@ class Simulation {
   // Handles, in time order, every pending event at or before t; then sets the clock to t.
   void advance(double t) {
     for (;;) {
-      if (expiries_.empty() && timed_.empty()) [[likely]] {
-        // Only finishes pending (a hook may schedule deadlines and timers: checked again after
-        // each).
-        const double tf = finishes_.top_time();
+      const double tf = finishes_.top_time();
+      if (!(other_bound_ <= t && other_bound_ <= tf)) [[likely]] {
+        // No deadline, timer or prewarm is due before the next finish or t (a hook may schedule
+        // them: other_bound_ is checked again after each finish).
         if (!(tf <= t)) break;
         set_clock(tf);
         finish_next();
         check_error();
         continue;
       }
-      const double tf = finishes_.top_time();
       const double tt = timed_.top_time();
       // A bound at or before the earliest deadline, exact when it could be the next event.
       double te = expiries_.lower_bound();
       if (te <= t && te <= tf && te <= tt) te = expiries_.top_time();
       const double m = std::min(tf, std::min(te, tt));
+      other_bound_ = std::min(te, tt);  // tight now (te exact if it could come first)
       if (!(m <= t)) break;
       set_clock(m);
       if (tf == m) {
         finish_next();
       } else if (te == m) {
         remove(expiries_.pop().slot(), KW_REMOVED_EXPIRED);
+        other_bound_ = std::min(expiries_.lower_bound(), timed_.top_time());
       } else {
         const TimedEvent e = timed_.pop();
+        other_bound_ = std::min(expiries_.lower_bound(), timed_.top_time());
         if (e.prewarm)
           prewarm(static_cast<uint32_t>(e.payload));
         else if (desc_.on_timer != nullptr)
@@ -557,7 +563,51 @@ class Simulation {
     c.state = State::idle;
     --functions_[fn].running;
     link_idle(slot);
-    if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
+    if (desc_.on_container_idle != nullptr) idle_hook(slot, fn);
+  }
+
+  // Calls on_container_idle for the container in slot, then applies the keep-alive deadline the
+  // hook may have left in kw_host::idle_keepalive.
+  void idle_hook(uint32_t slot, uint32_t fn) {
+    const kw_container_id id = handle(slot);
+    desc_.on_container_idle(self_, id, fn);
+    if (!std::isnan(idle_keepalive_)) {
+      const double deadline = idle_keepalive_;
+      idle_keepalive_ = NAN;
+      set_keepalive(id, deadline);
+    }
+  }
+
+  // kw_host::set_keepalive.
+  void set_keepalive(kw_container_id id, double deadline) {
+    const uint32_t slot = KW_CONTAINER_SLOT(id);
+    if (slot >= containers_.size() || containers_[slot].state != State::idle ||
+        containers_[slot].generation != static_cast<uint32_t>(id >> 32) || std::isnan(deadline))
+        [[unlikely]]
+      return bad_keepalive(id);
+    // A new deadline replaces the old one (push cancels it); INFINITY only clears it.
+    if (deadline == INFINITY)
+      expiries_.erase(slot);
+    else
+      push_deadline(SlotEvent{std::max(deadline, now_), seq_++, slot});
+  }
+  // Every deadline and timed event is pushed here, so that other_bound_ stays at or before them.
+  void push_deadline(const SlotEvent& e) {
+    expiries_.push(e);
+    other_bound_ = std::min(other_bound_, e.time());
+  }
+  void push_timed(const TimedEvent& e) {
+    timed_.push(e);
+    other_bound_ = std::min(other_bound_, e.t);
+  }
+  // Out of line, so that the checks above cost the hot path few registers.
+  [[gnu::noinline, gnu::cold]] void bad_keepalive(kw_container_id id) {
+    const uint32_t slot = live_slot(id);
+    if (slot == kNil || containers_[slot].state != State::idle)
+      soft_fail("set_keepalive on container " + std::to_string(id) +
+                ", which is not an idle container");
+    else
+      soft_fail("set_keepalive with a NaN deadline");
   }
 
   // Creates an idle container of fn if its memory is free (kNil otherwise), calling no hook.
@@ -586,7 +636,7 @@ class Simulation {
       desc_.on_container_started(self_, handle(slot), fn, KW_START_PREWARM);
     check_error();
     // Host calls only schedule events, so the container is still idle here.
-    if (desc_.on_container_idle != nullptr) desc_.on_container_idle(self_, handle(slot), fn);
+    if (desc_.on_container_idle != nullptr) idle_hook(slot, fn);
   }
 
   // Removes an idle container (eviction, expiry or release) and tells the policy (unless the
@@ -745,23 +795,9 @@ class Simulation {
       return fn < s.functions_.size() ? s.functions_[fn].running : 0u;
     };
     host_.set_keepalive = [](const kw_host* h, kw_container_id c, double deadline) {
-      Simulation& s = of(h);
-      const uint32_t slot = s.live_slot(c);
-      if (slot == kNil || s.containers_[slot].state != State::idle) {
-        s.soft_fail("set_keepalive on container " + std::to_string(c) +
-                    ", which is not an idle container");
-        return;
-      }
-      if (std::isnan(deadline)) {
-        s.soft_fail("set_keepalive with a NaN deadline");
-        return;
-      }
-      // A new deadline replaces the old one (push cancels it); INFINITY only clears it.
-      if (deadline == INFINITY)
-        s.expiries_.erase(slot);
-      else
-        s.expiries_.push(SlotEvent{std::max(deadline, s.now_), s.seq_++, slot});
+      of(h).set_keepalive(c, deadline);
     };
+    host_.idle_keepalive = &idle_keepalive_;
     host_.request_prewarm = [](const kw_host* h, kw_function_id fn, double at) {
       Simulation& s = of(h);
       if (fn >= s.functions_.size() || std::isnan(at)) {
@@ -769,7 +805,7 @@ class Simulation {
                     (std::isnan(at) ? " at NaN" : ", which does not exist"));
         return;
       }
-      s.timed_.push(TimedEvent{std::max(at, s.now_), s.seq_++, true, fn});
+      s.push_timed(TimedEvent{std::max(at, s.now_), s.seq_++, true, fn});
     };
     host_.set_timer = [](const kw_host* h, double at, uint64_t token) {
       Simulation& s = of(h);
@@ -777,7 +813,7 @@ class Simulation {
         s.soft_fail("set_timer at NaN");
         return;
       }
-      s.timed_.push(TimedEvent{std::max(at, s.now_), s.seq_++, false, token});
+      s.push_timed(TimedEvent{std::max(at, s.now_), s.seq_++, false, token});
     };
     host_.random_u64 = [](const kw_host* h) { return of(h).random_.next(); };
     host_.param = [](const kw_host* h, const char* name) -> const char* {
@@ -854,7 +890,8 @@ class Simulation {
   Rng random_;  // xoshiro256** seeded through splitmix64 (keepwarm/traces/formats.hpp)
   kw_host host_{};
   void* self_ = nullptr;
-  uint32_t skip_hooks_ = 0;  // set by the policy in create()
+  uint32_t skip_hooks_ = 0;      // set by the policy in create()
+  double idle_keepalive_ = NAN;  // kw_host::idle_keepalive: NaN outside on_container_idle
   decltype(kw_policy_descriptor::on_arrival) on_arrival_ = nullptr;    // after skip_hooks
   decltype(kw_policy_descriptor::choose_warm) choose_warm_ = nullptr;  // after skip_hooks
   std::string error_;
@@ -873,6 +910,11 @@ class Simulation {
   RadixQueue<SlotEvent> finishes_;
   DeadlineQueue<SlotEvent> expiries_;  // keep-alive deadlines, one per idle container at most
   EventHeap<TimedEvent> timed_;
+  // At or before every live deadline and timed event (INFINITY if none; exact after the events
+  // are popped or looked at closely in advance(), and lowered by every push; a cancelled deadline
+  // may leave it early, which only costs a closer look): while it is after the next finish, the
+  // replay handles finishes alone.
+  double other_bound_ = INFINITY;
   uint64_t seq_ = 0;
   // Prefetching pays only when the per-function records outgrow the caches: with 300 or 1000
   // functions it cost 1-4% (bench_engine, bench_scale), with 50,000 it saves 15%.

@@ -184,6 +184,14 @@ typedef struct kw_host {
   uint64_t* const* container_words;
   uint32_t container_word_stride; /* in words */
   uint32_t container_word_count;
+  /* Appended after ABI 1.1, found by struct_size like clock: inside on_container_idle(c), a
+   * policy may store c's keep-alive deadline in *idle_keepalive instead of calling
+   * set_keepalive(c, ...): when the hook returns, a value that is not NaN is applied exactly as
+   * set_keepalive(c, value) would be (INFINITY clears), after everything else the hook did, and
+   * *idle_keepalive is NaN again. One store instead of a call, on the hook that runs once per
+   * invocation. Only for the container of the running on_container_idle; NULL or absent: call
+   * set_keepalive. */
+  double* idle_keepalive;
 } kw_host;
 
 #define KW_SKIP_ON_ARRIVAL 1u  /* on_arrival would do nothing */

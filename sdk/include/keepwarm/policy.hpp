@@ -44,7 +44,11 @@ class Host {
   explicit Host(const kw_host* host) noexcept
       : h_(host),
         clock_(host->struct_size >= offsetof(kw_host, clock) + sizeof host->clock ? host->clock
-                                                                                  : nullptr) {}
+                                                                                  : nullptr),
+        idle_keepalive_(host->struct_size >=
+                                offsetof(kw_host, idle_keepalive) + sizeof host->idle_keepalive
+                            ? host->idle_keepalive
+                            : nullptr) {}
 
   const kw_host* raw() const noexcept { return h_; }
   // The host's clock as data when the host provides it (no call), else through now().
@@ -64,6 +68,15 @@ class Host {
     h_->set_keepalive(h_, c, deadline_ms);
   }
   void clear_keepalive(kw_container_id c) const noexcept { h_->set_keepalive(h_, c, INFINITY); }
+  // Inside on_container_idle(c), for c only: set_keepalive(c, deadline_ms), applied when the
+  // hook returns (kw_host::idle_keepalive: a store instead of a call), or called now on a host
+  // without it.
+  void set_idle_keepalive(kw_container_id c, double deadline_ms) const noexcept {
+    if (idle_keepalive_ != nullptr && !std::isnan(deadline_ms))  // NaN: set_keepalive reports it
+      *idle_keepalive_ = deadline_ms;
+    else
+      h_->set_keepalive(h_, c, deadline_ms);
+  }
   void request_prewarm(kw_function_id fn, double at_ms) const noexcept {
     h_->request_prewarm(h_, fn, at_ms);
   }
@@ -141,7 +154,8 @@ class Host {
 
  private:
   const kw_host* h_;
-  const double* clock_;  // kw_host::clock, or nullptr for a host built before it
+  const double* clock_;     // kw_host::clock, or nullptr for a host built before it
+  double* idle_keepalive_;  // kw_host::idle_keepalive, or nullptr for a host built before it
 };
 
 // Base class of a C++ policy. Not copyable or movable: the host holds a

@@ -55,8 +55,12 @@ class DeadlineQueue {
   // Adds e; a live deadline of the same slot is cancelled first.
   void push(const E& e) {
     const uint32_t slot = e.slot();
-    if (slot >= order_.size()) order_.resize(static_cast<size_t>(slot) + 1, kNone);
-    erase(slot);
+    if (slot >= order_.size()) [[unlikely]]
+      grow(slot);
+    // Usually the slot has no deadline (a reuse or removal cancelled it): the rest of erase() is
+    // out of line, so that a push needs few registers.
+    if (order_[slot] != kNone) [[unlikely]]
+      replace_live(slot);
     order_[slot] = e.order;
     ++live_;
     pending_.push_back(e);
@@ -73,7 +77,18 @@ class DeadlineQueue {
   }
   // Cancels slot's deadline, if it has one.
   void erase(uint32_t slot) {
-    if (!contains(slot)) return;
+    if (contains(slot)) erase_live(slot);
+  }
+
+ private:
+  static constexpr uint64_t kNone = UINT64_MAX;
+
+  [[gnu::noinline]] void grow(uint32_t slot) {
+    order_.resize(static_cast<size_t>(slot) + 1, kNone);
+  }
+  [[gnu::noinline]] void replace_live(uint32_t slot) { erase_live(slot); }
+  // Cancels slot's live deadline.
+  void erase_live(uint32_t slot) {
     const uint64_t order = order_[slot];
     order_[slot] = kNone;
     --live_;
@@ -84,9 +99,6 @@ class DeadlineQueue {
     if (pending_.size() > 2 * live_ + 1024) [[unlikely]]
       compact_pending();
   }
-
- private:
-  static constexpr uint64_t kNone = UINT64_MAX;
 
   bool live(const E& e) const noexcept { return order_[e.slot()] == e.order; }
   // The heap's top is the earliest live deadline: no pending one can come before it.
