@@ -1,10 +1,18 @@
 // test_policy_hybrid_histogram.cpp: fixed fallback, histogram windows, the out-of-range
-// forecast and prewarm timing.
+// forecast and prewarm timing, and the plugin against a plain re-statement of its rules.
 #include <gtest/gtest.h>
+#include <keepwarm/priority_policy.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <vector>
 
+#include "../plugins/hybrid-histogram/thresholds.hpp"
+#include "keepwarm/traces/formats.hpp"
 #include "policy_test_util.hpp"
 
 using namespace keepwarm;
@@ -152,6 +160,213 @@ TEST(PolicyHybridHistogram, TailPercentileFollowsEveryIdleTime) {
     EXPECT_EQ(r.metrics.cold, 1 + removals.size() - prewarms.size());
     EXPECT_EQ(r.metrics.evictions, 0u);
   }
+}
+
+// The policy's rules stated plainly: every idle time kept and sorted for each window, the
+// host's running_count and idle_count asked for "f's only container", the window computed at
+// every idle hook. The plugin's incremental histogram, percentile cursors, its own container
+// counts and its set_idle_keepalive must give the same events.
+struct Seen {  // what the trace made the rules do, so that the test can ask for variety
+  uint64_t zero_its = 0, unloads = 0, busy_idles = 0, histogram_windows = 0, forecasts = 0;
+};
+
+class PlainHybridHistogram final : public PriorityPolicy<PlainHybridHistogram> {
+ public:
+  static constexpr const char* kName = "plain-hybrid-histogram";
+  static constexpr const char* kVersion = "0";
+  static constexpr const char* kDescription = "hybrid-histogram's rules, stated plainly";
+  static constexpr bool kUsesFrequency = false;
+  static constexpr std::array<kw_param_decl, 12> kParams{{
+      {"range_min", KW_PARAM_DOUBLE, "240", ""},
+      {"bin_min", KW_PARAM_DOUBLE, "1", ""},
+      {"cv_threshold", KW_PARAM_DOUBLE, "2", ""},
+      {"min_samples", KW_PARAM_INT, "10", ""},
+      {"head_pct", KW_PARAM_DOUBLE, "5", ""},
+      {"tail_pct", KW_PARAM_DOUBLE, "99", ""},
+      {"margin", KW_PARAM_DOUBLE, "0.1", ""},
+      {"oob_threshold", KW_PARAM_DOUBLE, "0.5", ""},
+      {"fixed_keepalive_min", KW_PARAM_DOUBLE, "240", ""},
+      {"ewma_alpha", KW_PARAM_DOUBLE, "0.5", ""},
+      {"arima_margin", KW_PARAM_DOUBLE, "0.15", ""},
+      {"prewarm", KW_PARAM_BOOL, "true", ""},
+  }};
+  static inline Seen seen;
+
+  explicit PlainHybridHistogram(const kw_host* h)
+      : PriorityPolicy(h),
+        bin_ms_(p("bin_min") * 60'000.0),
+        bins_(static_cast<uint32_t>(std::ceil(p("range_min") * 60'000.0 / bin_ms_))),
+        fns_(host().function_count(), F{std::vector<uint64_t>(bins_)}) {}
+  double priority(kw_function_id, double, double) const { return host().now(); }
+
+  void on_arrival(kw_function_id fn) override {
+    F& f = fns_[fn];
+    if (f.seen) {
+      const bool busy = host().running_count(fn) > 0;
+      const double it = busy ? 0.0 : std::max(0.0, host().now() - f.last_end);
+      seen.zero_its += busy;
+      const double alpha = p("ewma_alpha");
+      f.forecast = f.samples == 0 ? it : alpha * it + (1 - alpha) * f.forecast;
+      ++f.samples;
+      if (it / bin_ms_ >= bins_)
+        ++f.oob;
+      else
+        ++f.count[static_cast<uint32_t>(it / bin_ms_)];
+    }
+    f.seen = true;
+  }
+  void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
+    PriorityPolicy::on_container_started(c, fn, kind);
+    if (kind == KW_START_PREWARM) prewarmed_.insert(c);
+  }
+  void on_container_idle(kw_container_id c, kw_function_id fn) override {
+    F& f = fns_[fn];
+    const double now = host().now();
+    if (prewarmed_.erase(c) != 0) {
+      PriorityPolicy::on_container_idle(c, fn);
+      host().set_keepalive(c, f.prewarm_deadline);
+      return;
+    }
+    f.last_end = now;
+    const auto [prewarm_ms, keepalive_ms] = window(f);
+    const bool only = host().running_count(fn) == 0 && host().idle_count(fn) == 1;
+    seen.busy_idles += !only;
+    if (host().param_bool("prewarm") && prewarm_ms > 0 && only) {
+      ++seen.unloads;
+      host().set_keepalive(c, now);
+      f.prewarm_deadline = now + keepalive_ms;
+      host().request_prewarm(fn, now + prewarm_ms);
+    } else {
+      PriorityPolicy::on_container_idle(c, fn);
+      host().set_keepalive(c, now + keepalive_ms);
+    }
+  }
+
+ private:
+  struct F {
+    std::vector<uint64_t> count;  // in-range idle times per bin
+    uint64_t samples = 0, oob = 0;
+    double forecast = 0, last_end = 0, prewarm_deadline = 0;
+    bool seen = false;
+  };
+  double p(const char* name) const { return host().param_double(name); }
+
+  std::pair<double, double> window(const F& f) const {
+    const double bin_ms = bin_ms_;
+    const uint32_t bins = bins_;
+    const std::vector<uint64_t>& count = f.count;
+    const uint64_t oob = f.oob, total = f.samples, in = total - oob;
+    const std::pair<double, double> fixed{0, p("fixed_keepalive_min") * 60'000.0};
+    if (total < std::max<uint64_t>(static_cast<uint64_t>(host().param_int("min_samples")), 1))
+      return fixed;
+    if (hybrid_histogram::ratio_exceeds(oob, total, p("oob_threshold"))) {
+      ++seen.forecasts;
+      const double m = p("arima_margin");
+      return {(1 - m) * f.forecast, (1 + m) * f.forecast};
+    }
+    if (in == 0) return fixed;
+    double sum_sq = 0;
+    for (const uint64_t k : count) sum_sq += static_cast<double>(k) * static_cast<double>(k);
+    if (!hybrid_histogram::cv_exceeds(sum_sq, in, bins, p("cv_threshold"))) return fixed;
+    ++seen.histogram_windows;
+    // The bin of the idle time of rank max(1, ceil(q x n)) in sorted order.
+    const auto at = [&](double q) {
+      const uint64_t rank =
+          std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(in))));
+      uint64_t below = 0;
+      uint32_t b = 0;
+      while (below + count[b] < rank) below += count[b++];
+      return b;
+    };
+    const double margin = p("margin");
+    return {at(p("head_pct") / 100) * bin_ms * (1 - margin),
+            (at(p("tail_pct") / 100) + 1) * bin_ms * (1 + margin)};
+  }
+
+  double bin_ms_;
+  uint32_t bins_;
+  std::vector<F> fns_;
+  std::set<kw_container_id> prewarmed_;
+};
+
+// Every arrival (with its container), removal and prewarm, as text.
+struct EventLog final : EventObserver {
+  std::vector<std::string> events;
+  void arrival(double t, uint32_t fn, Outcome o, kw_container_id c) override {
+    add("a %.17g %u %d %llu", t, fn, static_cast<int>(o), static_cast<unsigned long long>(c));
+  }
+  void removal(double t, kw_container_id c, uint32_t fn, uint32_t, kw_removal_reason r) override {
+    add("r %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn, static_cast<int>(r));
+  }
+  void prewarm(double t, kw_container_id c, uint32_t fn, bool created) override {
+    add("p %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn, created ? 1 : 0);
+  }
+  template <class... A>
+  void add(const char* format, A... args) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, format, args...);
+    events.emplace_back(buf);
+  }
+};
+
+TEST(PolicyHybridHistogram, GivesTheEventsOfItsRulesStatedPlainly) {
+  AzureLikeSpec spec;
+  spec.functions = 40;
+  spec.duration_ms = 3 * 3600'000.0;
+  spec.seed = 11;
+  spec.min_per_day = 20;
+  spec.max_per_day = 60'000;  // busy functions: invocations that overlap (idle times of 0)
+  spec.warm_median_ms = 2000;
+  const Trace trace = generate_azure_like(spec);
+  const PluginPtr plugin = test::builtin("hybrid-histogram");
+  const PluginPtr plain =
+      Plugin::from_descriptor(descriptor_for<PlainHybridHistogram>(), "plain-hybrid-histogram");
+  SimConfig unlimited;
+  unlimited.memory_mb = UINT64_MAX / 2;
+  unlimited.params = plugin->resolve_params({});
+  const uint64_t peak = simulate(trace, plugin, unlimited).metrics.peak_memory_mb;
+  // The defaults; then short bins and few samples (histogram windows and prewarms), and a
+  // short range (the forecast); without prewarming.
+  const std::vector<std::map<std::string, std::string>> settings = {
+      {},
+      {{"bin_min", "0.25"}, {"range_min", "30"}, {"min_samples", "3"}, {"cv_threshold", "1"}},
+      {{"bin_min", "0.1"}, {"range_min", "2"}, {"min_samples", "2"}, {"oob_threshold", "0.3"}},
+      {{"bin_min", "0.5"}, {"min_samples", "3"}, {"prewarm", "false"}}};
+  Seen total;
+  for (const auto& params : settings) {
+    for (const uint64_t memory : {peak / 4, peak * 2}) {
+      SimConfig c;
+      c.memory_mb = memory;
+      c.params = plugin->resolve_params(params);
+      PlainHybridHistogram::seen = {};
+      EventLog want, got;
+      const CellResult a = simulate(trace, plain, c, nullptr, &want);
+      const CellResult b = simulate(trace, plugin, c, nullptr, &got);
+      ASSERT_GT(want.events.size(), 1000u);
+      EXPECT_EQ(got.events, want.events) << memory << " MB, setting " << (&params - &settings[0]);
+      EXPECT_EQ(b.metrics.idle_mb_s, a.metrics.idle_mb_s);
+      const Seen& s = PlainHybridHistogram::seen;
+      total.zero_its += s.zero_its;
+      total.unloads += s.unloads;
+      total.busy_idles += s.busy_idles;
+      total.histogram_windows += s.histogram_windows;
+      total.forecasts += s.forecasts;
+    }
+  }
+  // The trace and settings reach every rule.
+  std::printf(
+      "zero idle times %llu, unloads %llu, idle with others %llu, histogram windows %llu, "
+      "forecasts %llu\n",
+      static_cast<unsigned long long>(total.zero_its),
+      static_cast<unsigned long long>(total.unloads),
+      static_cast<unsigned long long>(total.busy_idles),
+      static_cast<unsigned long long>(total.histogram_windows),
+      static_cast<unsigned long long>(total.forecasts));
+  EXPECT_GT(total.zero_its, 1000u);
+  EXPECT_GT(total.unloads, 100u);
+  EXPECT_GT(total.busy_idles, 1000u);
+  EXPECT_GT(total.histogram_windows, 1000u);
+  EXPECT_GT(total.forecasts, 100u);
 }
 
 TEST(PolicyHybridHistogram, RejectsBadParameters) {
