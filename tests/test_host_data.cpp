@@ -248,29 +248,6 @@ struct OlderHost {
   }
 };
 
-// Every arrival (with the container that served it) and every removal, as text.
-class Log final : public EventObserver {
- public:
-  void arrival(double t, uint32_t fn, Outcome outcome, kw_container_id c) override {
-    add("a %.17g %u %d %llu", t, fn, static_cast<int>(outcome), static_cast<unsigned long long>(c));
-  }
-  void removal(double t, kw_container_id c, uint32_t fn, uint32_t, kw_removal_reason r) override {
-    add("r %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn, static_cast<int>(r));
-  }
-  void prewarm(double t, kw_container_id c, uint32_t fn, bool created) override {
-    add("p %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn, created ? 1 : 0);
-  }
-  std::vector<std::string> events;
-
- private:
-  template <class... A>
-  void add(const char* format, A... args) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf, format, args...);
-    events.emplace_back(buf);
-  }
-};
-
 template <class P>
 void expect_same_events_in_older_hosts(size_t functions, double duration_ms) {
   AzureLikeSpec spec;
@@ -288,7 +265,7 @@ void expect_same_events_in_older_hosts(size_t functions, double duration_ms) {
   for (const uint64_t memory : {peak / 10, peak / 3, peak * 2 / 3}) {
     SimConfig c;
     c.memory_mb = memory;
-    Log want;
+    test::EventText want;
     const CellResult a = simulate(t, current, c, nullptr, &want);
     ASSERT_GT(a.metrics.evictions, 100u) << memory;
     ASSERT_GT(a.metrics.warm, 1000u) << memory;
@@ -299,7 +276,7 @@ void expect_same_events_in_older_hosts(size_t functions, double duration_ms) {
     for (const auto& [size, words] : hosts) {
       g_struct_size = static_cast<uint32_t>(size);
       g_word_count = words;
-      Log got;
+      test::EventText got;
       const CellResult b = simulate(t, older, c, nullptr, &got);
       EXPECT_EQ(got.events, want.events) << memory << " MB, struct_size " << size << ", " << words;
       EXPECT_EQ(b.metrics.idle_mb_s, a.metrics.idle_mb_s);
@@ -372,7 +349,7 @@ TEST(HostData, IdleKeepaliveGivesTheEventsOfSetKeepalive) {
   for (const uint64_t memory : {uint64_t{4000}, uint64_t{1} << 40}) {
     SimConfig c;
     c.memory_mb = memory;
-    Log want, got, got_older;
+    test::EventText want, got, got_older;
     const CellResult a = simulate(t, call, c, nullptr, &want);
     ASSERT_GT(a.metrics.expirations, 1000u) << memory;
     ASSERT_GT(a.metrics.warm, 1000u) << memory;

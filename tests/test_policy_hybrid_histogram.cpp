@@ -289,26 +289,6 @@ class PlainHybridHistogram final : public PriorityPolicy<PlainHybridHistogram> {
   std::set<kw_container_id> prewarmed_;
 };
 
-// Every arrival (with its container), removal and prewarm, as text.
-struct EventLog final : EventObserver {
-  std::vector<std::string> events;
-  void arrival(double t, uint32_t fn, Outcome o, kw_container_id c) override {
-    add("a %.17g %u %d %llu", t, fn, static_cast<int>(o), static_cast<unsigned long long>(c));
-  }
-  void removal(double t, kw_container_id c, uint32_t fn, uint32_t, kw_removal_reason r) override {
-    add("r %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn, static_cast<int>(r));
-  }
-  void prewarm(double t, kw_container_id c, uint32_t fn, bool created) override {
-    add("p %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn, created ? 1 : 0);
-  }
-  template <class... A>
-  void add(const char* format, A... args) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf, format, args...);
-    events.emplace_back(buf);
-  }
-};
-
 TEST(PolicyHybridHistogram, GivesTheEventsOfItsRulesStatedPlainly) {
   AzureLikeSpec spec;
   spec.functions = 40;
@@ -339,7 +319,7 @@ TEST(PolicyHybridHistogram, GivesTheEventsOfItsRulesStatedPlainly) {
       c.memory_mb = memory;
       c.params = plugin->resolve_params(params);
       PlainHybridHistogram::seen = {};
-      EventLog want, got;
+      test::EventText want, got;
       const CellResult a = simulate(trace, plain, c, nullptr, &want);
       const CellResult b = simulate(trace, plugin, c, nullptr, &got);
       ASSERT_GT(want.events.size(), 1000u);

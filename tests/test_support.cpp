@@ -151,4 +151,24 @@ fs::path shared_reference_dir() {
   return fs::is_directory(dir, ec) ? dir.lexically_normal() : fs::path();
 }
 
+void EventText::arrival(double t, uint32_t fn, Outcome outcome, kw_container_id c) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "a %.17g %u %d %llu", t, fn, static_cast<int>(outcome),
+                static_cast<unsigned long long>(c));
+  events.emplace_back(buf);
+}
+void EventText::removal(double t, kw_container_id c, uint32_t fn, uint32_t,
+                        kw_removal_reason reason) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "r %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn,
+                static_cast<int>(reason));
+  events.emplace_back(buf);
+}
+void EventText::prewarm(double t, kw_container_id c, uint32_t fn, bool created) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "p %.17g %llu %u %d", t, static_cast<unsigned long long>(c), fn,
+                created ? 1 : 0);
+  events.emplace_back(buf);
+}
+
 }  // namespace keepwarm::test

@@ -33,6 +33,17 @@ CellResult run(const Trace& trace, const PluginPtr& plugin, uint64_t memory_mb,
                Compat compat = Compat::none, uint64_t seed = 1, double overhead_ms = 0,
                double overhead_frac = 0);
 
+// Every arrival (with the container that served it), removal and prewarm of a run, as text, to
+// compare two runs event by event.
+class EventText final : public EventObserver {
+ public:
+  void arrival(double t, uint32_t fn, Outcome outcome, kw_container_id c) override;
+  void removal(double t, kw_container_id c, uint32_t fn, uint32_t memory_mb,
+               kw_removal_reason reason) override;
+  void prewarm(double t, kw_container_id c, uint32_t fn, bool created) override;
+  std::vector<std::string> events;
+};
+
 // A fresh directory removed at scope exit.
 class TempDir {
  public:
