@@ -6,7 +6,6 @@
 #include <keepwarm/priority_policy.hpp>
 
 #include <cstddef>
-#include <cstdio>
 #include <string>
 #include <vector>
 
