@@ -262,13 +262,8 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     if (c.below < c.target) [[likely]]
       return;
     State& s = fn_[fn];
-    const Bins counts{&s.first_bin, &counts_[static_cast<size_t>(fn) * bins_]};
-    const uint64_t* occupied = &occupied_[static_cast<size_t>(fn) * occupied_words_];
-    while (c.below >= c.target) {
-      c.bin = prev_occupied(occupied, c.bin - 1);
-      c.here = counts[c.bin];
-      c.below -= c.here;
-    }
+    move_down(c, Bins{&s.first_bin, &counts_[static_cast<size_t>(fn) * bins_]},
+              &occupied_[static_cast<size_t>(fn) * occupied_words_]);
   }
 
   // Moves percentile cursor c (fraction q) after one sample was added to bin (n samples in
@@ -290,7 +285,11 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       c.bin = next_occupied(occupied, c.bin + 1);
       c.here = counts[c.bin];
     }
-    while (c.below >= target) {  // the target sample lies in a lower bin
+    move_down(c, counts, occupied);
+  }
+  // Moves cursor c down while its target sample lies in a lower bin.
+  void move_down(Cursor& c, const Bins& counts, const uint64_t* occupied) const noexcept {
+    while (c.below >= c.target) {
       c.bin = prev_occupied(occupied, c.bin - 1);
       c.here = counts[c.bin];
       c.below -= c.here;
