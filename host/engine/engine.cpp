@@ -82,8 +82,7 @@ constexpr uint8_t kColdRun = 1;
 // run queues, the durations and the counters an invocation or an eviction updates (their low
 // 32 bits; a carry goes to the function's FunctionCold record, so counts are exact at any size).
 struct alignas(64) FunctionState {
-  uint32_t idle_head = kNil;  // least recently idled
-  uint32_t idle_tail = kNil;  // most recently idled
+  uint32_t idle_tail = kNil;  // most recently idled (the idle list: link_idle)
   uint32_t idle = 0;
   uint32_t running = 0;
   uint32_t run_head[2] = {kNil, kNil};  // run queues (warm, cold), earliest finish first
@@ -455,7 +454,7 @@ class Simulation {
         }
       }
       Container& c = containers_[slot];
-      unlink_idle(slot);
+      unlink_idle(slot, fs);
       c.state = State::running;
       expiries_.erase(slot);  // reuse cancels the keep-alive deadline
       ++fs.running;
@@ -644,8 +643,9 @@ class Simulation {
   uint32_t remove(uint32_t slot, kw_removal_reason reason, bool tell = true) {
     Container& c = containers_[slot];
     const uint32_t fn = c.fn;
-    const uint32_t mb = functions_[fn].memory_mb;
-    unlink_idle(slot);
+    FunctionState& fs = functions_[fn];
+    const uint32_t mb = fs.memory_mb;
+    unlink_idle(slot, fs);
     used_mb_ -= mb;
     c.state = State::free;
     c.prewarmed_unused = false;
@@ -655,7 +655,7 @@ class Simulation {
     free_slots_.push_back(slot);
     if (reason == KW_REMOVED_EVICTED) {
       ++result_.metrics.evictions;
-      count(functions_[fn].evictions, cold_[fn].evictions_hi);
+      count(fs.evictions, cold_[fn].evictions_hi);
     } else if (reason == KW_REMOVED_EXPIRED) {
       ++result_.metrics.expirations;
       ++cold_[fn].expirations;
@@ -688,32 +688,29 @@ class Simulation {
     return slot;
   }
 
+  // A function's idle list is linked through its containers, most recently idled at the tail.
+  // The tail's `next` is never read (a container is the tail iff it is fs.idle_tail), so it may
+  // be stale: taking the tail (a warm start) writes nothing but the function's record, not the
+  // container idled before it, with many functions a line of its own.
   void link_idle(uint32_t slot) noexcept {
     Container& c = containers_[slot];
     FunctionState& fs = functions_[c.fn];
     c.prev = fs.idle_tail;
-    c.next = kNil;
-    if (fs.idle_tail != kNil)
-      containers_[fs.idle_tail].next = slot;
-    else
-      fs.idle_head = slot;
+    if (fs.idle_tail != kNil) containers_[fs.idle_tail].next = slot;
     fs.idle_tail = slot;
     ++fs.idle;
     ++idle_count_;
     idle_mb_ += fs.memory_mb;
   }
-  void unlink_idle(uint32_t slot) noexcept {
+  // Takes slot, an idle container of the function of fs, out of the idle list.
+  void unlink_idle(uint32_t slot, FunctionState& fs) noexcept {
     Container& c = containers_[slot];
-    FunctionState& fs = functions_[c.fn];
-    if (c.prev != kNil)
-      containers_[c.prev].next = c.next;
-    else
-      fs.idle_head = c.next;
-    if (c.next != kNil)
+    if (slot == fs.idle_tail) {
+      fs.idle_tail = c.prev;  // the new tail's `next` is left as it is
+    } else {
       containers_[c.next].prev = c.prev;
-    else
-      fs.idle_tail = c.prev;
-    c.prev = c.next = kNil;
+      if (c.prev != kNil) containers_[c.prev].next = c.next;
+    }
     --fs.idle;
     --idle_count_;
     idle_mb_ -= fs.memory_mb;
