@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <keepwarm/policy.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "keepwarm/traces/formats.hpp"
 #include "test_support.hpp"
 
 using namespace keepwarm;
@@ -401,3 +403,125 @@ TEST_F(EngineRules, PerFunctionCountsSumToTheCellTotals) {
 }
 
 }  // namespace
+
+// ---- the idle chain under removals below its top (the engine's zombies) ----------------------
+
+namespace {
+
+// Keeps, per function, its idle containers in the order they went idle, and checks the engine
+// against the rule: a warm start without choose_warm reuses the most recently idled container
+// that is still idle. Victims are random idle containers (so most are below the top of their
+// function's chain); with `choose` set, choose_warm picks a random idle container of the
+// function half the time; with `expire`, random keep-alive deadlines remove others.
+struct ChainScript {
+  bool choose = false;
+  bool expire = false;
+  uint64_t warm = 0, chosen = 0, removed_below_top = 0, mismatches = 0, reused_live = 0;
+  std::vector<kw_container_id> starts;  // every container started (cold or prewarm), in order
+};
+ChainScript g_chain;
+
+class ChainChecker final : public Policy {
+ public:
+  static constexpr const char* kName = "chain-checker";
+  static constexpr const char* kVersion = "0";
+  static constexpr const char* kDescription = "checks the warm-start rule under removals";
+  explicit ChainChecker(const kw_host* h) : Policy(h), idle_(host().function_count()) {}
+
+  void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
+    std::vector<kw_container_id>& mine = idle_[fn];
+    if (kind == KW_START_WARM) {
+      ++g_chain.warm;
+      const kw_container_id expected = chosen_ != KW_NO_CONTAINER ? chosen_ : mine.back();
+      if (c != expected) ++g_chain.mismatches;
+      std::erase(mine, c);
+      std::erase(all_, c);
+    } else {
+      // A new container never has the handle of one still alive.
+      if (std::find(live_.begin(), live_.end(), c) != live_.end()) ++g_chain.reused_live;
+      live_.push_back(c);
+      g_chain.starts.push_back(c);
+    }
+    chosen_ = KW_NO_CONTAINER;
+  }
+  void on_container_idle(kw_container_id c, kw_function_id fn) override {
+    idle_[fn].push_back(c);
+    all_.push_back(c);
+    if (g_chain.expire && host().uniform(4) == 0)
+      host().set_idle_keepalive(c, host().now() + 1.0 + static_cast<double>(host().uniform(400)));
+  }
+  kw_container_id choose_warm(kw_function_id fn) override {
+    chosen_ = KW_NO_CONTAINER;
+    const std::vector<kw_container_id>& mine = idle_[fn];
+    if (g_chain.choose && !mine.empty() && host().uniform(2) == 0) {
+      chosen_ = mine[host().uniform(mine.size())];
+      ++g_chain.chosen;
+    }
+    return chosen_;
+  }
+  kw_container_id choose_victim(kw_function_id) override {
+    return all_.empty() ? KW_NO_CONTAINER : all_[host().uniform(all_.size())];
+  }
+  void on_container_removed(kw_container_id c, kw_function_id fn, kw_removal_reason) override {
+    std::vector<kw_container_id>& mine = idle_[fn];
+    if (!mine.empty() && mine.back() != c) ++g_chain.removed_below_top;
+    std::erase(mine, c);
+    std::erase(all_, c);
+    std::erase(live_, c);
+  }
+
+ private:
+  std::vector<std::vector<kw_container_id>> idle_;  // per function, in the order they idled
+  std::vector<kw_container_id> all_;                // every idle container
+  std::vector<kw_container_id> live_;               // every container alive
+  kw_container_id chosen_ = KW_NO_CONTAINER;
+};
+
+// Bursts of three functions with long runs, so that each has several idle containers at once.
+Trace bursty_trace(uint64_t seed) {
+  Rng rng(seed);
+  std::vector<std::pair<double, std::string>> inv;
+  double t = 0;
+  for (int i = 0; i < 6000; ++i) {
+    t += static_cast<double>(rng.next() % 40);
+    inv.emplace_back(t, std::string(1, static_cast<char>('a' + rng.next() % 3)));
+  }
+  return make_trace({{"a", 10, 300, 200}, {"b", 20, 500, 300}, {"c", 30, 200, 100}}, inv);
+}
+
+ChainScript run_chain(bool choose, bool expire, uint64_t memory, uint64_t seed) {
+  g_chain = ChainScript{};
+  g_chain.choose = choose;
+  g_chain.expire = expire;
+  static PluginPtr p = Plugin::from_descriptor(descriptor_for<ChainChecker>(), "test");
+  SimConfig c;
+  c.memory_mb = memory;
+  c.seed = seed;
+  simulate(bursty_trace(seed), p, c);
+  return g_chain;
+}
+
+}  // namespace
+
+TEST(IdleChain, WarmStartsSkipContainersRemovedBelowTheTop) {
+  for (const bool expire : {false, true})
+    for (const uint64_t memory : {120u, 200u, 300u}) {
+      SCOPED_TRACE("expire " + std::to_string(expire) + ", memory " + std::to_string(memory));
+      const ChainScript s = run_chain(false, expire, memory, 7 + memory);
+      EXPECT_GT(s.warm, 1000u);
+      EXPECT_GT(s.removed_below_top, 100u);  // the case under test happened, often
+      EXPECT_EQ(s.mismatches, 0u);
+      EXPECT_EQ(s.reused_live, 0u);
+    }
+}
+
+TEST(IdleChain, ChooseWarmTakesAContainerFromAnywhereInTheChain) {
+  for (const bool expire : {false, true}) {
+    SCOPED_TRACE("expire " + std::to_string(expire));
+    const ChainScript s = run_chain(true, expire, 300, 11);
+    EXPECT_GT(s.chosen, 500u);
+    EXPECT_GT(s.removed_below_top, 100u);
+    EXPECT_EQ(s.mismatches, 0u);
+    EXPECT_EQ(s.reused_live, 0u);
+  }
+}

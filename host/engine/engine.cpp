@@ -3,8 +3,10 @@
 // Data structures, chosen so that no step scans all containers and the hot path allocates
 // nothing once vectors have grown to the run's high-water mark:
 // - containers live in a slab indexed by slot; a handle is (generation << 32 | slot);
-// - each function keeps its idle containers in an intrusive doubly linked list, most recently
-//   idled at the tail (warm starts reuse the tail; evictions/expiries unlink in O(1));
+// - each function keeps its idle containers in an intrusive chain, most recently idled on top
+//   (a warm start takes the top); a container evicted or expired from below the top stays on
+//   the chain as a zombie until it comes to the top or zombies outnumber the idle (link_idle),
+//   so that no operation writes a neighbour's record;
 // - three queues hold pending events: running containers' finish times (a radix queue,
 //   radix_queue.hpp: every finish is scheduled after the last one handled), keep-alive
 //   deadlines (deadline_queue.hpp: a reuse or removal only forgets a deadline, and a new one
@@ -20,9 +22,10 @@
 //   behind another of the same kind is an O(1) append, a finish replaces the queue's top by the
 //   next of its queue. The queue pops exactly the (time, schedule order) sequence a heap of all
 //   running containers would;
-// - the per-function data of the hot path (idle list, run queues, memory, durations, counters)
+// - the per-function data of the hot path (idle chain, run queues, memory, durations, counters)
 //   is one record, so an invocation touches one or two cache lines of its function; with many
-//   functions the replay prefetches the records of arrivals a few ahead in the trace.
+//   functions the replay prefetches the records of arrivals a few ahead in the trace, and the
+//   finish queue the containers of the finishes that move near its top.
 #include "keepwarm/engine/engine.hpp"
 
 #include <algorithm>
@@ -53,7 +56,9 @@ namespace {
 
 constexpr uint32_t kNil = UINT32_MAX;
 
-enum class State : uint8_t { free, idle, running };
+// zombie: removed (its handle is dead, its memory free) while its slot is still a link of its
+// function's idle chain (link_idle); the slot is free again once it is off the chain.
+enum class State : uint8_t { free, idle, running, zombie };
 
 // The policy's words per container (kw_host::container_words), inside the container's record.
 constexpr uint32_t kContainerWords = 3;
@@ -66,11 +71,10 @@ struct alignas(64) Container {
   State state = State::free;
   bool prewarmed_unused = false;  // created by a prewarm and not yet used
   uint8_t run_kind = 0;           // while running: its run queue (kWarmRun or kColdRun)
-  uint32_t prev = kNil;           // idle list links (same function)
-  uint32_t next = kNil;
-  uint32_t run_next = kNil;  // while running: the next container of the same run queue
-  uint64_t next_key = 0;     // while running: run_next's finish event (SlotEvent::key, order),
-  uint64_t next_order = 0;   // kept here so that a finish reads only its own container
+  uint32_t prev = kNil;           // idle or zombie: the next link of its function's idle chain
+  uint32_t run_next = kNil;       // while running: the next container of the same run queue
+  uint64_t next_key = 0;          // while running: run_next's finish event (SlotEvent::key, order),
+  uint64_t next_order = 0;        // kept here so that a finish reads only its own container
   uint64_t words[kContainerWords] = {};  // the policy's (kw_host::container_words)
 };
 static_assert(sizeof(Container) == 64, "one cache line per container");
@@ -82,8 +86,9 @@ constexpr uint8_t kColdRun = 1;
 // run queues, the durations and the counters an invocation or an eviction updates (their low
 // 32 bits; a carry goes to the function's FunctionCold record, so counts are exact at any size).
 struct alignas(64) FunctionState {
-  uint32_t idle_tail = kNil;  // most recently idled (the idle list: link_idle)
-  uint32_t idle = 0;
+  uint32_t idle_tail = kNil;  // the idle chain's top (link_idle)
+  uint32_t idle = 0;          // idle containers (on the chain)
+  uint32_t zombies = 0;       // zombies on the chain
   uint32_t running = 0;
   uint32_t run_head[2] = {kNil, kNil};  // run queues (warm, cold), earliest finish first
   uint32_t run_tail[2] = {kNil, kNil};
@@ -385,8 +390,8 @@ class Simulation {
       const uint32_t tail = functions_[fns[i + kPrefetch]].idle_tail;
       if (tail < containers_.size()) __builtin_prefetch(&containers_[tail], 1);
     }
-    // The next finish: its container was fetched when it became the top (finish_next); now its
-    // function's record.
+    // The next finish: its container was fetched when it neared the top (finishes_'s
+    // FetchContainer); now its function's record.
     if (!finishes_.empty())
       __builtin_prefetch(&functions_[containers_[finishes_.top().slot()].fn], 1);
   }
@@ -442,7 +447,7 @@ class Simulation {
   void place(uint32_t fn) {
     FunctionState& fs = functions_[fn];
     if (fs.idle > 0) {
-      uint32_t slot = fs.idle_tail;
+      uint32_t slot = fs.zombies == 0 ? fs.idle_tail : live_top(fs);
       if (choose_warm_ != nullptr) {
         const kw_container_id chosen = choose_warm_(self_, fn);
         check_error();
@@ -454,7 +459,7 @@ class Simulation {
         }
       }
       Container& c = containers_[slot];
-      unlink_idle(slot, fs);
+      take_idle(slot, fs);
       c.state = State::running;
       expiries_.erase(slot);  // reuse cancels the keep-alive deadline
       ++fs.running;
@@ -645,14 +650,12 @@ class Simulation {
     const uint32_t fn = c.fn;
     FunctionState& fs = functions_[fn];
     const uint32_t mb = fs.memory_mb;
-    unlink_idle(slot, fs);
     used_mb_ -= mb;
-    c.state = State::free;
     c.prewarmed_unused = false;
     expiries_.erase(slot);
     const kw_container_id id = handle(slot);
     ++c.generation;
-    free_slots_.push_back(slot);
+    leave_chain(slot, fs);
     if (reason == KW_REMOVED_EVICTED) {
       ++result_.metrics.evictions;
       count(fs.evictions, cold_[fn].evictions_hi);
@@ -688,32 +691,84 @@ class Simulation {
     return slot;
   }
 
-  // A function's idle list is linked through its containers, most recently idled at the tail.
-  // The tail's `next` is never read (a container is the tail iff it is fs.idle_tail), so it may
-  // be stale: taking the tail (a warm start) writes nothing but the function's record, not the
-  // container idled before it, with many functions a line of its own.
+  // A function's idle containers form a chain through Container::prev from fs.idle_tail, most
+  // recently idled first: a warm start takes the first live one, so taking and adding at the top
+  // write only the container and the function's record. A container removed from below the top
+  // (an eviction or expiry) stays on the chain as a zombie: unlinking it would write its
+  // neighbours (with many functions, a cache line each). Zombies leave the chain when they come
+  // to its top, or all at once when they outnumber the function's idle containers (rebuild_chain:
+  // so a chain is at most twice as long as the function's idle containers once were, and the
+  // walk is paid for by the removals that made the zombies).
   void link_idle(uint32_t slot) noexcept {
     Container& c = containers_[slot];
     FunctionState& fs = functions_[c.fn];
     c.prev = fs.idle_tail;
-    if (fs.idle_tail != kNil) containers_[fs.idle_tail].next = slot;
     fs.idle_tail = slot;
     ++fs.idle;
     ++idle_count_;
     idle_mb_ += fs.memory_mb;
   }
-  // Takes slot, an idle container of the function of fs, out of the idle list.
-  void unlink_idle(uint32_t slot, FunctionState& fs) noexcept {
-    Container& c = containers_[slot];
-    if (slot == fs.idle_tail) {
-      fs.idle_tail = c.prev;  // the new tail's `next` is left as it is
-    } else {
-      containers_[c.next].prev = c.prev;
-      if (c.prev != kNil) containers_[c.prev].next = c.next;
+  // The first idle container of fs's chain (fs.idle > 0), freeing the zombies above it.
+  uint32_t live_top(FunctionState& fs) {
+    uint32_t slot = fs.idle_tail;
+    while (containers_[slot].state == State::zombie) {
+      const uint32_t below = containers_[slot].prev;
+      free_slot(slot);
+      --fs.zombies;
+      slot = below;
     }
+    fs.idle_tail = slot;
+    return slot;
+  }
+  // Takes the idle container in slot off fs's chain, to run it: O(1) for the top (live_top); a
+  // container below it (chosen by choose_warm) costs a walk of the chain.
+  void take_idle(uint32_t slot, FunctionState& fs) {
+    if (slot == fs.idle_tail)
+      fs.idle_tail = containers_[slot].prev;
+    else
+      rebuild_chain(fs, slot);
+    count_taken(fs);
+  }
+  // The idle container in slot was removed (its generation already advanced): off the chain if
+  // it is the top, else a zombie.
+  void leave_chain(uint32_t slot, FunctionState& fs) {
+    count_taken(fs);
+    if (slot == fs.idle_tail) {
+      fs.idle_tail = containers_[slot].prev;
+      free_slot(slot);
+      return;
+    }
+    containers_[slot].state = State::zombie;
+    if (++fs.zombies > fs.idle) rebuild_chain(fs, kNil);
+  }
+  void count_taken(FunctionState& fs) noexcept {
     --fs.idle;
     --idle_count_;
     idle_mb_ -= fs.memory_mb;
+  }
+  // Relinks fs's chain without its zombies (freed) and without `except` (an idle container being
+  // taken, or kNil), in the same order.
+  [[gnu::noinline]] void rebuild_chain(FunctionState& fs, uint32_t except) {
+    uint32_t kept = kNil;  // the last container kept, whose prev is set when the next is found
+    uint32_t slot = fs.idle_tail;
+    fs.idle_tail = kNil;
+    while (slot != kNil) {
+      Container& c = containers_[slot];
+      const uint32_t below = c.prev;
+      if (c.state == State::zombie) {
+        free_slot(slot);
+      } else if (slot != except) {
+        (kept == kNil ? fs.idle_tail : containers_[kept].prev) = slot;
+        kept = slot;
+      }
+      slot = below;
+    }
+    if (kept != kNil) containers_[kept].prev = kNil;
+    fs.zombies = 0;
+  }
+  void free_slot(uint32_t slot) {
+    containers_[slot].state = State::free;
+    free_slots_.push_back(slot);
   }
 
   kw_container_id handle(uint32_t slot) const noexcept {
@@ -724,7 +779,9 @@ class Simulation {
     const uint32_t slot = KW_CONTAINER_SLOT(id);
     if (slot >= containers_.size()) return kNil;
     const Container& c = containers_[slot];
-    if (c.state == State::free || c.generation != static_cast<uint32_t>(id >> 32)) return kNil;
+    if (c.state == State::free || c.state == State::zombie ||
+        c.generation != static_cast<uint32_t>(id >> 32))
+      return kNil;
     return slot;
   }
   // The slot of id if it is an idle container; otherwise the run fails, naming the hook. The
@@ -904,7 +961,15 @@ class Simulation {
   std::vector<FunctionCold> cold_;
   // Finish events: every one is scheduled after the last one handled, so a radix queue
   // (radix_queue.hpp) pops them in (time, schedule order) order, exactly as a heap would.
-  RadixQueue<SlotEvent> finishes_;
+  // With many functions (prefetch_), the containers of the finishes that come next, fetched
+  // into the cache as they near the top.
+  struct FetchContainer {
+    const Simulation* sim;
+    void operator()(const SlotEvent& e) const noexcept {
+      if (sim->prefetch_) __builtin_prefetch(&sim->containers_[e.slot()], 1);
+    }
+  };
+  RadixQueue<SlotEvent, FetchContainer> finishes_{FetchContainer{this}};
   DeadlineQueue<SlotEvent> expiries_;  // keep-alive deadlines, one per idle container at most
   EventHeap<TimedEvent> timed_;
   // At or before every live deadline and timed event (INFINITY if none; exact after the events

@@ -20,9 +20,19 @@
 
 namespace keepwarm {
 
-template <class E>
+// The events that move to a lower bucket in a pop are among the next to be popped: Near(e) is
+// called for each (the engine fetches their containers into the cache). The default does nothing.
+struct IgnoreNear {
+  template <class E>
+  void operator()(const E&) const noexcept {}
+};
+
+template <class E, class Near = IgnoreNear>
 class RadixQueue {
  public:
+  RadixQueue() = default;
+  explicit RadixQueue(Near near) : near_(near) {}
+
   bool empty() const noexcept { return size_ == 0; }
   size_t size() const noexcept { return size_; }
   double top_time() const noexcept { return size_ == 0 ? INFINITY : min_.time(); }
@@ -52,6 +62,7 @@ class RadixQueue {
     // The rest of the minimum's bucket goes to lower buckets (relative to the new last value);
     // the higher buckets hold what they held.
     for (const E& e : src) {
+      near_(e);
       const unsigned k = bucket_of(value(e));
       buckets_[k].push_back(e);
       mark(k);
@@ -105,6 +116,7 @@ class RadixQueue {
     for (const E& e : all) push(e);
   }
 
+  [[no_unique_address]] Near near_{};
   std::vector<E> buckets_[129];    // [0] is never used: values differ from last_
   uint64_t nonempty_[2] = {0, 0};  // bit k - 1: bucket k is not empty
   U128 last_ = 0;                  // the last value popped
