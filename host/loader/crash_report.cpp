@@ -1,5 +1,5 @@
 // crash_report.cpp: see keepwarm/loader/crash_report.hpp. The handler only reads fixed buffers and
-// calls strlen(3), write(2) and raise(3), which are async-signal-safe.
+// calls strlen(3), memcpy(3), write(2) and raise(3), which are async-signal-safe.
 #include "keepwarm/loader/crash_report.hpp"
 
 #include <signal.h>
@@ -34,8 +34,7 @@ thread_local int t_slot = -1;
 thread_local bool t_alt_stack = false;
 struct sigaction g_previous[sizeof kSignals / sizeof kSignals[0]];
 
-void say(const char* s) noexcept {
-  size_t n = strlen(s);
+void write_all(const char* s, size_t n) noexcept {
   while (n > 0) {
     const ssize_t w = ::write(STDERR_FILENO, s, n);
     if (w <= 0) return;
@@ -44,6 +43,31 @@ void say(const char* s) noexcept {
   }
 }
 
+// The report is gathered here (on the handler's stack) and written in as few write(2) calls as
+// fit in it, at most PIPE_BUF bytes each, so that the reports of processes crashing at the same
+// moment into one stream (the ranks of an MPI job, whose output mpirun merges) do not
+// interleave within a line: the first write holds the signal and the crashing cell.
+struct Report {
+  static constexpr size_t kSize = 4096;  // PIPE_BUF on Linux: a pipe write this size is atomic
+  char buf[kSize];
+  size_t len = 0;
+  void say(const char* s) noexcept {
+    for (size_t n = strlen(s); n > 0;) {
+      if (len == kSize) flush();
+      const size_t k = n < kSize - len ? n : kSize - len;
+      memcpy(buf + len, s, k);
+      len += k;
+      s += k;
+      n -= k;
+    }
+  }
+  // Writes what is gathered.
+  void flush() noexcept {
+    write_all(buf, len);
+    len = 0;
+  }
+};
+
 void copy(char* dst, const std::string& src) noexcept {
   const size_t n = src.size() < kText - 1 ? src.size() : kText - 1;
   memcpy(dst, src.data(), n);
@@ -51,35 +75,37 @@ void copy(char* dst, const std::string& src) noexcept {
 }
 
 void on_fatal_signal(int sig) {
-  say("\nkeepwarm: fatal signal ");
-  say(sig == SIGSEGV   ? "SIGSEGV (invalid memory access)"
-      : sig == SIGBUS  ? "SIGBUS"
-      : sig == SIGFPE  ? "SIGFPE (arithmetic error)"
-      : sig == SIGILL  ? "SIGILL"
-      : sig == SIGABRT ? "SIGABRT (abort)"
-                       : "");
+  Report r;
+  r.say("\nkeepwarm: fatal signal ");
+  r.say(sig == SIGSEGV   ? "SIGSEGV (invalid memory access)"
+        : sig == SIGBUS  ? "SIGBUS"
+        : sig == SIGFPE  ? "SIGFPE (arithmetic error)"
+        : sig == SIGILL  ? "SIGILL"
+        : sig == SIGABRT ? "SIGABRT (abort)"
+                         : "");
   const int own = t_slot;
   if (own >= 0 && g_slots[own].active.load(std::memory_order_acquire)) {
-    say(" while running\n  ");
-    say(g_slots[own].text);
-    say("\nkeepwarm: it happened on the thread running that cell, most likely in its policy\n");
+    r.say(" while running\n  ");
+    r.say(g_slots[own].text);
+    r.say("\nkeepwarm: it happened on the thread running that cell, most likely in its policy\n");
   } else {
-    say("\n");
+    r.say("\n");
   }
   bool header = false;
   for (unsigned i = 0; i < kSlots; ++i)
     if (static_cast<int>(i) != own && g_slots[i].active.load(std::memory_order_acquire)) {
-      if (!header) say("keepwarm: other cells running then:\n");
+      if (!header) r.say("keepwarm: other cells running then:\n");
       header = true;
-      say("  ");
-      say(g_slots[i].text);
-      say("\n");
+      r.say("  ");
+      r.say(g_slots[i].text);
+      r.say("\n");
     }
   if (g_has_note.load(std::memory_order_acquire)) {
-    say("keepwarm: ");
-    say(g_note);
-    say("\n");
+    r.say("keepwarm: ");
+    r.say(g_note);
+    r.say("\n");
   }
+  r.flush();
   // Die of the same signal, as the process would have without this handler (SA_RESETHAND has
   // restored the default action).
   raise(sig);
