@@ -353,6 +353,11 @@ TEST(PolicyHybridHistogram, RejectsBadParameters) {
   const Trace t = test::make_trace({{"a", 100, 1000, 1000}}, {{0, "a"}});
   EXPECT_THROW(test::run_with(t, "hybrid-histogram", 1000, {{"bin_min", "0"}}), std::exception);
   EXPECT_THROW(test::run_with(t, "hybrid-histogram", 1000, {{"cv", "3"}}), std::exception);
+  // At most 65536 bins (a bin number is 16-bit in the policy's state): 240 minutes of
+  // 0.003-minute bins are 80,000.
+  EXPECT_THROW(test::run_with(t, "hybrid-histogram", 1000, {{"bin_min", "0.003"}}), std::exception);
+  EXPECT_NO_THROW(test::run_with(t, "hybrid-histogram", 1000,
+                                 {{"bin_min", "0.00375"}, {"range_min", "245.76"}}));  // 65536
 }
 
 }  // namespace

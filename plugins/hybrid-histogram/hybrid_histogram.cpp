@@ -33,13 +33,16 @@
 // Cost per event: O(log n) heaps, and O(log_64 B) word operations at most for a histogram of B
 // bins (B = 240: two levels). Each idle time updates the bin counts, the sum of their squares
 // (for the CV) and two percentile cursors, which move at most to the next occupied bin on either
-// side, found in a bit set of occupied bins. A function's window is recomputed, in O(1), only at
-// its first idle event after a new idle time.
+// side, found in a bit set of occupied bins. A function's window is computed, in O(1), at each of
+// its idle hooks. What an invocation reads and writes of its function is one cache line (State),
+// but for the count of the first bin and the container count in a 16-byte record (Busy).
 #include <keepwarm/priority_policy.hpp>
 
 #include <array>
 #include <bit>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "thresholds.hpp"
@@ -93,6 +96,8 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     const double range_ms = host().param_double("range_min") * 60'000.0;
     if (!(bin_ms_ > 0) || !(range_ms >= bin_ms_))
       throw std::invalid_argument("need bin_min > 0 and range_min >= bin_min");
+    if (!(std::ceil(range_ms / bin_ms_) <= kMaxBins))
+      throw std::invalid_argument("need range_min / bin_min <= 65536 (the histogram's bins)");
     if (!(head_ >= 0 && head_ <= tail_ && tail_ <= 1))
       throw std::invalid_argument("need 0 <= head_pct <= tail_pct <= 100");
     if (!(alpha_ > 0 && alpha_ <= 1)) throw std::invalid_argument("need 0 < ewma_alpha <= 1");
@@ -107,6 +112,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     } while (bits > 1);
     const uint32_t n = host().function_count();
     fn_.resize(n);
+    busy_.resize(n);
     counts_.assign(static_cast<size_t>(n) * bins_, 0);
     occupied_.assign(static_cast<size_t>(n) * occupied_words_, 0);
   }
@@ -116,14 +122,14 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   void on_arrival(kw_function_id fn) override {
     if (compat()) return PriorityPolicy::on_arrival(fn);  // FaasCache's HIST: faascache_pool.hpp
     State& s = fn_[fn];
-    const double now = host().now();
-    if (s.seen) {
-      if (s.running > 0)
-        record_zero(fn, s);  // the common case of a busy function
-      else
-        record(fn, std::max(0.0, now - s.last_end));
+    if (s.last_end == -INFINITY) [[unlikely]] {  // f's first arrival
+      s.last_end = 0;
+      return;
     }
-    s.seen = true;
+    if (s.running > 0)
+      record_zero(fn, s);  // the common case of a busy function
+    else
+      record(fn, s, std::max(0.0, host().now() - s.last_end));
   }
 
   void on_container_started(kw_container_id c, kw_function_id fn, kw_start_kind kind) override {
@@ -131,9 +137,8 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       return PriorityPolicy::on_container_started(c, fn,
                                                   kind);  // FaasCache's HIST: faascache_pool.hpp
     PriorityPolicy::on_container_started(c, fn, kind);
-    State& s = fn_[fn];
-    s.running += kind != KW_START_PREWARM;
-    s.alive += kind != KW_START_WARM;
+    fn_[fn].running += kind != KW_START_PREWARM;
+    if (kind != KW_START_WARM) ++busy_[fn].alive;
     if (kind == KW_START_PREWARM) [[unlikely]]
       prewarmed_ = c;
   }
@@ -150,15 +155,15 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     if (c == prewarmed_) [[unlikely]] {  // a prewarmed container: alive until the planned deadline
       prewarmed_ = KW_NO_CONTAINER;
       PriorityPolicy::on_container_idle(c, fn);
-      host().set_idle_keepalive(c, s.prewarm_deadline);
+      host().set_idle_keepalive(c, busy_[fn].prewarm_deadline);
       return;
     }
     --s.running;
     s.last_end = now;
     const Window w = window(s);
-    if (prewarm_ && w.prewarm_ms > 0 && s.alive == 1) {  // f's only container (c is idle)
+    if (prewarm_ && w.prewarm_ms > 0 && busy_[fn].alive == 1) {  // f's only container (c is idle)
       host().set_idle_keepalive(c, now);  // unload now, come back just before the next invocation
-      s.prewarm_deadline = now + w.keepalive_end_ms;
+      busy_[fn].prewarm_deadline = now + w.keepalive_end_ms;
       host().request_prewarm(fn, now + w.prewarm_ms);
     } else {
       PriorityPolicy::on_container_idle(c, fn);
@@ -168,72 +173,88 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
 
   void on_container_removed(kw_container_id c, kw_function_id fn,
                             kw_removal_reason reason) override {
-    if (!compat()) --fn_[fn].alive;
+    if (!compat()) --busy_[fn].alive;
     PriorityPolicy::on_container_removed(c, fn, reason);
   }
 
  private:
+  static constexpr uint32_t kMaxBins = 65536;  // so that a bin number fits 16 bits
+
   // A percentile of a function's in-range idle times, kept up to date by record(): target is the
-  // rank (1-based) max(1, ceil(q x samples)) of the sample that sets it, bin the smallest bin
-  // whose cumulative count reaches target; below counts the samples in lower bins, here those in
-  // bin (so below < target <= below + here).
+  // rank (1-based) max(1, ceil(q x samples)) of the sample that sets it, its bin (in State, 16
+  // bits) the smallest bin whose cumulative count reaches target; below counts the samples in
+  // lower bins, here those in its bin (so below < target <= below + here). The counts are at most
+  // the samples: 32-bit.
   struct Cursor {
-    uint64_t target = 1;
-    uint64_t below = 0;
-    uint32_t bin = 0;
+    uint32_t target = 1;
+    uint32_t below = 0;
     uint32_t here = 0;
   };
   struct Window {
     double prewarm_ms;        // from the end of the execution
     double keepalive_end_ms;  // from the end of the execution
   };
-  // One 128-byte block per function (two cache lines, fetched as a pair), with the count of
-  // its first bin, where a busy function's idle times fall (0 while it runs); the other bins
-  // are in counts_.
-  struct alignas(128) State {
-    Window window{};
-    double last_end = 0;
-    uint64_t in_range = 0, oob = 0;
-    double sum_sq = 0;  // sum of squared bin counts
+  // What an arrival, a start or an idle hook of the function reads and writes: one cache line.
+  // Idle times are counted in 32 bits (as the bins are): record() fails past 2^32 - 1 of one
+  // function.
+  struct alignas(64) State {
+    double last_end = -INFINITY;  // of its last execution; -INFINITY before its first arrival
     double forecast = -1;
-    double prewarm_deadline = 0;
+    double sum_sq = 0;  // sum of squared bin counts
+    uint32_t in_range = 0, oob = 0;
+    // f's running containers as the host counts them (running_count), kept here from the
+    // hooks: from a cold or warm start to its next idle hook.
+    uint32_t running = 0;
     Cursor head, tail;  // the head_ and tail_ percentiles
-    uint32_t first_bin = 0;
-    // f's containers as the host counts them (running_count, running_count + idle_count), kept
-    // here from the hooks: a container is alive from its cold start or prewarm to its removal,
-    // and running from a cold or warm start to its next idle hook.
-    uint32_t running = 0, alive = 0;
-    bool seen = false;
-    bool stale = true;  // window needs recomputing: record() changed the histogram or forecast
+    uint16_t head_bin = 0, tail_bin = 0;
   };
-  static_assert(sizeof(State) == 128);
-  // A function's bin counts: bin 0 in its State, the others in counts_.
+  static_assert(sizeof(State) == 64);
+  // The rest of a function's state, 16 bytes: the count of its first bin, where a busy
+  // function's idle times fall (0 while it runs; the other bins are in counts_), and its alive
+  // containers as the host counts them (running_count + idle_count): from a cold start or a
+  // prewarm to the removal.
+  struct Busy {
+    uint32_t first_bin = 0;
+    uint32_t alive = 0;
+    double prewarm_deadline = 0;
+  };
+  static_assert(sizeof(Busy) == 16);
+  // A function's bin counts: bin 0 in its Busy record, the others in counts_.
   struct Bins {
     uint32_t* first;
     uint32_t* all;  // counts_ of the function; entry 0 unused
     uint32_t& operator[](uint32_t bin) const noexcept { return bin == 0 ? *first : all[bin]; }
   };
+  Bins bins_of(kw_function_id fn) noexcept {
+    return Bins{&busy_[fn].first_bin, &counts_[static_cast<size_t>(fn) * bins_]};
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void too_many(kw_function_id fn) {
+    throw std::overflow_error("hybrid-histogram: function " + std::to_string(fn) +
+                              " has more than 4294967295 idle times; its counts are 32-bit");
+  }
 
-  void record(kw_function_id fn, double it) {
-    State& s = fn_[fn];
-    s.stale = true;
+  void record(kw_function_id fn, State& s, double it) {
     s.forecast = s.forecast < 0 ? it : alpha_ * it + (1 - alpha_) * s.forecast;
     const double b = it / bin_ms_;  // >= 0: its bin is its integer part
     if (b >= bins_) {               // as floor(b) >= bins_, an integer
+      if (s.oob == UINT32_MAX) [[unlikely]]
+        too_many(fn);
       ++s.oob;
       return;
     }
+    if (s.in_range == UINT32_MAX) [[unlikely]]
+      too_many(fn);
     const uint32_t bin = static_cast<uint32_t>(b);
-    const Bins counts{&s.first_bin, &counts_[static_cast<size_t>(fn) * bins_]};
+    const Bins counts = bins_of(fn);
     uint64_t* occupied = &occupied_[static_cast<size_t>(fn) * occupied_words_];
     uint32_t& cnt = counts[bin];
     if (cnt == 0) occupy(occupied, bin);
     s.sum_sq += 2.0 * cnt + 1;
     ++cnt;
     ++s.in_range;
-    const double n = static_cast<double>(static_cast<int64_t>(s.in_range));
-    follow(s.head, head_, n, bin, counts, occupied);
-    follow(s.tail, tail_, n, bin, counts, occupied);
+    const double n = static_cast<double>(s.in_range);
+    follow(s.head, s.head_bin, head_, n, bin, counts, occupied);
+    follow(s.tail, s.tail_bin, tail_, n, bin, counts, occupied);
   }
 
   // record(fn, 0), in fewer steps: the same updates in the same order, for the bin a busy
@@ -241,29 +262,29 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   // bin 0, below or at every cursor, so no cursor moves up; forecast becomes
   // alpha x 0 + (1 - alpha) x forecast, where alpha x 0 adds +0 (alpha > 0).
   void record_zero(kw_function_id fn, State& s) {
-    s.stale = true;
+    if (s.in_range == UINT32_MAX) [[unlikely]]
+      too_many(fn);
     s.forecast = s.forecast < 0 ? 0.0 : (1 - alpha_) * s.forecast;
-    if (s.first_bin == 0) occupy(&occupied_[static_cast<size_t>(fn) * occupied_words_], 0);
-    s.sum_sq += 2.0 * s.first_bin + 1;
-    ++s.first_bin;
+    uint32_t& first = busy_[fn].first_bin;
+    if (first == 0) occupy(&occupied_[static_cast<size_t>(fn) * occupied_words_], 0);
+    s.sum_sq += 2.0 * first + 1;
+    ++first;
     ++s.in_range;
-    const double n = static_cast<double>(static_cast<int64_t>(s.in_range));
-    follow_zero(fn, s.head, head_, n);
-    follow_zero(fn, s.tail, tail_, n);
+    const double n = static_cast<double>(s.in_range);
+    follow_zero(fn, s.head, s.head_bin, head_, n);
+    follow_zero(fn, s.tail, s.tail_bin, tail_, n);
   }
-  // follow(c, q, n, 0, ...): bin 0 is at or below c.bin.
-  void follow_zero(kw_function_id fn, Cursor& c, double q, double n) noexcept {
-    c.target += q * n > static_cast<double>(static_cast<int64_t>(c.target));
-    if (c.bin == 0) {
+  // follow(c, bin, q, n, 0, ...): bin 0 is at or below the cursor's bin.
+  void follow_zero(kw_function_id fn, Cursor& c, uint16_t& bin, double q, double n) noexcept {
+    c.target += q * n > static_cast<double>(c.target);
+    if (bin == 0) {
       ++c.here;
       return;
     }
     ++c.below;
     if (c.below < c.target) [[likely]]
       return;
-    State& s = fn_[fn];
-    move_down(c, Bins{&s.first_bin, &counts_[static_cast<size_t>(fn) * bins_]},
-              &occupied_[static_cast<size_t>(fn) * occupied_words_]);
+    move_down(c, bin, bins_of(fn), &occupied_[static_cast<size_t>(fn) * occupied_words_]);
   }
 
   // Moves percentile cursor c (fraction q) after one sample was added to bin (n samples in
@@ -272,26 +293,29 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   // more than one. The loops step over occupied bins only; since one sample raises the target
   // and each cumulative count by at most one, the cursor stays or moves to the next occupied bin
   // on one side.
-  void follow(Cursor& c, double q, double n, uint32_t bin, const Bins& counts,
+  // (cursor_bin is c's bin.)
+  void follow(Cursor& c, uint16_t& cursor_bin, double q, double n, uint32_t bin, const Bins& counts,
               const uint64_t* occupied) const noexcept {
-    c.target += q * n > static_cast<double>(static_cast<int64_t>(c.target));
+    c.target += q * n > static_cast<double>(c.target);
     const uint64_t target = c.target;
-    if (bin < c.bin)
+    if (bin < cursor_bin)
       ++c.below;
-    else if (bin == c.bin)
+    else if (bin == cursor_bin)
       ++c.here;
+    // (below + here is at most the samples: no overflow.)
     while (c.below + c.here < target) {  // the target sample lies in a higher bin
       c.below += c.here;
-      c.bin = next_occupied(occupied, c.bin + 1);
-      c.here = counts[c.bin];
+      cursor_bin = static_cast<uint16_t>(next_occupied(occupied, cursor_bin + 1u));
+      c.here = counts[cursor_bin];
     }
-    move_down(c, counts, occupied);
+    move_down(c, cursor_bin, counts, occupied);
   }
-  // Moves cursor c down while its target sample lies in a lower bin.
-  void move_down(Cursor& c, const Bins& counts, const uint64_t* occupied) const noexcept {
+  // Moves cursor c (at bin) down while its target sample lies in a lower bin.
+  void move_down(Cursor& c, uint16_t& bin, const Bins& counts,
+                 const uint64_t* occupied) const noexcept {
     while (c.below >= c.target) {
-      c.bin = prev_occupied(occupied, c.bin - 1);
-      c.here = counts[c.bin];
+      bin = static_cast<uint16_t>(prev_occupied(occupied, bin - 1u));
+      c.here = counts[bin];
       c.below -= c.here;
     }
   }
@@ -341,16 +365,9 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
     return i;
   }
 
-  // The window of a function, recomputed only when record() has changed its state since.
-  Window window(State& s) const {
-    if (s.stale) {
-      s.window = compute_window(s);
-      s.stale = false;
-    }
-    return s.window;
-  }
-  Window compute_window(const State& s) const {
-    const uint64_t total = s.in_range + s.oob;
+  // The window of a function (computed at each idle hook: most follow a new idle time).
+  Window window(const State& s) const {
+    const uint64_t total = uint64_t{s.in_range} + s.oob;
     const Window fixed{0, fixed_ms_};
     if (total < std::max<uint64_t>(min_samples_, 1)) return fixed;
     // With no OOB idle time the ratio, 0, exceeds no threshold >= 0 (nor NaN): the test is only
@@ -360,8 +377,8 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
       return Window{(1 - arima_margin_) * s.forecast, (1 + arima_margin_) * s.forecast};
     if (s.in_range == 0) return fixed;
     if (!hybrid_histogram::cv_exceeds(s.sum_sq, s.in_range, bins_, cv_threshold_)) return fixed;
-    const double head = s.head.bin * bin_ms_ * (1 - margin_);
-    const double tail = (s.tail.bin + 1) * bin_ms_ * (1 + margin_);
+    const double head = s.head_bin * bin_ms_ * (1 - margin_);
+    const double tail = (s.tail_bin + 1) * bin_ms_ * (1 + margin_);
     return Window{head, tail};
   }
 
@@ -375,6 +392,7 @@ class HybridHistogram final : public keepwarm::PriorityPolicy<HybridHistogram> {
   std::array<uint32_t, 6> level_offset_{};  // first word of each level
   uint32_t occupied_words_ = 0;             // all levels
   std::vector<State> fn_;
+  std::vector<Busy> busy_;
   std::vector<uint32_t> counts_;    // per function, bins_ entries
   std::vector<uint64_t> occupied_;  // per function, occupied_words_ entries
   // The container just prewarmed, until its first idle hook: the host calls on_container_idle
