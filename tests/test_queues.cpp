@@ -159,6 +159,54 @@ TEST(DeadlineQueue, EqualTimesPopInOrder) {
   for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 16, 0, false);
 }
 
+// The orders in a store outside the queue, as the engine keeps them in its containers: a slot
+// without a deadline may hold other orders meanwhile (a running container's, of other events),
+// and holds kNoDeadline again before its next deadline. Dead entries must stay dead.
+struct OutsideOrders {
+  std::vector<uint64_t>* orders;
+  bool has(uint32_t slot) const noexcept { return slot < orders->size(); }
+  void add(uint32_t) const noexcept {}
+  uint64_t& operator[](uint32_t slot) const noexcept { return (*orders)[slot]; }
+};
+TEST(DeadlineQueue, OrdersKeptOutside) {
+  constexpr uint32_t kSlots = 200;
+  std::vector<uint64_t> orders(kSlots, kNoDeadline);
+  DeadlineQueue<Deadline, OutsideOrders> q{OutsideOrders{&orders}};
+  std::set<Value> ref;
+  std::vector<Value> live(kSlots, {0, UINT64_MAX});
+  std::vector<bool> busy(kSlots, false);
+  std::mt19937_64 rng(3);
+  uint64_t now = 0, seq = 0;
+  for (int step = 0; step < 50000; ++step) {
+    const uint32_t slot = static_cast<uint32_t>(rng() % kSlots);
+    const unsigned op = static_cast<unsigned>(rng() % 10);
+    if (op < 4 && !busy[slot]) {  // idle: a deadline
+      const Deadline d{now + rng() % 500, (++seq << 24) | slot};
+      if (live[slot].second != UINT64_MAX) ref.erase(live[slot]);
+      q.push(d);
+      live[slot] = {d.key, d.order};
+      ref.insert(live[slot]);
+    } else if (op < 7 && !busy[slot]) {  // reused: cancelled, then the slot's word is the run's
+      q.erase(slot);
+      if (live[slot].second != UINT64_MAX) ref.erase(live[slot]);
+      live[slot] = {0, UINT64_MAX};
+      busy[slot] = true;
+      orders[slot] = (++seq << 24) | static_cast<uint32_t>(rng() % kSlots);
+    } else if (op < 9 && busy[slot]) {  // idle again: no deadline yet
+      busy[slot] = false;
+      orders[slot] = kNoDeadline;
+    } else if (!ref.empty()) {  // the earliest fires
+      ASSERT_EQ(q.top_time(), static_cast<double>(ref.begin()->first)) << "step " << step;
+      const Deadline d = q.pop();
+      ASSERT_EQ(d.order, ref.begin()->second) << "step " << step;
+      live[d.slot()] = {0, UINT64_MAX};
+      now = std::max(now, ref.begin()->first);
+      ref.erase(ref.begin());
+    }
+    ASSERT_EQ(q.size(), ref.size()) << "step " << step;
+  }
+}
+
 TEST(RadixQueue, PopsInOrderOfTimeThenOrder) {
   for (uint64_t seed = 1; seed <= 5; ++seed) check_radix(seed, 0.0);
 }

@@ -74,7 +74,9 @@ struct alignas(64) Container {
   uint32_t prev = kNil;           // idle or zombie: the next link of its function's idle chain
   uint32_t run_next = kNil;       // while running: the next container of the same run queue
   uint64_t next_key = 0;          // while running: run_next's finish event (SlotEvent::key, order),
-  uint64_t next_order = 0;        // kept here so that a finish reads only its own container
+  uint64_t next_order = 0;        // kept here so that a finish reads only its own container;
+                                  // while idle: the order of its live keep-alive deadline
+                                  // (kNoDeadline if none), expiries_' record of it
   uint64_t words[kContainerWords] = {};  // the policy's (kw_host::container_words)
 };
 static_assert(sizeof(Container) == 64, "one cache line per container");
@@ -565,6 +567,7 @@ class Simulation {
     Container& c = containers_[slot];
     const uint32_t fn = c.fn;
     c.state = State::idle;
+    c.next_order = kNoDeadline;  // (its run_next's finish is in finishes_ by now)
     --functions_[fn].running;
     link_idle(slot);
     if (desc_.on_container_idle != nullptr) idle_hook(slot, fn);
@@ -685,6 +688,7 @@ class Simulation {
     }
     Container& c = containers_[slot];
     c.fn = fn;
+    c.next_order = kNoDeadline;
     std::fill(std::begin(c.words), std::end(c.words), uint64_t{0});
     used_mb_ += functions_[fn].memory_mb;
     result_.metrics.peak_memory_mb = std::max(result_.metrics.peak_memory_mb, used_mb_);
@@ -970,7 +974,16 @@ class Simulation {
     }
   };
   RadixQueue<SlotEvent, FetchContainer> finishes_{FetchContainer{this}};
-  DeadlineQueue<SlotEvent> expiries_;  // keep-alive deadlines, one per idle container at most
+  // The live order of a container's deadline in its record (Container::next_order, which only a
+  // running container uses otherwise; every container with a deadline is idle).
+  struct ContainerOrders {
+    std::vector<Container>* containers;
+    bool has(uint32_t slot) const noexcept { return slot < containers->size(); }
+    void add(uint32_t) const noexcept {}  // every slot pushed is a container's
+    uint64_t& operator[](uint32_t slot) const noexcept { return (*containers)[slot].next_order; }
+  };
+  // Keep-alive deadlines, one per idle container at most.
+  DeadlineQueue<SlotEvent, ContainerOrders> expiries_{ContainerOrders{&containers_}};
   EventHeap<TimedEvent> timed_;
   // At or before every live deadline and timed event (INFINITY if none; exact after the events
   // are popped or looked at closely in advance(), and lowered by every push; a cancelled deadline

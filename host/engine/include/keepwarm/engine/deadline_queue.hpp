@@ -21,6 +21,10 @@
 // few that outlive their time in the list. E has `uint64_t key, order` (compared as key, then
 // order, by E::before), `double time()` and `uint32_t slot()`; every event pushed has a distinct
 // order. Live deadlines pop in exactly (time, order) order, as from one heap of them all.
+//
+// The live order of each slot is kept in an Orders store: by default a vector of the queue's
+// own; the engine keeps it in the container's record, which a reuse or an idle hook has in the
+// cache already (so that cancelling or setting a deadline does not fetch another line).
 #ifndef KEEPWARM_ENGINE_DEADLINE_QUEUE_HPP
 #define KEEPWARM_ENGINE_DEADLINE_QUEUE_HPP
 
@@ -28,18 +32,35 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace keepwarm {
 
-template <class E>
+// A slot's live order when it has no deadline.
+inline constexpr uint64_t kNoDeadline = UINT64_MAX;
+
+// Per slot, the order of its live deadline (kNoDeadline if none): the default store.
+class SlotOrders {
+ public:
+  bool has(uint32_t slot) const noexcept { return slot < order_.size(); }
+  // Makes room for slot (which has no deadline).
+  void add(uint32_t slot) { order_.resize(static_cast<size_t>(slot) + 1, kNoDeadline); }
+  uint64_t& operator[](uint32_t slot) noexcept { return order_[slot]; }
+  uint64_t operator[](uint32_t slot) const noexcept { return order_[slot]; }
+
+ private:
+  std::vector<uint64_t> order_;
+};
+
+template <class E, class Orders = SlotOrders>
 class DeadlineQueue {
  public:
+  explicit DeadlineQueue(Orders orders = Orders{}) : order_(std::move(orders)) {}
+
   bool empty() const noexcept { return live_ == 0; }
   size_t size() const noexcept { return live_; }
-  bool contains(uint32_t slot) const noexcept {
-    return slot < order_.size() && order_[slot] != kNone;
-  }
+  bool contains(uint32_t slot) const noexcept { return order_.has(slot) && order_[slot] != kNone; }
   // At or before the earliest live deadline (INFINITY if none).
   double lower_bound() const noexcept {
     if (live_ == 0) return INFINITY;
@@ -55,7 +76,7 @@ class DeadlineQueue {
   // Adds e; a live deadline of the same slot is cancelled first.
   void push(const E& e) {
     const uint32_t slot = e.slot();
-    if (slot >= order_.size()) [[unlikely]]
+    if (!order_.has(slot)) [[unlikely]]
       grow(slot);
     // Usually the slot has no deadline (a reuse or removal cancelled it): the rest of erase() is
     // out of line, so that a push needs few registers.
@@ -81,11 +102,9 @@ class DeadlineQueue {
   }
 
  private:
-  static constexpr uint64_t kNone = UINT64_MAX;
+  static constexpr uint64_t kNone = kNoDeadline;
 
-  [[gnu::noinline]] void grow(uint32_t slot) {
-    order_.resize(static_cast<size_t>(slot) + 1, kNone);
-  }
+  [[gnu::noinline]] void grow(uint32_t slot) { order_.add(slot); }
   [[gnu::noinline]] void replace_live(uint32_t slot) { erase_live(slot); }
   // Cancels slot's live deadline.
   void erase_live(uint32_t slot) {
@@ -178,7 +197,7 @@ class DeadlineQueue {
   std::vector<E> heap_;            // a binary heap: live entries and dead ones, its top live
   std::vector<E> pending_;         // not yet in the heap, unsorted: live entries and dead ones
   double pending_min_ = INFINITY;  // at or before every pending entry's time
-  std::vector<uint64_t> order_;    // per slot: the order of its live deadline, kNone if none
+  Orders order_;                   // per slot: the order of its live deadline, kNone if none
   size_t live_ = 0;
 };
 
