@@ -89,9 +89,10 @@ struct Deadline {
 // lower_bound() must never be after the earliest deadline, top_time() must be it, and pops must
 // come in (time, order) order.
 void check_deadlines(uint64_t seed, uint32_t slots, uint64_t window, bool mixed,
-                     unsigned fire = 8000) {
+                     unsigned fire = 8000, double cut_window = 60'000) {
+  SCOPED_TRACE("seed " + std::to_string(seed) + ", cut window " + std::to_string(cut_window));
   std::mt19937_64 rng(seed);
-  DeadlineQueue<Deadline> q;
+  DeadlineQueue<Deadline> q(SlotOrders{}, cut_window);
   std::set<Value> ref;
   constexpr Value kNone{0, UINT64_MAX};
   std::vector<Value> live(slots, kNone);  // per slot: its deadline in ref
@@ -144,19 +145,75 @@ void check_deadlines(uint64_t seed, uint32_t slots, uint64_t window, bool mixed,
   EXPECT_EQ(q.lower_bound(), INFINITY);
 }
 
+// The cut's windows: the engine's (past every deadline of these tests: a settle moves all),
+// none (only the earliest time), shorter than the deadlines' windows (a few move, the others
+// are parked and scanned again), and unlimited.
+constexpr double kCutWindows[] = {60'000, 0, 7, 300, INFINITY};
+
 TEST(DeadlineQueue, MatchesAnOrderedSet) {
-  for (uint64_t seed = 1; seed <= 4; ++seed) check_deadlines(seed, 64, 1000, false);
+  for (const double cut : kCutWindows)
+    for (uint64_t seed = 1; seed <= 4; ++seed) check_deadlines(seed, 64, 1000, false, 8000, cut);
 }
 TEST(DeadlineQueue, ManySlotsMixedWindows) {
-  // Enough cancellations between pops that both the pending list and the heap are filtered.
-  for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 3000, 2000, true);
+  // Enough cancellations between pops that the lists and the heap are filtered.
+  for (const double cut : kCutWindows)
+    for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 3000, 2000, true, 8000, cut);
 }
-TEST(DeadlineQueue, RareFiringsFilterThePendingList) {
+TEST(DeadlineQueue, RareFiringsFilterTheLists) {
   // Thousands of deadlines set and cancelled between two that fire.
-  for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 3000, 2000, true, 5);
+  for (const double cut : kCutWindows)
+    for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 3000, 2000, true, 5, cut);
 }
 TEST(DeadlineQueue, EqualTimesPopInOrder) {
-  for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 16, 0, false);
+  for (const double cut : kCutWindows)
+    for (uint64_t seed = 1; seed <= 3; ++seed) check_deadlines(seed, 16, 0, false, 8000, cut);
+}
+
+// A deadline at any double time.
+struct TimedDeadline {
+  double t = 0;
+  uint64_t order = 0;
+  double time() const noexcept { return t; }
+  uint32_t slot() const noexcept { return static_cast<uint32_t>(order & 0xffffff); }
+  static bool before(const TimedDeadline& a, const TimedDeadline& b) noexcept {
+    return a.t < b.t || (a.t == b.t && a.order < b.order);
+  }
+};
+
+TEST(DeadlineQueue, HugeTimesPastTheCut) {
+  // Times where the cut's window vanishes in rounding (the cut is the earliest time itself):
+  // still the order of an ordered set.
+  for (const double base : {1.6e12, 1e300}) {
+    SCOPED_TRACE(base);
+    DeadlineQueue<TimedDeadline> q(SlotOrders{}, 7);
+    std::set<std::pair<double, uint64_t>> ref;
+    std::mt19937_64 rng(7);
+    uint64_t seq = 0;
+    for (uint32_t slot = 0; slot < 500; ++slot) {
+      // Many equal times at 1e300, a tenth apart at most.
+      const double t = base < 1e200 ? base + static_cast<double>(rng() % 160)
+                                    : base * (1 + static_cast<double>(rng() % 100) / 1e3);
+      const TimedDeadline d{t, (++seq << 24) | slot};
+      q.push(d);
+      ref.emplace(d.t, d.order);
+    }
+    for (uint32_t slot = 0; slot < 500; slot += 3) {
+      q.erase(slot);
+      std::erase_if(ref, [&](const auto& v) { return (v.second & 0xffffff) == slot; });
+    }
+    ASSERT_EQ(q.size(), ref.size());
+    while (!ref.empty()) {
+      ASSERT_LE(q.lower_bound(), ref.begin()->first);
+      ASSERT_EQ(q.top_time(), ref.begin()->first);
+      ASSERT_EQ(q.pop().order, ref.begin()->second);
+      ref.erase(ref.begin());
+    }
+    EXPECT_TRUE(q.empty());
+  }
+}
+TEST(DeadlineQueue, RejectsANegativeWindow) {
+  EXPECT_THROW(DeadlineQueue<Deadline>(SlotOrders{}, -1), std::invalid_argument);
+  EXPECT_THROW(DeadlineQueue<Deadline>(SlotOrders{}, NAN), std::invalid_argument);
 }
 
 // The orders in a store outside the queue, as the engine keeps them in its containers: a slot

@@ -10,17 +10,23 @@
 //   it holds;
 // - a cancellation forgets the slot's live order, O(1): an entry is live iff its order is the
 //   live order of its slot. The dead entries stay where they are;
-// - lower_bound() is at or before the earliest live deadline: the earlier of the heap's top and
-//   the pending list's earliest. Only when the caller is about to act at that time does it ask
-//   top_time(), which, if the pending list might hold the earliest, moves the pending list's live
-//   entries into the heap (the dead ones are dropped) and answers exactly;
+// - lower_bound() is at or before the earliest live deadline: the earliest of the heap's top, the
+//   pending list's and the parked list's (below). Only when the caller is about to act at that
+//   time does it ask top_time(), which, if the heap's top might not be the earliest, settles:
+//   the pending list's live entries up to the cut go into the heap, the others to the parked
+//   list (unsorted, with its earliest time); if the parked list might still hold the earliest,
+//   its dead entries are dropped, the cut is set `window` after its earliest live one and the
+//   live ones up to the cut go into the heap;
 // - the heap drops dead entries when they reach its top (so its top is always live), and all at
-//   once when they outnumber the live ones; the pending list likewise (filters without branches).
-// Each entry is moved at most once from the list to the heap and each filter is paid for by the
-// cancellations since the last one, so the cost per deadline is O(1) amortised plus a sift for the
-// few that outlive their time in the list. E has `uint64_t key, order` (compared as key, then
-// order, by E::before), `double time()` and `uint32_t slot()`; every event pushed has a distinct
-// order. Live deadlines pop in exactly (time, order) order, as from one heap of them all.
+//   once when they outnumber the live ones; the lists likewise (filters without branches).
+// So the heap holds the deadlines due within about a window, and most deadlines, cancelled
+// before the cut reaches them, never enter it. Each entry is moved at most once from the pending
+// list to the parked one and once into the heap; the parked list is scanned at most once per
+// window of time (each such scan moves the cut by more than a window) and each filter is paid for
+// by the cancellations since the last one: the cost per deadline is O(1) amortised plus a sift for
+// the few that come within a window of their time. E has `uint64_t key, order` (compared as key,
+// then order, by E::before), `double time()` and `uint32_t slot()`; every event pushed has a
+// distinct order. Live deadlines pop in exactly (time, order) order, as from one heap of them all.
 //
 // The live order of each slot is kept in an Orders store: by default a vector of the queue's
 // own; the engine keeps it in the container's record, which a reuse or an idle hook has in the
@@ -32,6 +38,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -56,7 +63,14 @@ class SlotOrders {
 template <class E, class Orders = SlotOrders>
 class DeadlineQueue {
  public:
-  explicit DeadlineQueue(Orders orders = Orders{}) : order_(std::move(orders)) {}
+  // The cut's window: a minute of milliseconds (keep-alive windows are seconds to hours).
+  static constexpr double kDefaultWindow = 60'000;
+
+  // window >= 0; INFINITY: every live deadline goes into the heap at a settle.
+  explicit DeadlineQueue(Orders orders = Orders{}, double window = kDefaultWindow)
+      : window_(window), order_(std::move(orders)) {
+    if (!(window >= 0)) throw std::invalid_argument("DeadlineQueue: need a window >= 0");
+  }
 
   bool empty() const noexcept { return live_ == 0; }
   size_t size() const noexcept { return live_; }
@@ -64,7 +78,7 @@ class DeadlineQueue {
   // At or before the earliest live deadline (INFINITY if none).
   double lower_bound() const noexcept {
     if (live_ == 0) return INFINITY;
-    return std::min(heap_.empty() ? INFINITY : heap_.front().time(), pending_min_);
+    return std::min(heap_.empty() ? INFINITY : heap_.front().time(), lists_min());
   }
   // The earliest live deadline (INFINITY if none).
   double top_time() {
@@ -117,12 +131,15 @@ class DeadlineQueue {
       compact_heap();
     if (pending_.size() > 2 * live_ + 1024) [[unlikely]]
       compact_pending();
+    if (parked_.size() > 2 * live_ + 1024) [[unlikely]]
+      compact_parked();
   }
 
   bool live(const E& e) const noexcept { return order_[e.slot()] == e.order; }
-  // The heap's top is the earliest live deadline: no pending one can come before it.
+  double lists_min() const noexcept { return std::min(pending_min_, parked_min_); }
+  // The heap's top is the earliest live deadline: none in the lists can come before it.
   bool heap_settled() const noexcept {
-    return !heap_.empty() && heap_.front().time() < pending_min_;
+    return !heap_.empty() && heap_.front().time() < lists_min();
   }
   // Removes the heap's top and then every dead entry that comes to the top.
   [[gnu::noinline]] void drop_top() {
@@ -130,29 +147,55 @@ class DeadlineQueue {
       remove_top();
     } while (!heap_.empty() && !live(heap_.front()));
   }
-  // Moves the pending list's live entries into the heap.
+  // Makes the heap's top the earliest live deadline (live_ > 0).
   [[gnu::noinline]] void settle() {
-    compact_pending();
     for (const E& e : pending_) {
-      heap_.push_back(e);
-      sift_up(heap_.size() - 1);
+      if (!live(e)) continue;
+      if (e.time() <= cut_) {
+        heap_push(e);
+      } else {
+        parked_.push_back(e);
+        parked_min_ = std::min(parked_min_, e.time());
+      }
     }
     pending_.clear();
     pending_min_ = INFINITY;
-    if (!heap_.empty() && !live(heap_.front())) drop_top();
-  }
-  [[gnu::noinline]] void compact_pending() {
+    if (heap_settled()) return;
+    compact_parked();  // its earliest live time, exactly
+    if (heap_settled()) return;
+    cut_ = parked_min_ + window_;  // >= parked_min_: the earliest moves
     size_t n = 0;
     double earliest = INFINITY;
-    for (const E& e : pending_) {
+    for (const E& e : parked_) {
+      if (e.time() <= cut_) {
+        heap_push(e);
+      } else {
+        parked_[n++] = e;
+        earliest = std::min(earliest, e.time());
+      }
+    }
+    parked_.resize(n);
+    parked_min_ = earliest;
+  }
+  void heap_push(const E& e) {
+    heap_.push_back(e);
+    sift_up(heap_.size() - 1);
+  }
+  // Drops a list's dead entries; returns the earliest time of its live ones.
+  double compact(std::vector<E>& list) const noexcept {
+    size_t n = 0;
+    double earliest = INFINITY;
+    for (const E& e : list) {
       const bool keep = live(e);
-      pending_[n] = e;
+      list[n] = e;
       n += keep;
       earliest = keep ? std::min(earliest, e.time()) : earliest;
     }
-    pending_.resize(n);
-    pending_min_ = earliest;
+    list.resize(n);
+    return earliest;
   }
+  [[gnu::noinline]] void compact_pending() { pending_min_ = compact(pending_); }
+  [[gnu::noinline]] void compact_parked() { parked_min_ = compact(parked_); }
   // Keeps the live entries only and restores the heap order bottom-up.
   [[gnu::noinline]] void compact_heap() {
     size_t n = 0;
@@ -197,7 +240,11 @@ class DeadlineQueue {
   std::vector<E> heap_;            // a binary heap: live entries and dead ones, its top live
   std::vector<E> pending_;         // not yet in the heap, unsorted: live entries and dead ones
   double pending_min_ = INFINITY;  // at or before every pending entry's time
-  Orders order_;                   // per slot: the order of its live deadline, kNone if none
+  std::vector<E> parked_;          // after the cut when settled, unsorted: live and dead entries
+  double parked_min_ = INFINITY;   // at or before every parked entry's time
+  double window_;
+  double cut_ = -INFINITY;  // at a settle, pending deadlines up to it go into the heap
+  Orders order_;            // per slot: the order of its live deadline, kNone if none
   size_t live_ = 0;
 };
 
