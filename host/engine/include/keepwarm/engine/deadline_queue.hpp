@@ -161,9 +161,11 @@ class DeadlineQueue {
     pending_.clear();
     pending_min_ = INFINITY;
     if (heap_settled()) return;
-    compact_parked();  // its earliest live time, exactly
-    if (heap_settled()) return;
-    cut_ = parked_min_ + window_;  // >= parked_min_: the earliest moves
+    // The parked list may hold the earliest: its dead entries go, and the cut moves on even if
+    // the heap's top then comes first after all, so that each scan moves it by more than a
+    // window (every parked deadline is after the cut).
+    compact_parked();
+    cut_ = parked_min_ + window_;  // >= parked_min_ (if any): the earliest moves
     size_t n = 0;
     double earliest = INFINITY;
     for (const E& e : parked_) {
