@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -306,6 +307,7 @@ class Simulation {
     // Hooks the instance said it does not need (kw_host::skip_hooks) are not called.
     on_arrival_ = (skip_hooks_ & KW_SKIP_ON_ARRIVAL) != 0 ? nullptr : desc_.on_arrival;
     choose_warm_ = (skip_hooks_ & KW_SKIP_CHOOSE_WARM) != 0 ? nullptr : desc_.choose_warm;
+    hint_ = prefetch_ && prefetch_hint_.base != nullptr && prefetch_hint_.word < kContainerWords;
     try {
       replay();
     } catch (...) {
@@ -391,6 +393,22 @@ class Simulation {
     if (i + kPrefetch < n) {
       const uint32_t tail = functions_[fns[i + kPrefetch]].idle_tail;
       if (tail < containers_.size()) __builtin_prefetch(&containers_[tail], 1);
+    }
+    // The policy's state of the container for the arrival kPrefetch / 2 ahead (its record was
+    // fetched kPrefetch / 2 arrivals ago): kw_host::prefetch_hint.
+    if (hint_ && i + kPrefetch / 2 < n) {
+      const uint32_t tail = functions_[fns[i + kPrefetch / 2]].idle_tail;
+      if (tail < containers_.size()) {
+        const uint64_t v = containers_[tail].words[prefetch_hint_.word];
+        // As integers: a wrong hint is never undefined behaviour.
+        const uintptr_t base = reinterpret_cast<uintptr_t>(*prefetch_hint_.base);
+        if (v != 0 && base != 0) {
+          const uintptr_t scale = prefetch_hint_.scale;
+          __builtin_prefetch(reinterpret_cast<const void*>(base + (v - 1) * scale), 1);
+          if ((prefetch_hint_.flags & KW_PREFETCH_HEAP_CHILDREN) != 0)
+            __builtin_prefetch(reinterpret_cast<const void*>(base + (2 * v - 1) * scale), 0);
+        }
+      }
     }
     // The next finish: its container was fetched when it neared the top (finishes_'s
     // FetchContainer); now its function's record.
@@ -856,6 +874,7 @@ class Simulation {
       of(h).set_keepalive(c, deadline);
     };
     host_.idle_keepalive = &idle_keepalive_;
+    host_.prefetch_hint = &prefetch_hint_;
     host_.request_prewarm = [](const kw_host* h, kw_function_id fn, double at) {
       Simulation& s = of(h);
       if (fn >= s.functions_.size() || std::isnan(at)) {
@@ -948,8 +967,10 @@ class Simulation {
   Rng random_;  // xoshiro256** seeded through splitmix64 (keepwarm/traces/formats.hpp)
   kw_host host_{};
   void* self_ = nullptr;
-  uint32_t skip_hooks_ = 0;      // set by the policy in create()
-  double idle_keepalive_ = NAN;  // kw_host::idle_keepalive: NaN outside on_container_idle
+  uint32_t skip_hooks_ = 0;           // set by the policy in create()
+  double idle_keepalive_ = NAN;       // kw_host::idle_keepalive: NaN outside on_container_idle
+  kw_prefetch_hint prefetch_hint_{};  // set by the policy in create()
+  bool hint_ = false;                 // prefetch_ and a hint was given
   decltype(kw_policy_descriptor::on_arrival) on_arrival_ = nullptr;    // after skip_hooks
   decltype(kw_policy_descriptor::choose_warm) choose_warm_ = nullptr;  // after skip_hooks
   std::string error_;

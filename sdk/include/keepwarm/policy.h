@@ -92,6 +92,21 @@ typedef struct kw_function_info {
   double warm_ms;     /* execution time of a warm start */
 } kw_function_info;
 
+/* A policy's answer to kw_host::prefetch_hint (appended after ABI 1.1): word `word` of a
+ * container's words (kw_host::container_words) holds v, an index + 1 into an array of
+ * `scale`-byte entries at *base (v = 0 or *base NULL: nothing to fetch). Ahead of a warm start the
+ * host fetches entry v - 1 of the container it will reuse and, with KW_PREFETCH_HEAP_CHILDREN,
+ * entries 2v - 1 and 2v (its children in a binary heap kept in that array: where a removal's sift
+ * reads). *base may move: the host reads it each time. Only a hint: a wrong one costs time, never a
+ * fault or a different result. base NULL (the host's default): no hint. */
+typedef struct kw_prefetch_hint {
+  const void* const* base;
+  uint32_t word;
+  uint32_t scale; /* bytes per entry */
+  uint32_t flags; /* KW_PREFETCH_* */
+} kw_prefetch_hint;
+#define KW_PREFETCH_HEAP_CHILDREN 1u
+
 /* Callbacks from the policy into the host. The table and everything it points
  * to is owned by the host and valid until destroy() returns. Pass `host`
  * itself as the first argument of every call. */
@@ -192,6 +207,11 @@ typedef struct kw_host {
    * invocation. Only for the container of the running on_container_idle; NULL or absent: call
    * set_keepalive. */
   double* idle_keepalive;
+  /* Appended after ABI 1.1, found by struct_size like clock: where the policy's own state of a
+   * container lies, so that a host that fetches ahead the container a warm start will reuse
+   * (with many functions) fetches that state too. Only a hint: it changes nothing a run does.
+   * The policy may fill *prefetch_hint in create() only. NULL or absent: no hint. */
+  kw_prefetch_hint* prefetch_hint;
 } kw_host;
 
 #define KW_SKIP_ON_ARRIVAL 1u  /* on_arrival would do nothing */

@@ -77,6 +77,14 @@ class Host {
     else
       h_->set_keepalive(h_, c, deadline_ms);
   }
+  // In create() (a policy's constructor) only: where this instance's state of a container lies
+  // (kw_prefetch_hint), for a host that fetches ahead the containers warm starts will reuse.
+  // Ignored by a host built before kw_host::prefetch_hint. Only a hint: results do not change.
+  void set_prefetch_hint(const kw_prefetch_hint& hint) const noexcept {
+    if (h_->struct_size >= offsetof(kw_host, prefetch_hint) + sizeof h_->prefetch_hint &&
+        h_->prefetch_hint != nullptr)
+      *h_->prefetch_hint = hint;
+  }
   void request_prewarm(kw_function_id fn, double at_ms) const noexcept {
     h_->request_prewarm(h_, fn, at_ms);
   }
