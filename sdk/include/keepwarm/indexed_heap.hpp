@@ -51,6 +51,10 @@ class IndexedHeap {
   // The slot of the last entry, the one an erase moves into the hole (heap must not be empty).
   uint32_t last() const noexcept { return slot_of(heap_.back()); }
   const Key& key(uint32_t slot) const noexcept { return heap_[pos_.get(slot)].key; }
+  // The entries in heap order (the array a push may move), entry_bytes() each: for prefetch
+  // hints (kw_host::prefetch_hint).
+  const void* data() const noexcept { return heap_.data(); }
+  static constexpr uint32_t entry_bytes() noexcept { return sizeof(Entry); }
 
   // Inserts slot (which must not be present) with key.
   void push(uint32_t slot, Key key) {

@@ -31,7 +31,9 @@
 // idle: the order it went idle before the heap is built, its heap position after). With many
 // functions (kHostWordsFunctions) they are in the host's per-container words
 // (kw_host::container_words), which share the host's record of the container, fetched ahead by
-// the host; with fewer, or in a host without them, in arrays of its own (the places apart).
+// the host; with fewer, or in a host without them, in arrays of its own (the places apart). With
+// the host's words it also tells the host where a container's heap entry is
+// (kw_host::prefetch_hint), so that the entry a warm start removes comes with the container.
 #ifndef KEEPWARM_PRIORITY_POLICY_HPP
 #define KEEPWARM_PRIORITY_POLICY_HPP
 
@@ -71,6 +73,10 @@ class PriorityPolicy : public Policy {
       words_stride_ = place_stride_ = host->container_word_stride;
       place_offset_ = kPlace;
       own_slots_ = UINT32_MAX;  // every live container has words: nothing to grow
+      // A warm start takes its container out of the heap: the host may fetch its entry (and its
+      // children, where the hole's sift reads) with the container's record.
+      this->host().set_prefetch_hint(kw_prefetch_hint{
+          &heap_data_, kPlace, decltype(idle_)::entry_bytes(), KW_PREFETCH_HEAP_CHILDREN});
     }
     // Outside compat mode on_arrival and choose_warm do nothing here: unless Derived overrides
     // them (then &Derived::f is a member of Derived, not of this class), the host may skip them.
@@ -126,6 +132,7 @@ class PriorityPolicy : public Policy {
     const uint32_t slot = KW_CONTAINER_SLOT(c);
     if (heap_built_) {
       idle_.push(slot, std::bit_cast<double>(words(slot)[kPriority]));
+      heap_data_ = idle_.data();
       prefetch_last();
       return;
     }
@@ -231,6 +238,7 @@ class PriorityPolicy : public Policy {
     }
     idle_count_ = 0;
     heap_built_ = true;
+    heap_data_ = idle_.data();
   }
 
   std::unique_ptr<faascache::Pool> pool_;  // faascache compat mode only
@@ -275,6 +283,9 @@ class PriorityPolicy : public Policy {
   size_t idle_count_ = 0;
   bool heap_built_ = false;                  // from the first choose_victim on
   IndexedHeap<double, SlotPositions> idle_;  // idle containers by priority, once built
+  // idle_.data() once the heap is built (kw_host::prefetch_hint; before it, NULL: the places
+  // are orders of going idle, not heap positions).
+  const void* heap_data_ = nullptr;
 };
 
 }  // namespace keepwarm
