@@ -344,6 +344,79 @@ void check_against_an_ordered_set(const std::function<Heap()>& make) {
   }
 }
 
+// IndexedHeap in lazy order: phases without victims (a query now and then: the heap drops its
+// order, pushes append and erases fill holes) alternate with phases of many (scans, then the order
+// rebuilt); every least() must be the (key, insertion) minimum, the heap must have been unordered
+// and ordered again, and at the end (order restored) it must drain in (key, insertion) order.
+template <class Heap>
+void check_lazy_order_against_an_ordered_set(const std::function<Heap()>& make) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    std::mt19937_64 rng(seed);
+    Heap heap = make();
+    heap.set_lazy_order(true);
+    std::set<std::pair<double, uint64_t>> ref;  // (key, insertion number)
+    std::vector<std::pair<double, uint64_t>> of_slot(256, {0.0, UINT64_MAX});
+    uint64_t inserted = 0, unordered_queries = 0, reorders = 0;
+    bool was_ordered = true;
+    for (int step = 0; step < 40000; ++step) {
+      const bool quiet = (step / 3000) % 2 == 0;
+      const uint32_t slot = static_cast<uint32_t>(rng() % of_slot.size());
+      const unsigned op = static_cast<unsigned>(rng() % 10);
+      const bool query = quiet ? rng() % 400 == 0 : op == 5 || op == 6;
+      if (query && !heap.empty()) {
+        if (!heap.ordered()) ++unordered_queries;
+        const uint32_t least = heap.least();
+        ASSERT_EQ(of_slot[least], *ref.begin()) << "seed " << seed << " step " << step;
+        ref.erase(ref.begin());
+        if (op % 2 == 0)
+          heap.erase(least);
+        else
+          EXPECT_EQ(heap.pop(), least);
+      } else if (!heap.contains(slot) && op < 6) {
+        const double key = static_cast<double>(rng() % 50);  // many equal keys
+        heap.push(slot, key);
+        of_slot[slot] = {key, inserted++};
+        ref.insert(of_slot[slot]);
+      } else if (heap.contains(slot) && op < 9) {
+        ref.erase(of_slot[slot]);
+        heap.erase(slot);
+        EXPECT_FALSE(heap.contains(slot));
+      } else if (heap.contains(slot)) {
+        ref.erase(of_slot[slot]);
+        of_slot[slot].first = static_cast<double>(rng() % 50);
+        heap.update(slot, of_slot[slot].first);
+        ref.insert(of_slot[slot]);
+      }
+      if (heap.ordered() && !was_ordered) ++reorders;
+      was_ordered = heap.ordered();
+      ASSERT_EQ(heap.size(), ref.size());
+    }
+    EXPECT_GT(unordered_queries, 20u) << "seed " << seed;
+    EXPECT_GT(reorders, 3u) << "seed " << seed;
+    heap.set_lazy_order(false);
+    ASSERT_TRUE(heap.ordered());
+    while (!heap.empty()) {
+      ASSERT_EQ(of_slot[heap.top()], *ref.begin());
+      ref.erase(ref.begin());
+      heap.erase(heap.top());
+    }
+    EXPECT_TRUE(ref.empty());
+  }
+}
+
+TEST(IndexedHeap, LazyOrderMatchesAnOrderedSet) {
+  check_lazy_order_against_an_ordered_set<IndexedHeap<double>>(
+      [] { return IndexedHeap<double>(); });
+}
+
+TEST(IndexedHeap, LazyOrderWithPositionsOutsideMatchesAnOrderedSet) {
+  std::vector<uint64_t> words;
+  check_lazy_order_against_an_ordered_set<IndexedHeap<double, WordPositions>>([&words] {
+    words.assign(256, 0);
+    return IndexedHeap<double, WordPositions>(WordPositions{&words});
+  });
+}
+
 TEST(IndexedHeap, MatchesAnOrderedSet) {
   check_against_an_ordered_set<IndexedHeap<double>>([] { return IndexedHeap<double>(); });
 }

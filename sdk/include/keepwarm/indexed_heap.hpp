@@ -7,6 +7,16 @@
 // is a plain vector (VectorPositions), or any other store of one position per
 // slot with the same three members (PriorityPolicy keeps them in the host's
 // per-container words, kw_host::container_words).
+//
+// Lazy order (opt-in, set_lazy_order(true)): a heap whose minimum is asked for rarely (a policy's
+// idle containers while evictions are few) spends its time on sifts no one needs. With lazy order
+// a heap that took size() / 4 pushes since the last least() drops its order: from then on a push
+// appends and an erase moves the last entry into the hole (no sift, no comparison), and least()
+// finds the minimum by a scan. Once the scans have cost more than the sifts they saved (a sift
+// counted as kSiftCost entries scanned), least() orders the entries into a heap again (Floyd's
+// construction, O(size())). Either way least() is the (key, insertion) minimum, which is unique:
+// only the cost changes, never an answer (for keys that are ordered: with NaN keys no minimum is
+// defined, and which entry comes first depended on the heap's shape before as well).
 #ifndef KEEPWARM_INDEXED_HEAP_HPP
 #define KEEPWARM_INDEXED_HEAP_HPP
 
@@ -45,9 +55,29 @@ class IndexedHeap {
   bool empty() const noexcept { return heap_.empty(); }
   size_t size() const noexcept { return heap_.size(); }
   bool contains(uint32_t slot) const noexcept { return pos_.get(slot) != kAbsent; }
-  // The slot with the smallest key (heap must not be empty).
+  // The slot with the smallest key (heap must not be empty, nor in lazy order: use least()).
   uint32_t top() const noexcept { return slot_of(heap_.front()); }
   const Key& top_key() const noexcept { return heap_.front().key; }
+  // The slot with the smallest key in either order (heap must not be empty).
+  uint32_t least() noexcept {
+    if (ordered_) [[likely]] {
+      budget_ = lazy_ ? order_budget() : UINT64_MAX;
+      return top();
+    }
+    credit_ -= static_cast<int64_t>(heap_.size());
+    if (credit_ < 0) {  // the scans have cost more than the sifts they saved
+      make_ordered();
+      return top();
+    }
+    return slot_of(heap_[scan_least()]);
+  }
+  // Lazy order on or off (off: the entries are ordered again now).
+  void set_lazy_order(bool on) {
+    lazy_ = on;
+    if (!on) make_ordered();
+    budget_ = lazy_ ? order_budget() : UINT64_MAX;
+  }
+  bool ordered() const noexcept { return ordered_; }
   // The slot of the last entry, the one an erase moves into the hole (heap must not be empty).
   uint32_t last() const noexcept { return slot_of(heap_.back()); }
   const Key& key(uint32_t slot) const noexcept { return heap_[pos_.get(slot)].key; }
@@ -63,7 +93,15 @@ class IndexedHeap {
       renumber();
     heap_.push_back(Entry{std::move(key), (seq_++ << 32) | slot});
     pos_.set(slot, static_cast<uint32_t>(heap_.size() - 1));
-    sift_up(heap_.size() - 1);
+    if (ordered_) [[likely]] {
+      if (--budget_ == 0) [[unlikely]] {
+        drop_order();
+        return;
+      }
+      sift_up(heap_.size() - 1);
+    } else {
+      credit_ += kSiftCost;
+    }
   }
   // Removes slot if present.
   void erase(uint32_t slot) noexcept {
@@ -71,7 +109,14 @@ class IndexedHeap {
     if (i == kAbsent) return;
     pos_.set(slot, kAbsent);
     const size_t last = heap_.size() - 1;
-    if (i == 0 && last != 0) {
+    if (!ordered_) {  // the last entry fills the hole
+      if (i != last) {
+        heap_[i] = std::move(heap_[last]);
+        pos_.set(slot_of(heap_[i]), static_cast<uint32_t>(i));
+      }
+      heap_.pop_back();
+      credit_ += kSiftCost;
+    } else if (i == 0 && last != 0) {
       // The top (a victim, usually): the hole goes down to a leaf along the smaller children,
       // one comparison per level, and the last entry, usually one of the largest, rises from
       // there (a few levels at most). The minimum found afterwards is the same as with a sift
@@ -96,7 +141,7 @@ class IndexedHeap {
   }
   // Removes and returns the minimum.
   uint32_t pop() noexcept {
-    const uint32_t slot = top();
+    const uint32_t slot = least();
     erase(slot);
     return slot;
   }
@@ -104,13 +149,13 @@ class IndexedHeap {
   void update(uint32_t slot, Key key) noexcept {
     const size_t i = pos_.get(slot);
     heap_[i].key = std::move(key);
-    sift_down(sift_up(i));
+    if (ordered_) sift_down(sift_up(i));
   }
   void clear() noexcept {
     for (const Entry& e : heap_) pos_.set(slot_of(e), kAbsent);
     heap_.clear();
   }
-  // Calls f(slot, key) for every entry, in heap order (read-only; not used by the built-in
+  // Calls f(slot, key) for every entry, in array order (read-only; not used by the built-in
   // policies).
   template <class F>
   void for_each(F&& f) const {
@@ -125,6 +170,38 @@ class IndexedHeap {
     uint64_t order;
   };
   static constexpr uint64_t kMaxSeq = UINT32_MAX;
+  // A sift's cost in entries scanned (a few moves, position writes and a mispredicted branch
+  // against a compare and a select per entry): what an unordered push or erase saves.
+  static constexpr int64_t kSiftCost = 8;
+  // Pushes an ordered heap takes without a least() before it drops its order.
+  uint64_t order_budget() const noexcept { return heap_.size() + 16; }
+  [[gnu::noinline]] void drop_order() noexcept {
+    ordered_ = false;
+    credit_ = static_cast<int64_t>(heap_.size());  // one scan, paid by the pushes before
+  }
+  [[gnu::noinline]] void make_ordered() noexcept {
+    if (!ordered_)
+      for (size_t i = heap_.size() / 2; i-- > 0;) sift_down(i);
+    ordered_ = true;
+    budget_ = lazy_ ? order_budget() : UINT64_MAX;
+  }
+  // The position of the (key, insertion) minimum of the unordered entries: the smallest key
+  // (four running minima, so that the selects do not wait on each other), then the first
+  // insertion among the entries with that key.
+  size_t scan_least() const noexcept {
+    const Entry* e = heap_.data();
+    const size_t n = heap_.size();
+    Key m[4] = {e[0].key, e[0].key, e[0].key, e[0].key};
+    size_t i = 1;
+    for (; i + 4 <= n; i += 4)
+      for (size_t k = 0; k < 4; ++k) m[k] = e[i + k].key < m[k] ? e[i + k].key : m[k];
+    for (; i < n; ++i) m[0] = e[i].key < m[0] ? e[i].key : m[0];
+    for (size_t k = 1; k < 4; ++k) m[0] = m[k] < m[0] ? m[k] : m[0];
+    size_t best = n;
+    for (i = 0; i < n; ++i)
+      if (!(m[0] < e[i].key) && (best == n || e[i].order < e[best].order)) best = i;
+    return best;
+  }
   static uint32_t slot_of(const Entry& e) noexcept { return static_cast<uint32_t>(e.order); }
   static bool less(const Entry& a, const Entry& b) noexcept {
     if (a.key < b.key) return true;
@@ -198,6 +275,10 @@ class IndexedHeap {
   std::vector<Entry> heap_;
   Positions pos_;
   uint64_t seq_ = 0;
+  uint64_t budget_ = UINT64_MAX;  // pushes left before an ordered heap drops its order
+  int64_t credit_ = 0;            // unordered: sifts saved minus entries scanned
+  bool lazy_ = false;
+  bool ordered_ = true;
 };
 
 }  // namespace keepwarm

@@ -19,13 +19,15 @@
 // while it has at least one container alive and is reset to 0 when its last container leaves
 // memory.
 //
-// Cost per event: O(log n) (n = idle containers); O(n) per invocation in compat mode.
+// Cost per event: O(log n) (n = idle containers), amortised; O(n) per invocation in compat mode.
 //
 // While memory has never been short (no choose_victim yet), idle containers are only marked, with
 // the order they went idle, O(1) per event and touching only their own slot: the heap is built
 // from them, in that order, when the first victim is asked for, and kept from then on. The heap
 // orders by (priority, order of going idle), as if it had been kept all along, so victims are the
-// same; a run whose memory is never binding does no heap work at all.
+// same; a run whose memory is never binding does no heap work at all. After that, with its own
+// arrays (below), the heap is in lazy order (IndexedHeap::set_lazy_order): between victims far
+// apart it does no sifts either, and a victim is found by a scan; the same victims again.
 //
 // Per container it keeps three 64-bit words (its handle, its priority, and its place among the
 // idle: the order it went idle before the heap is built, its heap position after). With many
@@ -159,7 +161,7 @@ class PriorityPolicy : public Policy {
     if (pool_) return pool_->choose_victim(for_fn);
     if (!heap_built_) build_heap();
     if (idle_.empty()) return KW_NO_CONTAINER;
-    return words(idle_.top())[kId];
+    return words(idle_.least())[kId];
   }
 
  protected:
@@ -238,6 +240,10 @@ class PriorityPolicy : public Policy {
     }
     idle_count_ = 0;
     heap_built_ = true;
+    // No sifts while victims are rare (IndexedHeap's lazy order), with this instance's own
+    // arrays: there the reordering's position writes stay in a compact array. In the host's
+    // words every entry a reordering moves costs the line of its container's record.
+    if (own_slots_ != UINT32_MAX) idle_.set_lazy_order(true);
     heap_data_ = idle_.data();
   }
 
