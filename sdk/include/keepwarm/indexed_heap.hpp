@@ -10,7 +10,7 @@
 //
 // Lazy order (opt-in, set_lazy_order(true)): a heap whose minimum is asked for rarely (a policy's
 // idle containers while evictions are few) spends its time on sifts no one needs. With lazy order
-// a heap that took size() / 4 pushes since the last least() drops its order: from then on a push
+// a heap that took size() pushes since the last least() drops its order: from then on a push
 // appends and an erase moves the last entry into the hole (no sift, no comparison), and least()
 // finds the minimum by a scan. Once the scans have cost more than the sifts they saved (a sift
 // counted as kSiftCost entries scanned), least() orders the entries into a heap again (Floyd's
