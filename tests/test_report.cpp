@@ -449,6 +449,34 @@ TEST(ReportRaster, AFailingRsvgConvertCostsOnlyTheCopies) {
   EXPECT_NE(html.find("could not convert"), std::string::npos);
 }
 
+// Memory sizes relative to each trace's peak have no one list in MB: the settings give each
+// trace's own sizes, from its cells.
+TEST(ReportSettings, RelativeMemorySizesAreListedPerTrace) {
+  test::TempDir dir;
+  test::write_pressure_trace(dir / "a", 5, 100);
+  test::write_pressure_trace(dir / "b", 3, 100);
+  const auto r = test::run_keepwarm(
+      "run -q --svg-only --trace " + (dir / "a").string() + " --trace " + (dir / "b").string() +
+      " --policy lru --memory 50%,100% --out " + (dir / "o").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string html = test::read_text(dir / "o/report.html");
+  const size_t at = html.find("<td class=\"l\">memory sizes (MB)</td><td class=\"l\">");
+  ASSERT_NE(at, std::string::npos);
+  const std::string cell = html.substr(at, html.find("</td></tr>", at) - at);
+  EXPECT_NE(cell.find(">a: "), std::string::npos) << cell;
+  EXPECT_NE(cell.find("; b: "), std::string::npos) << cell;
+  // Each trace's two sizes, the smaller first: 50% and 100% of its own peak.
+  for (const char* t : {"a", "b"}) {
+    const size_t p = cell.find(std::string(t) + ": ");
+    ASSERT_NE(p, std::string::npos);
+    const size_t q = cell.find(", ", p);
+    ASSERT_NE(q, std::string::npos) << cell;
+    const uint64_t lo = std::stoull(cell.substr(p + 3)), hi = std::stoull(cell.substr(q + 2));
+    EXPECT_LT(lo, hi) << cell;
+    EXPECT_NEAR(static_cast<double>(lo), hi / 2.0, 1.0) << cell;
+  }
+}
+
 TEST(ReportRaster, WithoutRsvgConvertOnlySvgWithANote) {
   test::TempDir dir;
   test::write_pressure_trace(dir / "t", 5, 100);

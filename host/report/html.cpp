@@ -231,7 +231,24 @@ void settings_section(Html& h, const ReportData& d) {
   kv("simulation mode (compat)", s.compat.empty() ? "none" : s.compat);
   kv("cold start overhead", format_number(s.overhead_ms) + " ms + " +
                                 format_number(100 * s.overhead_pct) + "% of cold time");
-  kv("memory sizes (MB)", join(s.memory_mb, ", "));
+  if (!s.memory_mb.empty()) {
+    kv("memory sizes (MB)", join(s.memory_mb, ", "));
+  } else {  // sizes relative to each trace's peak: each trace's own, from its cells
+    std::vector<std::pair<std::string, std::vector<uint64_t>>> per_trace;
+    for (const ReportCell& c : d.cells) {
+      auto it = std::find_if(per_trace.begin(), per_trace.end(),
+                             [&](const auto& t) { return t.first == c.trace; });
+      if (it == per_trace.end()) it = per_trace.insert(per_trace.end(), {c.trace, {}});
+      if (std::find(it->second.begin(), it->second.end(), c.memory_mb) == it->second.end())
+        it->second.push_back(c.memory_mb);
+    }
+    std::string sizes;
+    for (auto& [trace, mb] : per_trace) {
+      std::sort(mb.begin(), mb.end());
+      sizes += (sizes.empty() ? "" : "; ") + trace + ": " + join(mb, ", ");
+    }
+    kv("memory sizes (MB)", sizes);
+  }
   kv("seeds (randomised policies)", join(s.seeds, ", "));
   {
     std::vector<std::string> names = s.policies;
