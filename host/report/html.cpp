@@ -221,7 +221,7 @@ std::string join(const std::vector<uint64_t>& v, const char* sep) {
   return out;
 }
 
-void settings_section(Html& h, const ReportData& d) {
+void settings_section(Html& h, const ReportData& d, const std::vector<TraceView>& views) {
   const ReportSettings& s = d.settings;
   h.raw("<h2>Settings</h2>\n<table>\n");
   auto kv = [&](const std::string& k, const std::string& v) { h.row({k, v}, 2); };
@@ -234,19 +234,9 @@ void settings_section(Html& h, const ReportData& d) {
   if (!s.memory_mb.empty()) {
     kv("memory sizes (MB)", join(s.memory_mb, ", "));
   } else {  // sizes relative to each trace's peak: each trace's own, from its cells
-    std::vector<std::pair<std::string, std::vector<uint64_t>>> per_trace;
-    for (const ReportCell& c : d.cells) {
-      auto it = std::find_if(per_trace.begin(), per_trace.end(),
-                             [&](const auto& t) { return t.first == c.trace; });
-      if (it == per_trace.end()) it = per_trace.insert(per_trace.end(), {c.trace, {}});
-      if (std::find(it->second.begin(), it->second.end(), c.memory_mb) == it->second.end())
-        it->second.push_back(c.memory_mb);
-    }
     std::string sizes;
-    for (auto& [trace, mb] : per_trace) {
-      std::sort(mb.begin(), mb.end());
-      sizes += (sizes.empty() ? "" : "; ") + trace + ": " + join(mb, ", ");
-    }
+    for (const TraceView& v : views)
+      sizes += (sizes.empty() ? "" : "; ") + v.name + ": " + join(v.memory, ", ");
     kv("memory sizes (MB)", sizes);
   }
   kv("seeds (randomised policies)", join(s.seeds, ", "));
@@ -552,7 +542,7 @@ std::vector<RenderedFile> render_report(const ReportData& d, const ReportOptions
         "found).</p>\n");
   else
     h.raw(".</p>\n");
-  settings_section(h, d);
+  settings_section(h, d, views);
   failed_section(h, d.settings);
   size_t figure = 0;
   for (const TraceView& v : views) {

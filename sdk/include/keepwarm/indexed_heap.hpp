@@ -71,11 +71,10 @@ class IndexedHeap {
     }
     return slot_of(heap_[scan_least()]);
   }
-  // Lazy order on or off (off: the entries are ordered again now).
+  // Lazy order on or off; either way the entries are ordered now.
   void set_lazy_order(bool on) {
     lazy_ = on;
-    if (!on) make_ordered();
-    budget_ = lazy_ ? order_budget() : UINT64_MAX;
+    make_ordered();  // ordered now; with lazy order, until the next quiet stretch
   }
   bool ordered() const noexcept { return ordered_; }
   // The slot of the last entry, the one an erase moves into the hole (heap must not be empty).
