@@ -6,6 +6,7 @@
 #include <keepwarm/priority_policy.hpp>
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -192,6 +193,14 @@ class Frequent final : public PriorityPolicy<Frequent> {
 uint32_t g_struct_size = 0;
 uint64_t* const g_null_words = nullptr;
 uint32_t g_word_count = 0;  // 0: the host's
+// g_check_hint: the policy's prefetch hint is caught on its way to the host and, at every warm
+// start, checked against the policy's heap: the entry it names must be the container's.
+bool g_check_hint = false;
+kw_prefetch_hint g_hint{};
+struct HintChecks {
+  uint64_t checked = 0, wrong = 0;
+};
+HintChecks g_hint_checks;
 template <class P>
 struct OlderHost {
   kw_host host;
@@ -210,18 +219,40 @@ struct OlderHost {
       o->host.idle_keepalive = nullptr;                     // written: a crash
     if (g_struct_size <= offsetof(kw_host, prefetch_hint))  // written: a crash
       o->host.prefetch_hint = reinterpret_cast<kw_prefetch_hint*>(alignof(kw_prefetch_hint));
+    if (g_check_hint) {
+      g_hint = kw_prefetch_hint{};
+      o->host.prefetch_hint = &g_hint;
+    }
     o->inner = real().create(&o->host);
     if (o->inner == nullptr) {
       delete o;
       return nullptr;
     }
+    if (g_check_hint) *h->prefetch_hint = g_hint;  // the host prefetches as it would
     return o;
+  }
+  // The hint names v = word g_hint.word of c; entry v - 1 of the array at *g_hint.base (16 bytes:
+  // the priority, then the insertion order in the high and the slot in the low 32 bits) must be
+  // c's, with the priority in c's word 1.
+  void check_hint(kw_container_id c) const {
+    if (g_hint.base == nullptr || *g_hint.base == nullptr) return;
+    const uint32_t slot = KW_CONTAINER_SLOT(c);
+    const uint64_t* w = *host.container_words + size_t{slot} * host.container_word_stride;
+    const uint64_t v = w[g_hint.word];
+    if (v == 0) return;
+    const char* entry = static_cast<const char*>(*g_hint.base) + (v - 1) * g_hint.scale;
+    uint64_t key_bits, order;
+    std::memcpy(&key_bits, entry, 8);
+    std::memcpy(&order, entry + 8, 8);
+    ++g_hint_checks.checked;
+    if (static_cast<uint32_t>(order) != slot || key_bits != w[1]) ++g_hint_checks.wrong;
   }
   static void destroy(void* s) {
     real().destroy(of(s)->inner);
     delete of(s);
   }
   static void started(void* s, kw_container_id c, kw_function_id fn, kw_start_kind k) {
+    if (g_check_hint && k == KW_START_WARM) of(s)->check_hint(c);
     real().on_container_started(of(s)->inner, c, fn, k);
   }
   static void idle(void* s, kw_container_id c, kw_function_id fn) {
@@ -296,49 +327,51 @@ void expect_same_events_in_older_hosts(size_t functions, double duration_ms) {
 
 // PriorityPolicy keeps its per-container state in the host's words when the host has them, and in
 // an array of its own in an older host; the victims, hence every event, are the same.
+// PriorityPolicy uses the host's words from kHostWordsFunctions (8192) functions on.
 TEST(HostData, PriorityPolicyGivesTheSameEventsWithOrWithoutTheHostsWords) {
   expect_same_events_in_older_hosts<Recent>(9000, 5 * 60 * 1000.0);
   expect_same_events_in_older_hosts<Frequent>(9000, 5 * 60 * 1000.0);
-  expect_same_events_in_older_hosts<Recent>(60, 2 * 3600 * 1000.0);
+  expect_same_events_in_older_hosts<Recent>(60, 2 * 3600 * 1000.0);  // its own arrays throughout
 }
 
-// A hint is only a hint (kw_host::prefetch_hint): with one that names nonsense (the words it
-// names hold priorities, not indices, so the host fetches from wild addresses), a run with many
-// functions (where the host fetches ahead) gives the events of a run without it.
-class HintingRecent final : public PriorityPolicy<HintingRecent> {
- public:
-  static constexpr const char* kName = "hinting";
-  static constexpr const char* kVersion = "0";
-  static constexpr const char* kDescription = "lru-like, with a wrong prefetch hint";
-  explicit HintingRecent(const kw_host* h) : PriorityPolicy(h) {
-    static const char array[64] = {};
-    static const void* const base = array;
-    host().set_prefetch_hint(kw_prefetch_hint{&base, 0, 16, KW_PREFETCH_HEAP_CHILDREN});
+// With the host's words PriorityPolicy names each idle container's heap entry
+// (kw_host::prefetch_hint, for the host's prefetch ahead of a warm start): at every warm start of
+// a run with evictions (the heap built, growing and moving) the entry named is the container's.
+// With fewer functions (its own arrays) it gives no hint.
+TEST(HostData, PriorityPolicyHintNamesTheHeapEntryAWarmStartRemoves) {
+  const PluginPtr older = Plugin::from_descriptor(OlderHost<Recent>::descriptor(), "test");
+  for (const size_t functions : {size_t{9000}, size_t{60}}) {
+    AzureLikeSpec spec;
+    spec.functions = functions;
+    spec.duration_ms = 5 * 60 * 1000.0;
+    spec.seed = 3;
+    spec.min_per_day = 200;
+    spec.max_per_day = 200000;
+    const Trace t = generate_azure_like(spec);
+    SimConfig unlimited;
+    unlimited.memory_mb = UINT64_MAX / 2;
+    g_struct_size = sizeof(kw_host);
+    g_word_count = 0;
+    g_check_hint = true;
+    const uint64_t peak = simulate(t, older, unlimited).metrics.peak_memory_mb;
+    g_hint_checks = {};
+    SimConfig c;
+    c.memory_mb = peak / 3;
+    const CellResult r = simulate(t, older, c);
+    g_check_hint = false;
+    ASSERT_GT(r.metrics.evictions, 100u) << functions;
+    if (functions < 8192) {
+      EXPECT_EQ(g_hint.base, nullptr) << functions;
+      EXPECT_EQ(g_hint_checks.checked, 0u);
+      continue;
+    }
+    ASSERT_NE(g_hint.base, nullptr);
+    EXPECT_EQ(g_hint.word, 2u);
+    EXPECT_EQ(g_hint.scale, 16u);
+    EXPECT_EQ(g_hint.flags, KW_PREFETCH_HEAP_CHILDREN);
+    EXPECT_GT(g_hint_checks.checked, 1000u);
+    EXPECT_EQ(g_hint_checks.wrong, 0u) << "of " << g_hint_checks.checked;
   }
-  double priority(kw_function_id, double, double) const noexcept { return host().now(); }
-};
-
-TEST(HostData, AWrongPrefetchHintChangesNoEvent) {
-  AzureLikeSpec spec;
-  spec.functions = 9000;  // the host fetches ahead from 8192 functions on
-  spec.duration_ms = 5 * 60 * 1000.0;
-  spec.seed = 3;
-  spec.min_per_day = 200;
-  spec.max_per_day = 200000;
-  const Trace t = generate_azure_like(spec);
-  const PluginPtr plain = Plugin::from_descriptor(descriptor_for<Recent>(), "test");
-  const PluginPtr hinting = Plugin::from_descriptor(descriptor_for<HintingRecent>(), "test");
-  SimConfig unlimited;
-  unlimited.memory_mb = UINT64_MAX / 2;
-  SimConfig c;
-  c.memory_mb = simulate(t, plain, unlimited).metrics.peak_memory_mb / 3;
-  test::EventText want, got;
-  const CellResult a = simulate(t, plain, c, nullptr, &want);
-  const CellResult b = simulate(t, hinting, c, nullptr, &got);
-  ASSERT_GT(a.metrics.evictions, 100u);
-  ASSERT_GT(a.metrics.warm, 1000u);
-  EXPECT_EQ(got.events, want.events);
-  EXPECT_EQ(b.metrics.idle_mb_s, a.metrics.idle_mb_s);
 }
 
 // Keep-alive deadlines set in on_container_idle, through set_keepalive (kStore false) or
