@@ -1,11 +1,11 @@
 // PriorityPolicy (keepwarm/priority_policy.hpp) driven hook by hook through a host of the test's
 // own, against a model of its rule: the victim is the idle container with the smallest
 // (priority computed at its last start, order of going idle). Random sequences of cold, warm and
-// prewarm starts, idles, removals anywhere in a function's lists and evictions; priorities that
-// rise (lru), that fall (a Greedy-Dual clock after a low victim), ties, and -0.0 beside 0.0; in
-// a host that offers per-container words and in one that does not (the policy may keep its state
-// in either); with the
-// first victim at once, and after a quiet stretch (while the policy only marks idle containers).
+// prewarm starts, idles, removals of any idle container and evictions; priorities that rise
+// (lru), that fall (a Greedy-Dual clock after a low victim), ties, and -0.0 beside 0.0; in a host
+// that offers per-container words and in one that does not (the policy may keep its state in
+// either); with the first victim at once, and after a quiet stretch (while the policy only marks
+// idle containers).
 #include <gtest/gtest.h>
 #include <keepwarm/priority_policy.hpp>
 
