@@ -42,14 +42,16 @@ double next_priority(double clock, double freq) {
   return 0;
 }
 
-template <bool kFrequency>
-class Scripted final : public PriorityPolicy<Scripted<kFrequency>> {
+// kLists: PriorityPolicy's idle lists (1) or its idle heap (0), whatever the number of functions.
+template <bool kFrequency, int kLists>
+class Scripted final : public PriorityPolicy<Scripted<kFrequency, kLists>> {
  public:
   static constexpr const char* kName = "scripted";
   static constexpr const char* kVersion = "0";
   static constexpr const char* kDescription = "priorities from the test";
   static constexpr bool kUsesFrequency = kFrequency;
-  using PriorityPolicy<Scripted<kFrequency>>::PriorityPolicy;
+  static constexpr int kIdleLists = kLists;
+  using PriorityPolicy<Scripted<kFrequency, kLists>>::PriorityPolicy;
   double priority(kw_function_id, double clock, double freq) const {
     g_last_clock = clock;
     g_last_freq = freq;
@@ -99,14 +101,14 @@ struct Model {
   uint64_t idle_order = 0;
 };
 
-template <bool kFrequency>
-void run_random(Rule rule, bool with_words, uint64_t seed, int steps, int quiet = 0) {
+template <bool kFrequency, int kLists>
+void run_random_in(Rule rule, bool with_words, uint64_t seed, int steps, int quiet = 0) {
   g_rule = rule;
   g_rng.seed(seed);
   g_now = 0;
   constexpr uint32_t kFunctions = 6, kSlots = 64;
   TestHost host(kFunctions, with_words, kSlots);
-  Scripted<kFrequency> policy(&host.h);
+  Scripted<kFrequency, kLists> policy(&host.h);
   std::vector<Model> m(kSlots);
   uint64_t idle_order = 0;
   double expected_clock = 0;
@@ -198,6 +200,13 @@ void run_random(Rule rule, bool with_words, uint64_t seed, int steps, int quiet 
   }
   EXPECT_GT(evictions, static_cast<uint64_t>(steps) / 20);
   EXPECT_GT(warm, static_cast<uint64_t>(steps) / 20);
+}
+
+// Both of PriorityPolicy's idle structures.
+template <bool kFrequency>
+void run_random(Rule rule, bool with_words, uint64_t seed, int steps, int quiet = 0) {
+  run_random_in<kFrequency, 1>(rule, with_words, seed, steps, quiet);
+  run_random_in<kFrequency, 0>(rule, with_words, seed, steps, quiet);
 }
 
 TEST(PriorityPolicy, VictimsAreTheModelsWithRisingPriorities) {
