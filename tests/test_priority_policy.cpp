@@ -43,15 +43,17 @@ double next_priority(double clock, double freq) {
 }
 
 // kLists: PriorityPolicy's idle lists (1) or its idle heap (0), whatever the number of functions.
-template <bool kFrequency, int kLists>
-class Scripted final : public PriorityPolicy<Scripted<kFrequency, kLists>> {
+// kOrders: the most orders of going idle before the lists renumber them (0: the default, 2^40).
+template <bool kFrequency, int kLists, uint64_t kOrders = 0>
+class Scripted final : public PriorityPolicy<Scripted<kFrequency, kLists, kOrders>> {
  public:
   static constexpr const char* kName = "scripted";
   static constexpr const char* kVersion = "0";
   static constexpr const char* kDescription = "priorities from the test";
   static constexpr bool kUsesFrequency = kFrequency;
   static constexpr int kIdleLists = kLists;
-  using PriorityPolicy<Scripted<kFrequency, kLists>>::PriorityPolicy;
+  static constexpr uint64_t kMaxIdleOrder = kOrders != 0 ? kOrders : (uint64_t{1} << 40) - 1;
+  using PriorityPolicy<Scripted<kFrequency, kLists, kOrders>>::PriorityPolicy;
   double priority(kw_function_id, double clock, double freq) const {
     g_last_clock = clock;
     g_last_freq = freq;
@@ -101,14 +103,14 @@ struct Model {
   uint64_t idle_order = 0;
 };
 
-template <bool kFrequency, int kLists>
+template <bool kFrequency, int kLists, uint64_t kOrders = 0>
 void run_random_in(Rule rule, bool with_words, uint64_t seed, int steps, int quiet = 0) {
   g_rule = rule;
   g_rng.seed(seed);
   g_now = 0;
   constexpr uint32_t kFunctions = 6, kSlots = 64;
   TestHost host(kFunctions, with_words, kSlots);
-  Scripted<kFrequency, kLists> policy(&host.h);
+  Scripted<kFrequency, kLists, kOrders> policy(&host.h);
   std::vector<Model> m(kSlots);
   uint64_t idle_order = 0;
   double expected_clock = 0;
@@ -230,6 +232,17 @@ TEST(PriorityPolicy, VictimsAreTheModelsWithTiesAndBothZeros) {
     for (uint64_t seed = 1; seed <= 4; ++seed) {
       run_random<false>(Rule::few_values, words, seed, 20000);
       run_random<false>(Rule::few_values, words, seed, 20000, 3000);
+    }
+}
+
+// The lists renumber their orders of going idle when they run out (every 2^40 idle transitions,
+// every 300 here): victims stay the model's across each renumbering, marks only or built.
+TEST(PriorityPolicy, VictimsAreTheModelsAcrossRenumberings) {
+  for (const bool words : {true, false})
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      run_random_in<false, 1, 300>(Rule::falling_sometimes, words, seed, 20000);
+      run_random_in<false, 1, 300>(Rule::few_values, words, seed, 20000, 3000);
+      run_random_in<true, 1, 300>(Rule::frequency, words, seed, 20000);
     }
 }
 

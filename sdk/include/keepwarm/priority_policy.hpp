@@ -25,7 +25,8 @@
 // idle lists" below). A start or an idle in order costs O(1), and the heap changes only when a
 // head does. With more functions, where a list rarely holds more than one container, the idle
 // heap, described next (measured: the lists made the 50,000-function trace at 50% 1.29x slower).
-// Derived may choose with `static constexpr int kIdleLists = 1` (the lists) or 0 (the heap).
+// Derived may choose with `static constexpr int kIdleLists = 1` (the lists) or 0 (the heap),
+// and set `static constexpr uint64_t kMaxIdleOrder` below 2^40 (tests of the renumbering).
 //
 // The idle heap: cost per event O(log n) (n = idle containers), amortised; O(n) per invocation in
 // compat mode.
@@ -330,14 +331,26 @@ class PriorityPolicy : public Policy {
   static constexpr unsigned kLinkBits = 24;
   static constexpr uint64_t kLinkMask = (uint64_t{1} << kLinkBits) - 1;
   static constexpr uint32_t kNil = static_cast<uint32_t>(kLinkMask);
-  static constexpr uint64_t kMaxOrder = (uint64_t{1} << 40) - 1;
+  // Orders of going idle fill 40 bits; Derived may set a lower limit (kMaxIdleOrder, for tests
+  // of the renumbering).
+  static constexpr uint64_t max_order() noexcept {
+    if constexpr (requires { Derived::kMaxIdleOrder; })
+      return Derived::kMaxIdleOrder;
+    else
+      return (uint64_t{1} << 40) - 1;
+  }
   static constexpr uint32_t kMaxListFunctions = static_cast<uint32_t>(kLinkMask / 3);
   static constexpr uint32_t kNoPos = UINT32_MAX;
-  struct IdleLists {
+  // A function's lists, one cache line.
+  struct alignas(64) IdleLists {
     uint32_t head[3] = {kNil, kNil, kNil};
     uint32_t tail[3] = {kNil, kNil, kNil};
     uint32_t pos[3] = {kNoPos, kNoPos, kNoPos};  // each head's place in lheap_
+    // At or above the tail's priority (orderable): a container going idle at or above it is the
+    // new tail without waiting for the tail's words (another container's line) to compare.
+    uint64_t tail_key[3] = {0, 0, 0};
   };
+  static_assert(sizeof(IdleLists) == 64);
 
   uint64_t* lwords(uint32_t slot) const noexcept {
     return *lwords_base_ + static_cast<size_t>(slot) * lwords_stride_;
@@ -374,7 +387,7 @@ class PriorityPolicy : public Policy {
       lgrow(slot);  // (idle without a start: made by prewarm_now; its priority is 0)
     uint64_t* w = lwords(slot);
     if (lorder(w) != 0) return;  // idle already
-    if (++lidle_order_ > kMaxOrder) [[unlikely]]
+    if (++lidle_order_ > max_order()) [[unlikely]]
       lrenumber();
     const uint64_t order = lidle_order_;
     w[kLNext] = (c & ~uint64_t{0xffffffff}) | (w[kLNext] & 0xffffffff);  // the generation
@@ -387,17 +400,20 @@ class PriorityPolicy : public Policy {
     const uint32_t k = list % 3;
     IdleLists& f = lists_[fn];
     const uint32_t tail = f.tail[k];
+    const uint64_t key = orderable(w[kPriority]);
     if (tail == kNil) {
       w[kLPrev] = (order << kLinkBits) | kNil;
       f.head[k] = f.tail[k] = slot;
+      f.tail_key[k] = key;
       hpush(list, lentry(w));
       return;
     }
     uint64_t* t = lwords(tail);
-    if (!key_before(w[kPriority], t[kPriority])) [[likely]] {  // in order: the new tail
-      w[kLPrev] = (order << kLinkBits) | tail;
+    if (key >= f.tail_key[k] || !key_before(w[kPriority], t[kPriority])) [[likely]] {
+      w[kLPrev] = (order << kLinkBits) | tail;  // in order: the new tail
       set_lnext(t, slot);
       f.tail[k] = slot;
+      f.tail_key[k] = key;
       return;
     }
     w[kLPrev] = order << kLinkBits;
@@ -499,6 +515,7 @@ class PriorityPolicy : public Policy {
         set_lnext(lwords(marked[i - 1].slot), m.slot);
       }
       f.tail[k] = m.slot;
+      f.tail_key[k] = m.e.key;
     }
   }
 
