@@ -211,28 +211,27 @@ void run_random(Rule rule, bool with_words, uint64_t seed, int steps, int quiet 
   run_random_in<kFrequency, 0>(rule, with_words, seed, steps, quiet);
 }
 
-TEST(PriorityPolicy, VictimsAreTheModelsWithRisingPriorities) {
+// Both structures, with and without the host's words, seeds 1-4, the first victim at once and
+// after a quiet stretch.
+template <bool kFrequency>
+void run_every_way(Rule rule) {
   for (const bool words : {true, false})
     for (uint64_t seed = 1; seed <= 4; ++seed) {
-      run_random<false>(Rule::rising, words, seed, 20000);
-      run_random<false>(Rule::rising, words, seed, 20000, 3000);
+      run_random<kFrequency>(rule, words, seed, 20000);
+      run_random<kFrequency>(rule, words, seed, 20000, 3000);
     }
+}
+
+TEST(PriorityPolicy, VictimsAreTheModelsWithRisingPriorities) {
+  run_every_way<false>(Rule::rising);
 }
 
 TEST(PriorityPolicy, VictimsAreTheModelsWhenPrioritiesFall) {
-  for (const bool words : {true, false})
-    for (uint64_t seed = 1; seed <= 4; ++seed) {
-      run_random<false>(Rule::falling_sometimes, words, seed, 20000);
-      run_random<false>(Rule::falling_sometimes, words, seed, 20000, 3000);
-    }
+  run_every_way<false>(Rule::falling_sometimes);
 }
 
 TEST(PriorityPolicy, VictimsAreTheModelsWithTiesAndBothZeros) {
-  for (const bool words : {true, false})
-    for (uint64_t seed = 1; seed <= 4; ++seed) {
-      run_random<false>(Rule::few_values, words, seed, 20000);
-      run_random<false>(Rule::few_values, words, seed, 20000, 3000);
-    }
+  run_every_way<false>(Rule::few_values);
 }
 
 // The lists renumber their orders of going idle when they run out (every 2^40 idle transitions,
@@ -247,11 +246,7 @@ TEST(PriorityPolicy, VictimsAreTheModelsAcrossRenumberings) {
 }
 
 TEST(PriorityPolicy, VictimsAreTheModelsWithFrequenciesAndTheClock) {
-  for (const bool words : {true, false})
-    for (uint64_t seed = 1; seed <= 4; ++seed) {
-      run_random<true>(Rule::frequency, words, seed, 20000);
-      run_random<true>(Rule::frequency, words, seed, 20000, 3000);
-    }
+  run_every_way<true>(Rule::frequency);
 }
 
 }  // namespace
