@@ -1,4 +1,5 @@
-// test_queues.cpp: the engine's finish queue (keepwarm/engine/radix_queue.hpp), its keep-alive
+// test_queues.cpp: the engine's finish queue (keepwarm/engine/wheel_queue.hpp, and the radix
+// queue it keeps for the events beyond its wheel, keepwarm/engine/radix_queue.hpp), its keep-alive
 // deadlines (keepwarm/engine/deadline_queue.hpp) and the SDK's IndexedHeap
 // (keepwarm/indexed_heap.hpp) against an ordered set, on random operation sequences.
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 
 #include "keepwarm/engine/deadline_queue.hpp"
 #include "keepwarm/engine/radix_queue.hpp"
+#include "keepwarm/engine/wheel_queue.hpp"
 
 using namespace keepwarm;
 
@@ -29,14 +31,18 @@ using Value = std::pair<uint64_t, uint64_t>;
 
 // Pushes (monotone, like the engine's finishes, unless `backwards` > 0: then that share of the
 // pushes lies before the last pop) and pops at random; every top must be the set's minimum.
-void check_radix(uint64_t seed, double backwards) {
+// Keys are up to `spread` after the last pop (`far`: one push in 50 up to 1000 times further).
+template <class Q>
+void check_queue(Q& q, uint64_t seed, double backwards, uint64_t spread = 5000, bool far = false,
+                 int steps = 20000) {
+  SCOPED_TRACE("seed " + std::to_string(seed) + ", spread " + std::to_string(spread));
   std::mt19937_64 rng(seed);
-  RadixQueue<Event> q;
   std::set<Value> ref;
   uint64_t now = 1000, seq = 0;
-  for (int step = 0; step < 20000; ++step) {
+  for (int step = 0; step < steps; ++step) {
     if (ref.empty() || rng() % 100 < 55) {
-      uint64_t key = now + rng() % 5000;
+      uint64_t key = now + rng() % spread;
+      if (far && rng() % 50 == 0) key = now + rng() % (1000 * spread);
       if (rng() % 4 == 0) key = now;  // equal times: the order decides
       if (backwards > 0 && std::uniform_real_distribution<double>(0, 1)(rng) < backwards)
         key = now > 500 ? now - rng() % 500 : 0;
@@ -56,7 +62,7 @@ void check_radix(uint64_t seed, double backwards) {
         ref.erase(ref.begin());
       } else {  // replace_top with a later event, as a finish with a next in its run queue
         ref.erase(ref.begin());
-        const Event next{now + rng() % 3000, (++seq << 24) | (rng() & 0xffffff)};
+        const Event next{now + rng() % (spread * 3 / 5 + 1), (++seq << 24) | (rng() & 0xffffff)};
         q.replace_top(next);
         ref.emplace(next.key, next.order);
       }
@@ -70,6 +76,11 @@ void check_radix(uint64_t seed, double backwards) {
   }
   EXPECT_TRUE(q.empty());
   EXPECT_EQ(q.top_time(), INFINITY);
+}
+
+void check_radix(uint64_t seed, double backwards) {
+  RadixQueue<Event> q;
+  check_queue(q, seed, backwards);
 }
 
 // A deadline: a time, a distinct order, a container slot in the order's low 24 bits.
@@ -270,6 +281,114 @@ TEST(RadixQueue, PopsInOrderOfTimeThenOrder) {
 
 TEST(RadixQueue, PushesBeforeTheLastPopAreStillOrdered) {
   for (uint64_t seed = 1; seed <= 3; ++seed) check_radix(seed, 0.02);
+}
+
+// The wheel at tick widths from far below to far above the spacing of the keys (most events in
+// one bucket; most beyond the wheel, in its overflow), and with the width left to adapt.
+TEST(WheelQueue, PopsInOrderOfTimeThenOrder) {
+  for (int width_log2 : {-4, 0, 3, 8, 16}) {
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      SCOPED_TRACE("width 2^" + std::to_string(width_log2));
+      WheelQueue<Event> q(IgnoreNear{}, width_log2);
+      check_queue(q, seed, 0.0);
+    }
+  }
+}
+
+TEST(WheelQueue, FarEventsWaitBeyondTheWheel) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    WheelQueue<Event> q(IgnoreNear{}, 0);  // 1024 ticks of 1: most far events overflow
+    check_queue(q, seed, 0.0, 3000, true);
+  }
+}
+
+TEST(WheelQueue, PushesBeforeTheLastPopAreStillOrdered) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    WheelQueue<Event> q;
+    check_queue(q, seed, 0.02);
+  }
+}
+
+// A steady queue of 500 events, each pop followed by a push up to `spread` after it; the tops
+// checked against an ordered set. Returns the width the wheel settled at.
+int steady_width(int width_log2, uint64_t spread) {
+  std::mt19937_64 rng(11);
+  WheelQueue<Event> q(IgnoreNear{}, width_log2);
+  std::set<Value> ref;
+  uint64_t now = 0, seq = 0;
+  auto push = [&] {
+    const Event e{now + rng() % spread, ++seq};
+    q.push(e);
+    ref.emplace(e.key, e.order);
+  };
+  for (int i = 0; i < 500; ++i) push();
+  for (int step = 0; step < 40000; ++step) {
+    EXPECT_EQ(q.top().order, ref.begin()->second);
+    now = q.top().key;
+    q.pop();
+    ref.erase(ref.begin());
+    push();
+  }
+  return q.width_log2();
+}
+
+TEST(WheelQueue, TheWidthFollowsTheEvents) {
+  // 500 events over 2^20 overflow 1024 ticks of 2^4: the width grows until they fit.
+  EXPECT_GE(steady_width(4, uint64_t{1} << 20), 9);
+  // 500 events over 2^12, in ticks of 2^16: all in one bucket, the width shrinks to about
+  // 2^12 / 500.
+  EXPECT_LE(steady_width(16, uint64_t{1} << 12), 5);
+  // 500 events over 20 distinct times: scans stay long at any width; it does not shrink until
+  // they overflow, and stays at a width they fit in.
+  const int w = steady_width(8, 20);
+  EXPECT_GE(w, -6);
+  EXPECT_LE(w, 8);
+}
+
+TEST(WheelQueue, HugeKeysAndHighBitsOfTheOrder) {
+  // Times past every tick (all at the wheel's limit, compared exactly), and orders that differ
+  // only in their top bit.
+  WheelQueue<Event> q;
+  q.push(Event{uint64_t{1} << 63, 5});
+  q.push(Event{1, uint64_t{1} << 63});
+  q.push(Event{1, 3});
+  q.push(Event{(uint64_t{1} << 63) | 4096, 0});
+  q.push(Event{UINT64_MAX, 0});
+  const Value expected[] = {{1, 3},
+                            {1, uint64_t{1} << 63},
+                            {uint64_t{1} << 63, 5},
+                            {(uint64_t{1} << 63) | 4096, 0},
+                            {UINT64_MAX, 0}};
+  for (const Value& v : expected) {
+    ASSERT_FALSE(q.empty());
+    EXPECT_EQ(q.top().key, v.first);
+    EXPECT_EQ(q.top().order, v.second);
+    q.pop();
+  }
+  EXPECT_TRUE(q.empty());
+  // In ticks of 2^-30 every time from 2^31 on is past the last tick: those events share it,
+  // wait beyond the wheel until it gets there, then pop in their exact order.
+  WheelQueue<Event> fine(IgnoreNear{}, -30);
+  fine.push(Event{1, 0});
+  fine.push(Event{uint64_t{1} << 41, 1});
+  fine.push(Event{uint64_t{1} << 40, 2});
+  fine.push(Event{UINT64_MAX, 3});
+  fine.push(Event{uint64_t{1} << 40, 1});
+  const Value in_order[] = {{1, 0},
+                            {uint64_t{1} << 40, 1},
+                            {uint64_t{1} << 40, 2},
+                            {uint64_t{1} << 41, 1},
+                            {uint64_t{1} << 42, 0},
+                            {UINT64_MAX, 3}};
+  for (const Value& v : in_order) {
+    ASSERT_FALSE(fine.empty());
+    EXPECT_EQ(fine.top().key, v.first);
+    EXPECT_EQ(fine.top().order, v.second);
+    fine.pop();
+    // Pushed once the wheel is at the last tick, into the bucket of the others.
+    if (v.first == 1) fine.push(Event{uint64_t{1} << 42, 0});
+  }
+  EXPECT_TRUE(fine.empty());
 }
 
 TEST(RadixQueue, HighBitsOfTheKeyAndTheOrder) {

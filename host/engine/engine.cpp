@@ -7,8 +7,8 @@
 //   (a warm start takes the top); a container evicted or expired from below the top stays on
 //   the chain as a zombie until it comes to the top or zombies outnumber the idle (link_idle),
 //   so that no operation writes a neighbour's record;
-// - three queues hold pending events: running containers' finish times (a radix queue,
-//   radix_queue.hpp: every finish is scheduled after the last one handled), keep-alive
+// - three queues hold pending events: running containers' finish times (a timing wheel,
+//   wheel_queue.hpp: every finish is scheduled after the last one handled), keep-alive
 //   deadlines (deadline_queue.hpp: a reuse or removal only forgets a deadline, and a new one
 //   waits in a list until the clock nears it, as most are cancelled long before), and
 //   timers/prewarms (a binary heap). Finishes and deadlines are 16-byte integer keys.
@@ -38,7 +38,7 @@
 #include <string>
 
 #include "keepwarm/engine/deadline_queue.hpp"
-#include "keepwarm/engine/radix_queue.hpp"
+#include "keepwarm/engine/wheel_queue.hpp"
 #include "keepwarm/traces/formats.hpp"
 
 #ifndef KEEPWARM_PREFETCH_DISTANCE
@@ -984,8 +984,8 @@ class Simulation {
   std::vector<uint32_t> free_slots_;
   std::vector<FunctionState> functions_;
   std::vector<FunctionCold> cold_;
-  // Finish events: every one is scheduled after the last one handled, so a radix queue
-  // (radix_queue.hpp) pops them in (time, schedule order) order, exactly as a heap would.
+  // Finish events: every one is scheduled after the last one handled, so a timing wheel
+  // (wheel_queue.hpp) pops them in (time, schedule order) order, exactly as a heap would.
   // With many functions (prefetch_), the containers of the finishes that come next, fetched
   // into the cache as they near the top.
   struct FetchContainer {
@@ -994,7 +994,7 @@ class Simulation {
       if (sim->prefetch_) __builtin_prefetch(&sim->containers_[e.slot()], 1);
     }
   };
-  RadixQueue<SlotEvent, FetchContainer> finishes_{FetchContainer{this}};
+  WheelQueue<SlotEvent, FetchContainer> finishes_{FetchContainer{this}};
   // The live order of a container's deadline in its record (Container::next_order, which only a
   // running container uses otherwise; every container with a deadline is idle).
   struct ContainerOrders {
