@@ -297,7 +297,7 @@ TEST(WheelQueue, PopsInOrderOfTimeThenOrder) {
 
 TEST(WheelQueue, FarEventsWaitBeyondTheWheel) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
-    WheelQueue<Event> q(IgnoreNear{}, 0);  // 1024 ticks of 1: most far events overflow
+    WheelQueue<Event> q(IgnoreNear{}, 0);  // ticks of 1: the far events (1 in 50) overflow
     check_queue(q, seed, 0.0, 3000, true);
   }
 }
@@ -333,16 +333,17 @@ int steady_width(int width_log2, uint64_t spread) {
 }
 
 TEST(WheelQueue, TheWidthFollowsTheEvents) {
-  // 500 events over 2^20 overflow 1024 ticks of 2^4: the width grows until they fit.
-  EXPECT_GE(steady_width(4, uint64_t{1} << 20), 9);
-  // 500 events over 2^12, in ticks of 2^16: all in one bucket, the width shrinks to about
-  // 2^12 / 500.
+  constexpr int kBits = WheelQueue<Event>::kBucketBits;  // the wheel spans 2^kBits ticks
+  // 500 events over 2^20 overflow the wheel in ticks of 2^4: the width grows until they fit.
+  EXPECT_GE(steady_width(4, uint64_t{1} << 20), 20 - kBits);
+  // 500 events over 2^12, in ticks of 2^16: all in one bucket, the width shrinks until a
+  // bucket holds about one (2^12 / 500 is about 2^3).
   EXPECT_LE(steady_width(16, uint64_t{1} << 12), 5);
-  // 500 events over 20 distinct times: scans stay long at any width; it does not shrink until
-  // they overflow, and stays at a width they fit in.
+  // 500 events over 20 distinct times: scans stay long at any width. It shrinks until they no
+  // longer fit (2^(5 - kBits) x 2^kBits = 32 >= 20 > 16), then stays where they fit.
   const int w = steady_width(8, 20);
-  EXPECT_GE(w, -6);
-  EXPECT_LE(w, 8);
+  EXPECT_GE(w, 5 - kBits);
+  EXPECT_LE(w, 6 - kBits);
 }
 
 TEST(WheelQueue, HugeKeysAndHighBitsOfTheOrder) {

@@ -41,7 +41,7 @@ namespace keepwarm {
 template <class E, class Near = IgnoreNear>
 class WheelQueue {
  public:
-  static constexpr unsigned kBucketBits = 10;
+  static constexpr unsigned kBucketBits = 12;
   static constexpr uint32_t kBuckets = uint32_t{1} << kBucketBits;
   static constexpr uint32_t kRetune = 1024;  // pops between looks at the width
   static constexpr int kMinWidthLog2 = -30, kMaxWidthLog2 = 40;
@@ -243,7 +243,7 @@ class WheelQueue {
     int change = 0;
     if (overflowed > pops / 8 && width_log2_ < kMaxWidthLog2)
       change = 1;
-    else if (scanned > 2 * pops && overflowed < pops / 64 && width_log2_ > floor_log2_)
+    else if (scanned > pops / 4 && overflowed < pops / 32 && width_log2_ > floor_log2_)
       change = -1;
     if (change == 1 && last_change_ == -1) floor_log2_ = width_log2_ + 1;
     if (change != 0) last_change_ = change;
