@@ -339,7 +339,7 @@ class PriorityPolicy : public Policy {
     else
       return (uint64_t{1} << 40) - 1;
   }
-  static constexpr uint32_t kMaxListFunctions = static_cast<uint32_t>(kLinkMask / 3);
+  static constexpr uint32_t kMaxListFunctions = static_cast<uint32_t>(kLinkMask >> 2);
   static constexpr uint32_t kNoPos = UINT32_MAX;
   // A function's lists, one cache line.
   struct alignas(64) IdleLists {
@@ -368,9 +368,9 @@ class PriorityPolicy : public Policy {
   static void set_lnext(uint64_t* w, uint32_t slot) noexcept {
     w[kLNext] = (w[kLNext] & ~kLinkMask) | slot;
   }
-  // Lists are numbered fn * 3 + start kind.
+  // Lists are numbered fn * 4 + start kind (shifts, where * 3 took a multiplication to undo).
   static uint32_t llist(kw_function_id fn, const uint64_t* w) noexcept {
-    return fn * 3 + static_cast<uint32_t>((w[kLNext] >> kLinkBits) & 3);
+    return (fn << 2) | static_cast<uint32_t>((w[kLNext] >> kLinkBits) & 3);
   }
   // A slot this instance's own words do not reach yet (never, with the host's words).
   [[gnu::noinline]] void lgrow(uint32_t slot) {
@@ -397,7 +397,7 @@ class PriorityPolicy : public Policy {
       return;
     }
     const uint32_t list = llist(fn, w);
-    const uint32_t k = list % 3;
+    const uint32_t k = list & 3;
     IdleLists& f = lists_[fn];
     const uint32_t tail = f.tail[k];
     const uint64_t key = orderable(w[kPriority]);
@@ -427,7 +427,7 @@ class PriorityPolicy : public Policy {
     w[kLPrev] &= kLinkMask;  // not idle
     if (!lbuilt_) return;
     IdleLists& f = lists_[fn];
-    const uint32_t k = list % 3;
+    const uint32_t k = list & 3;
     const bool head = f.head[k] == slot, tail = f.tail[k] == slot;
     if (tail) {
       if (head) {
@@ -453,7 +453,7 @@ class PriorityPolicy : public Policy {
   // function's priority fell (a Greedy-Dual clock after a victim of low priority, say).
   [[gnu::noinline]] void linsert_sorted(uint32_t slot, uint32_t list, IdleLists& f) {
     uint64_t* w = lwords(slot);
-    const uint32_t k = list % 3;
+    const uint32_t k = list & 3;
     const Entry e = lentry(w);
     uint32_t at = f.tail[k];  // the container it goes after (kNil: it is the new head)
     while (Entry::before(e, lentry(lwords(at)))) {
@@ -482,7 +482,7 @@ class PriorityPolicy : public Policy {
     if (!lbuilt_) lbuild();
     if (lheap_.empty()) return KW_NO_CONTAINER;
     const uint32_t list = lheap_.front().list();
-    const uint32_t slot = lists_[list / 3].head[list % 3];
+    const uint32_t slot = lists_[list >> 2].head[list & 3];
     return (lwords(slot)[kLNext] & ~uint64_t{0xffffffff}) | slot;
   }
 
@@ -505,8 +505,8 @@ class PriorityPolicy : public Policy {
     lbuilt_ = true;
     for (size_t i = 0; i < marked.size(); ++i) {
       const Marked& m = marked[i];
-      IdleLists& f = lists_[m.list / 3];
-      const uint32_t k = m.list % 3;
+      IdleLists& f = lists_[m.list >> 2];
+      const uint32_t k = m.list & 3;
       if (i == 0 || marked[i - 1].list != m.list) {
         f.head[k] = m.slot;
         hpush(m.list, m.e);
@@ -538,7 +538,7 @@ class PriorityPolicy : public Policy {
     lidle_order_ = order + 1;
     for (Entry& e : lheap_) {
       const uint32_t list = e.list();
-      const uint32_t head = lists_[list / 3].head[list % 3];
+      const uint32_t head = lists_[list >> 2].head[list & 3];
       e.low = (lorder(lwords(head)) << kLinkBits) | list;
     }
   }
@@ -579,7 +579,7 @@ class PriorityPolicy : public Policy {
     if (Entry::before(last, lheap_[i]))
       hsift_up(i, last);
     else
-      hsift_down(i, last);
+      hsift_hole(i, last);
   }
   void hraise(uint32_t i, Entry e) noexcept {  // the head at i is now a later one
     e.low |= lheap_[i].list();
@@ -592,7 +592,7 @@ class PriorityPolicy : public Policy {
   void hput(size_t i, const Entry& e) noexcept {
     lheap_[i] = e;
     const uint32_t list = e.list();
-    lists_[list / 3].pos[list % 3] = static_cast<uint32_t>(i);
+    lists_[list >> 2].pos[list & 3] = static_cast<uint32_t>(i);
   }
   void hsift_up(size_t i, const Entry& e) noexcept {
     while (i > 0) {
@@ -602,6 +602,18 @@ class PriorityPolicy : public Policy {
       i = parent;
     }
     hput(i, e);
+  }
+  // e, the heap's last entry (at or after the parent of i), into the hole at i: the hole goes
+  // down to a leaf along the smaller children, one comparison per level and no branch on it,
+  // and e rises from there (a last entry mostly belongs near the leaves).
+  void hsift_hole(size_t i, const Entry& e) noexcept {
+    const size_t n = lheap_.size();
+    for (size_t c = 2 * i + 1; c < n; c = 2 * i + 1) {
+      if (c + 1 < n) c += static_cast<size_t>(Entry::before(lheap_[c + 1], lheap_[c]));
+      hput(i, lheap_[c]);
+      i = c;
+    }
+    hsift_up(i, e);
   }
   void hsift_down(size_t i, const Entry& e) noexcept {
     const size_t n = lheap_.size();
