@@ -25,7 +25,7 @@
 // - the per-function data of the hot path (idle chain, run queues, memory, durations, counters)
 //   is one record, so an invocation touches one or two cache lines of its function; with many
 //   functions the replay prefetches the records of arrivals a few ahead in the trace, and the
-//   finish queue the containers of the finishes that move near its top.
+//   finish queue the containers of the finishes due next (those in its earliest bucket).
 #include "keepwarm/engine/engine.hpp"
 
 #include <algorithm>
@@ -986,8 +986,8 @@ class Simulation {
   std::vector<FunctionCold> cold_;
   // Finish events: every one is scheduled after the last one handled, so a timing wheel
   // (wheel_queue.hpp) pops them in (time, schedule order) order, exactly as a heap would.
-  // With many functions (prefetch_), the containers of the finishes that come next, fetched
-  // into the cache as they near the top.
+  // With many functions (prefetch_), the containers of the finishes that come next (those in
+  // the wheel's earliest bucket), fetched into the cache.
   struct FetchContainer {
     const Simulation* sim;
     void operator()(const SlotEvent& e) const noexcept {

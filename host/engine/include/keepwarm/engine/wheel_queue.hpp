@@ -21,9 +21,9 @@
 //
 // It replaced the radix queue (radix_queue.hpp) as the engine's finish queue: there each event
 // moved through several buckets and the lowest bucket was scanned at every pop. lru on the
-// 1000-function day, the whole cell under callgrind: at 50% of peak 5.34G -> 5.11G instructions
-// and 36.2M -> 26.5M mispredicted branches, at 10% 8.43G -> 8.12G and 58.2M -> 46.6M
-// (docs/performance.md).
+// 1000-function day, the whole cell under callgrind: at 50% of peak 5.34G -> 4.90G instructions
+// and 36.2M -> 25.6M mispredicted branches, at 10% 8.43G -> 7.91G and 58.2M -> 46.9M
+// (docs/performance.md, "Finishes on a timing wheel").
 #ifndef KEEPWARM_ENGINE_WHEEL_QUEUE_HPP
 #define KEEPWARM_ENGINE_WHEEL_QUEUE_HPP
 
