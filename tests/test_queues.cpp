@@ -346,27 +346,35 @@ TEST(WheelQueue, TheWidthFollowsTheEvents) {
   EXPECT_LE(w, 6 - kBits);
 }
 
+// Pops q empty, checking each top against `expected` in turn; after_pop(v) runs after the pop
+// of v.
+template <class Q>
+void expect_pops(Q& q, const std::vector<Value>& expected,
+                 const std::function<void(const Value&)>& after_pop = nullptr) {
+  for (const Value& v : expected) {
+    ASSERT_FALSE(q.empty());
+    EXPECT_EQ(q.top().key, v.first);
+    EXPECT_EQ(q.top().order, v.second);
+    q.pop();
+    if (after_pop) after_pop(v);
+  }
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(WheelQueue, HugeKeysAndHighBitsOfTheOrder) {
-  // Times past every tick (all at the wheel's limit, compared exactly), and orders that differ
-  // only in their top bit.
+  // Keys at the top of their range (far beyond the wheel, in its overflow), and orders that
+  // differ only in their top bit.
   WheelQueue<Event> q;
   q.push(Event{uint64_t{1} << 63, 5});
   q.push(Event{1, uint64_t{1} << 63});
   q.push(Event{1, 3});
   q.push(Event{(uint64_t{1} << 63) | 4096, 0});
   q.push(Event{UINT64_MAX, 0});
-  const Value expected[] = {{1, 3},
-                            {1, uint64_t{1} << 63},
-                            {uint64_t{1} << 63, 5},
-                            {(uint64_t{1} << 63) | 4096, 0},
-                            {UINT64_MAX, 0}};
-  for (const Value& v : expected) {
-    ASSERT_FALSE(q.empty());
-    EXPECT_EQ(q.top().key, v.first);
-    EXPECT_EQ(q.top().order, v.second);
-    q.pop();
-  }
-  EXPECT_TRUE(q.empty());
+  expect_pops(q, {{1, 3},
+                  {1, uint64_t{1} << 63},
+                  {uint64_t{1} << 63, 5},
+                  {(uint64_t{1} << 63) | 4096, 0},
+                  {UINT64_MAX, 0}});
   // In ticks of 2^-30 every time from 2^31 on is past the last tick: those events share it,
   // wait beyond the wheel until it gets there, then pop in their exact order.
   WheelQueue<Event> fine(IgnoreNear{}, -30);
@@ -375,21 +383,17 @@ TEST(WheelQueue, HugeKeysAndHighBitsOfTheOrder) {
   fine.push(Event{uint64_t{1} << 40, 2});
   fine.push(Event{UINT64_MAX, 3});
   fine.push(Event{uint64_t{1} << 40, 1});
-  const Value in_order[] = {{1, 0},
-                            {uint64_t{1} << 40, 1},
-                            {uint64_t{1} << 40, 2},
-                            {uint64_t{1} << 41, 1},
-                            {uint64_t{1} << 42, 0},
-                            {UINT64_MAX, 3}};
-  for (const Value& v : in_order) {
-    ASSERT_FALSE(fine.empty());
-    EXPECT_EQ(fine.top().key, v.first);
-    EXPECT_EQ(fine.top().order, v.second);
-    fine.pop();
-    // Pushed once the wheel is at the last tick, into the bucket of the others.
-    if (v.first == 1) fine.push(Event{uint64_t{1} << 42, 0});
-  }
-  EXPECT_TRUE(fine.empty());
+  expect_pops(fine,
+              {{1, 0},
+               {uint64_t{1} << 40, 1},
+               {uint64_t{1} << 40, 2},
+               {uint64_t{1} << 41, 1},
+               {uint64_t{1} << 42, 0},
+               {UINT64_MAX, 3}},
+              [&](const Value& v) {
+                // Pushed once the wheel is at the last tick, into the bucket of the others.
+                if (v.first == 1) fine.push(Event{uint64_t{1} << 42, 0});
+              });
 }
 
 TEST(RadixQueue, HighBitsOfTheKeyAndTheOrder) {
@@ -399,15 +403,8 @@ TEST(RadixQueue, HighBitsOfTheKeyAndTheOrder) {
   q.push(Event{1, uint64_t{1} << 63});
   q.push(Event{1, 3});
   q.push(Event{(uint64_t{1} << 63) | 1, 0});
-  const Value expected[] = {
-      {1, 3}, {1, uint64_t{1} << 63}, {uint64_t{1} << 63, 5}, {(uint64_t{1} << 63) | 1, 0}};
-  for (const Value& v : expected) {
-    ASSERT_FALSE(q.empty());
-    EXPECT_EQ(q.top().key, v.first);
-    EXPECT_EQ(q.top().order, v.second);
-    q.pop();
-  }
-  EXPECT_TRUE(q.empty());
+  expect_pops(
+      q, {{1, 3}, {1, uint64_t{1} << 63}, {uint64_t{1} << 63, 5}, {(uint64_t{1} << 63) | 1, 0}});
 }
 
 // Positions kept outside the heap, as PriorityPolicy keeps them in the host's container words:
