@@ -1,15 +1,16 @@
 // keepwarm/engine/radix_queue.hpp: a monotone priority queue (radix heap) of events with a
 // 128-bit order: E has `uint64_t key, order` (compared as key, then order) and `double time()`.
+// The engine's finish queue (wheel_queue.hpp) keeps in one the events beyond its wheel.
 //
 // Every value pushed should be greater than the last one popped (the engine's finishes: each is
 // scheduled at or after the clock, with a newer schedule order). Then an event can sit in the
 // bucket of the highest bit in which it differs from the last popped value: buckets are ordered
 // by value, the lowest non-empty one holds the minimum, and a pop redistributes that bucket
 // only, each event into a lower one. An event moves a few times in its life, through short
-// vectors, instead of sifting along a path of a heap (thousands of entries with 50,000
-// functions). The minimum is kept, so top() is a load. A push that is not greater than the last
-// pop is still correct (everything is filed again, O(n)). Values must be distinct; the queue
-// then pops exactly the increasing sequence, as any heap of the same total order would.
+// vectors, instead of sifting along a path of a heap. The minimum is kept, so top() is a load. A
+// push that is not greater than the last pop is still correct (everything is filed again, O(n)).
+// Values must be distinct; the queue then pops exactly the increasing sequence, as any heap of
+// the same total order would.
 #ifndef KEEPWARM_ENGINE_RADIX_QUEUE_HPP
 #define KEEPWARM_ENGINE_RADIX_QUEUE_HPP
 
@@ -20,19 +21,9 @@
 
 namespace keepwarm {
 
-// The events that move to a lower bucket in a pop are among the next to be popped: Near(e) is
-// called for each (the engine fetches their containers into the cache). The default does nothing.
-struct IgnoreNear {
-  template <class E>
-  void operator()(const E&) const noexcept {}
-};
-
-template <class E, class Near = IgnoreNear>
+template <class E>
 class RadixQueue {
  public:
-  RadixQueue() = default;
-  explicit RadixQueue(Near near) : near_(near) {}
-
   bool empty() const noexcept { return size_ == 0; }
   size_t size() const noexcept { return size_; }
   double top_time() const noexcept { return size_ == 0 ? INFINITY : min_.time(); }
@@ -62,7 +53,6 @@ class RadixQueue {
     // The rest of the minimum's bucket goes to lower buckets (relative to the new last value);
     // the higher buckets hold what they held.
     for (const E& e : src) {
-      near_(e);
       const unsigned k = bucket_of(value(e));
       buckets_[k].push_back(e);
       mark(k);
@@ -116,7 +106,6 @@ class RadixQueue {
     for (const E& e : all) push(e);
   }
 
-  [[no_unique_address]] Near near_{};
   std::vector<E> buckets_[129];    // [0] is never used: values differ from last_
   uint64_t nonempty_[2] = {0, 0};  // bit k - 1: bucket k is not empty
   U128 last_ = 0;                  // the last value popped

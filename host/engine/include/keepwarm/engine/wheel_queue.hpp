@@ -38,6 +38,13 @@
 
 namespace keepwarm {
 
+// The events of the bucket a pop finds the minimum in are the next to be popped: Near(e) is
+// called for each (the engine fetches their containers into the cache). The default does nothing.
+struct IgnoreNear {
+  template <class E>
+  void operator()(const E&) const noexcept {}
+};
+
 template <class E, class Near = IgnoreNear>
 class WheelQueue {
  public:
